@@ -1,0 +1,112 @@
+// `npm run bench`: speed figures measured side by side in one run, printed as ratios.
+// Targets are checked here (and printed), never in the unit tests.
+import { tf } from '../src/engine/tf';
+import { initBackend, NATIVE_PACKAGES, type BackendName } from '../src/engine/backend';
+import { loadModel } from '../src/models/registry';
+import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
+import type { DigitsCNN } from '../src/models/cnn';
+
+/** Median wall time in ms of `fn` after warm-up, over enough runs to fill `budgetMs`. */
+function timeIt(fn: () => void, budgetMs = 1500, minRuns = 5): number {
+  for (let i = 0; i < 3; i++) fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minRuns || performance.now() - start < budgetMs) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+    if (times.length > 2000) break;
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+function digits(n: number): tf.Tensor {
+  const px = MNIST_SIZE * MNIST_SIZE;
+  return tf.tensor3d(loadMnist().heldOut.images.subarray(0, n * px), [n, MNIST_SIZE, MNIST_SIZE], 'int32'); // [n, 28, 28]
+}
+
+function nativeInstalled(): boolean {
+  return NATIVE_PACKAGES.some((name) => {
+    try {
+      require.resolve(name);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function main(): Promise<void> {
+  const backends: BackendName[] = [...(nativeInstalled() ? (['tensorflow'] as const) : []), 'wasm', 'cpu'];
+  console.log(`Inference Lab benchmark — ${new Date().toISOString()}, node ${process.version}\n`);
+
+  console.log('1. Digits CNN forward latency (median ms; pixels in, probabilities out)');
+  const latency: Record<string, Record<number, number>> = {};
+  for (const name of backends) {
+    await initBackend({ prefer: name, force: true });
+    const model = loadModel('digits-cnn') as DigitsCNN;
+    latency[name] = {};
+    for (const batch of [1, 64]) {
+      const x = digits(batch);
+      latency[name][batch] = timeIt(() => model.forward(x).dataSync());
+      x.dispose();
+    }
+    model.dispose();
+    console.log(`   ${name.padEnd(10)} batch 1: ${latency[name][1].toFixed(2).padStart(8)} ms   batch 64: ${latency[name][64].toFixed(2).padStart(8)} ms  (${((64 * 1000) / latency[name][64]).toFixed(0)} images/s)`);
+  }
+  if (latency.cpu && latency.wasm) {
+    console.log(`   wasm is ${(latency.cpu[64] / latency.wasm[64]).toFixed(1)}x faster than cpu at batch 64, ${(latency.cpu[1] / latency.wasm[1]).toFixed(1)}x at batch 1`);
+  }
+
+  console.log('\n2. Instrumentation overhead on the default backend (ratio to a plain forward; same run)');
+  const chosen = await initBackend({ force: true });
+  const model = loadModel('digits-cnn') as DigitsCNN;
+  const targets = { all: 1.3, none: 1.05 };
+  let pass = true;
+  for (const batch of [1, 64]) {
+    const x = digits(batch);
+    // Interleave the three variants so drift in machine load hits them alike.
+    const plain: number[] = [];
+    const none: number[] = [];
+    const all: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      plain.push(timeIt(() => model.forward(x).dataSync(), 300));
+      none.push(
+        timeIt(() => {
+          const [out, cache] = model.runWithCache(x, { names: [] });
+          out.dataSync();
+          out.dispose();
+          cache.dispose();
+        }, 300),
+      );
+      all.push(
+        timeIt(() => {
+          const [out, cache] = model.runWithCache(x);
+          out.dataSync();
+          out.dispose();
+          cache.dispose();
+        }, 300),
+      );
+    }
+    x.dispose();
+    const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+    const base = median(plain);
+    const rNone = median(none) / base;
+    const rAll = median(all) / base;
+    const ok = rAll <= targets.all && rNone <= targets.none;
+    pass &&= ok;
+    console.log(
+      `   ${chosen} batch ${String(batch).padStart(2)}: plain ${base.toFixed(2)} ms | runWithCache(no names) ${rNone.toFixed(3)}x (target <= ${targets.none}) | ` +
+        `runWithCache(all ${model.hookNames.length} hooks) ${rAll.toFixed(3)}x (target <= ${targets.all})  ${ok ? 'OK' : 'MISSED'}`,
+    );
+  }
+  model.dispose();
+  console.log(pass ? '\nAll targets met.' : '\nSome targets missed (see above).');
+  if (!pass) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// The `inference-lab` command. Output with --json is a contract other tools rely on; errors are
+// one line on stderr and a non-zero exit, never a stack trace.
+import * as fs from 'fs';
+import * as path from 'path';
+import { tf } from './engine/tf';
+import { initBackend, backend } from './engine/backend';
+import { loadMnist, MNIST_SIZE } from './data/mnist';
+import { readPng, pixelsFromJson } from './data/image';
+import { listModels, loadModel, modelNames, packageRoot } from './models/registry';
+import { evaluateDigits } from './models/evaluate';
+import { DigitsCNN } from './models/cnn';
+import { installKernel, removeKernel, kernelStatus, startLab } from '../kernel/install';
+
+class UsageError extends Error {}
+
+const USAGE = `inference-lab: learn, inspect and measure how model inference works
+
+Usage:
+  inference-lab models [--json]                       shipped models with their held-out metric
+  inference-lab eval <model> [--json]                 evaluate a model on its held-out set
+  inference-lab run <model> --input <file.png|file.json|heldout:N> [--trace out.json] [--json]
+                                                      one forward pass, every step traced
+  inference-lab lab                                   open JupyterLab on the notebooks (npm start)
+  inference-lab kernel install|remove|status          the Jupyter kernel "TypeScript (Inference Lab)"
+  inference-lab backend                               which TensorFlow.js backend runs`;
+
+interface Args {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+function parseArgs(argv: string[], valued: string[]): Args {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const name = a.slice(2);
+    if (valued.includes(name)) {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value.`);
+      flags.set(name, v);
+    } else if (name === 'json' || name === 'help') {
+      flags.set(name, true);
+    } else {
+      throw new UsageError(`Unknown option --${name}.`);
+    }
+  }
+  return { positional, flags };
+}
+
+function print(json: boolean, value: unknown, text: string): void {
+  process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n');
+}
+
+function requireModelName(args: Args, command: string): string {
+  const name = args.positional[1];
+  if (!name) throw new UsageError(`${command} needs a model name. Known models: ${modelNames().join(', ')}.`);
+  return name;
+}
+
+/** `--input` as a raw pixel tensor: a PNG, a JSON pixel array, or `heldout:N` (digit N of the held-out set). */
+function readInput(spec: string): tf.Tensor {
+  const heldOut = /^heldout:(\d+)$/.exec(spec);
+  if (heldOut) {
+    const set = loadMnist().heldOut;
+    const i = Number(heldOut[1]);
+    if (i >= set.count) throw new Error(`heldout:${i} is out of range; expected 0..${set.count - 1}.`);
+    const px = MNIST_SIZE * MNIST_SIZE;
+    return tf.tensor3d(set.images.subarray(i * px, (i + 1) * px), [1, MNIST_SIZE, MNIST_SIZE], 'int32');
+  }
+  const ext = path.extname(spec).toLowerCase();
+  if (ext === '.png') return readPng(spec);
+  if (ext === '.json') {
+    let text: string;
+    try {
+      text = fs.readFileSync(spec, 'utf8');
+    } catch (err) {
+      throw new Error(`Cannot read ${spec}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new Error(`${spec} is not valid JSON; expected a pixel array [height][width] of numbers 0..255.`);
+    }
+    return pixelsFromJson(value, spec);
+  }
+  throw new UsageError(`--input ${spec}: expected a .png file, a .json pixel array, or heldout:N.`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['input', 'trace']);
+  const command = args.positional[0];
+  const json = args.flags.get('json') === true;
+  if (!command || command === 'help' || args.flags.has('help')) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  switch (command) {
+    case 'backend': {
+      const name = await initBackend();
+      print(json, { backend: name }, `backend: ${name}`);
+      return 0;
+    }
+    case 'models': {
+      await initBackend();
+      const models = listModels();
+      const rows = models.map(
+        (m) =>
+          `${m.name.padEnd(14)} ${m.task.padEnd(52)} ${String(m.params).padStart(8)} params ${String(m.bytes).padStart(9)} bytes  ` +
+          (m.heldOut ? `${m.heldOut.metric} ${m.heldOut.value.toFixed(4)} (n=${m.heldOut.n})` : ''),
+      );
+      print(json, models, `backend: ${backend()}\n${rows.join('\n')}`);
+      return 0;
+    }
+    case 'eval': {
+      const name = requireModelName(args, 'eval');
+      await initBackend();
+      const model = loadModel(name);
+      const result = evaluateDigits(model, loadMnist().heldOut);
+      (model as DigitsCNN).dispose();
+      const out = { model: name, metric: result.metric, value: result.value, n: result.n };
+      print(json, out, `backend: ${backend()}\n${name}: held-out ${result.metric} ${result.value.toFixed(4)} on ${result.n} digits`);
+      return 0;
+    }
+    case 'run': {
+      const name = requireModelName(args, 'run');
+      const inputSpec = args.flags.get('input');
+      if (typeof inputSpec !== 'string') throw new UsageError('run needs --input <file.png|file.json|heldout:N>.');
+      await initBackend();
+      const model = loadModel(name) as DigitsCNN;
+      const input = readInput(inputSpec);
+      try {
+        const trace = model.trace(input, { keepTensors: true });
+        const top = model.classify(input, 3)[0];
+        const steps = trace.steps.map((s) => ({ name: s.name, shape: s.outputShape }));
+        const tracePath = args.flags.get('trace');
+        if (typeof tracePath === 'string') {
+          const full = trace.steps.map(({ tensor, ...rest }) => rest);
+          fs.writeFileSync(tracePath, JSON.stringify({ model: name, backend: backend(), steps: full }, null, 2) + '\n');
+        }
+        const text = `backend: ${backend()}\n${trace.toString()}\n\nprediction: ${top.map((p) => `${p.label} (${(p.p * 100).toFixed(1)}%)`).join(', ')}`;
+        trace.dispose();
+        print(json, { model: name, top, steps }, text);
+      } finally {
+        input.dispose();
+        model.dispose();
+      }
+      return 0;
+    }
+    case 'kernel': {
+      const action = args.positional[1];
+      if (action === 'install') {
+        const dir = await installKernel();
+        print(json, { installed: true, dir }, `installed kernel "TypeScript (Inference Lab)" in ${dir}`);
+      } else if (action === 'remove') {
+        await removeKernel();
+        print(json, { installed: false }, 'removed kernel "inference-lab"');
+      } else if (action === 'status') {
+        const status = kernelStatus();
+        print(json, status, status.installed ? `installed in ${status.dir}\nargv: ${(status.argv ?? []).join(' ')}` : 'not installed (run: inference-lab kernel install)');
+      } else {
+        throw new UsageError(`kernel needs one of install, remove, status; got ${action ?? 'nothing'}.`);
+      }
+      return 0;
+    }
+    case 'lab':
+      return startLab(path.join(packageRoot(), 'notebooks'));
+    default:
+      throw new UsageError(`Unknown command "${command}". Commands: models, eval, run, lab, kernel, backend.`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`inference-lab: ${message}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,39 @@
+// Inference Lab's one public entry. Notebooks, lessons, the CLI and the server import only this.
+
+// engine
+export { tf } from './engine/tf';
+export type { Tensor } from './engine/tf';
+export { initBackend, backend, NATIVE_PACKAGES } from './engine/backend';
+export type { BackendName, ModuleLoader } from './engine/backend';
+export { readSafetensors, parseSafetensors, serializeSafetensors, WeightsError } from './engine/safetensors';
+export { conv2dViaMatmul } from './engine/ops';
+
+// hooks
+export { HookPoint } from './hooks/hook-point';
+export type { HookFn } from './hooks/hook-point';
+export { HookedModel } from './hooks/hooked-model';
+export type { CacheOptions, TraceOptions, HookSpec, NameFilter } from './hooks/hooked-model';
+export { ActivationCache } from './hooks/activation-cache';
+export { Trace } from './hooks/trace';
+export type { TraceStep } from './hooks/trace';
+export { tensorStats } from './hooks/stats';
+export type { TensorStats } from './hooks/stats';
+
+// models
+export { DigitsCNN, DIGITS_CNN_DEFAULTS, topK } from './models/cnn';
+export type { DigitsCNNConfig, Prediction } from './models/cnn';
+export { loadModel, listModels, modelNames, modelInfo, assetsDir } from './models/registry';
+export type { ModelInfo } from './models/registry';
+export { evaluateDigits } from './models/evaluate';
+export type { Evaluation } from './models/evaluate';
+
+// data
+export { loadMnist, digitBatch, MNIST_SIZE, DIGIT_LABELS, MNIST_SPLIT } from './data/mnist';
+export type { DigitSet, MnistSplit } from './data/mnist';
+export { readPng, pixelsFromJson } from './data/image';
+export { seededRandom, seededPermutation } from './data/random';
+
+// viz
+export type { MimeBundle, HasMimeBundle } from './viz/mime';
+export * from './viz/views';
+export { display, update, progressBar } from './viz/display';

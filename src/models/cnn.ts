@@ -1,0 +1,261 @@
+// The digits CNN: raw pixels -> preprocessing -> conv/relu/pool x2 -> dense -> softmax -> top-k.
+// Preprocessing and post-processing are part of the model so they are steps of the same trace.
+import * as fs from 'fs';
+import * as path from 'path';
+import { tf, type Tensor } from '../engine/tf';
+import { conv2dViaMatmul } from '../engine/ops';
+import { readSafetensors, serializeSafetensors, takeTensor, WeightsError } from '../engine/safetensors';
+import { HookedModel } from '../hooks/hooked-model';
+import { Trace } from '../hooks/trace';
+import { tensorStats } from '../hooks/stats';
+import type { MimeBundle } from '../viz/mime';
+import { modelSummary } from '../viz/views';
+
+export interface DigitsCNNConfig {
+  /** Side of the square image the network sees after resizing (MNIST: 28). */
+  imageSize: number;
+  /** Filters of conv.0 and conv.1. */
+  channels: [number, number];
+  /** Side of each square conv kernel. */
+  kernelSize: number;
+  /** Class names, one per output logit. */
+  labels: string[];
+  /** Mean and std of training pixels scaled to [0, 1]; normalisation makes inputs zero-centred. */
+  pixelMean: number;
+  pixelStd: number;
+}
+
+/** The shipped configuration (assets/digits-cnn/config.json stores the trained values). */
+export const DIGITS_CNN_DEFAULTS: DigitsCNNConfig = {
+  imageSize: 28,
+  channels: [8, 16],
+  kernelSize: 3,
+  labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  pixelMean: 0.1307, // the classic MNIST figures; training overwrites them with this split's
+  pixelStd: 0.3081,
+};
+
+export interface Prediction {
+  label: string;
+  p: number;
+}
+
+export class DigitsCNN extends HookedModel {
+  readonly name: string;
+  readonly config: DigitsCNNConfig;
+  /** 'native' runs tf.conv2d; 'im2col' is the trainable path on WASM (see engine/ops). */
+  convKernel: 'native' | 'im2col' = 'native';
+  readonly weights: Record<string, tf.Variable>;
+
+  constructor(config: DigitsCNNConfig = DIGITS_CNN_DEFAULTS, name = 'digits-cnn', seed = 0) {
+    super();
+    this.name = name;
+    this.config = config;
+    const [c0, c1] = config.channels;
+    const k = config.kernelSize;
+    const classes = config.labels.length;
+    const init = (shape: number[], fanIn: number, s: number) =>
+      tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + s)); // He init for ReLU
+    this.weights = {
+      'conv.0.weight': init([k, k, 1, c0], k * k, 1), // [kh, kw, in, out]
+      'conv.0.bias': tf.variable(tf.zeros([c0])),
+      'conv.1.weight': init([k, k, c0, c1], k * k * c0, 2),
+      'conv.1.bias': tf.variable(tf.zeros([c1])),
+      'dense.weight': init([this.flatSize, classes], this.flatSize, 3), // [features, classes]
+      'dense.bias': tf.variable(tf.zeros([classes])),
+    };
+
+    this.hookPoint('pre.hook_raw', 'input', '[batch, h, w, ch] raw pixels 0..255');
+    this.hookPoint('pre.hook_grayscale', 'grayscale', '[batch, h, w, 1]');
+    this.hookPoint('pre.hook_resized', 'resize', '[batch, size, size, 1]');
+    this.hookPoint('pre.hook_scaled', 'scale', '[batch, size, size, 1] in [0, 1]');
+    this.hookPoint('pre.hook_normalized', 'normalize', '[batch, size, size, 1] zero mean, unit std');
+    for (const i of [0, 1]) {
+      this.hookPoint(`conv.${i}.hook_conv`, 'conv2d', '[batch, h, w, ch]');
+      this.hookPoint(`conv.${i}.hook_relu`, 'relu', '[batch, h, w, ch]');
+      this.hookPoint(`conv.${i}.hook_pool`, 'maxpool', '[batch, h/2, w/2, ch]');
+    }
+    this.hookPoint('flatten.hook_out', 'flatten', '[batch, features]');
+    this.hookPoint('hook_logits', 'dense', '[batch, classes]');
+    this.hookPoint('post.hook_probs', 'softmax', '[batch, classes]');
+  }
+
+  /** Features entering the dense layer: two valid convs and two 2x2 pools shrink the image. */
+  get flatSize(): number {
+    const { imageSize: s, kernelSize: k, channels } = this.config;
+    const afterFirst = Math.floor((s - k + 1) / 2);
+    const afterSecond = Math.floor((afterFirst - k + 1) / 2);
+    return afterSecond * afterSecond * channels[1];
+  }
+
+  get parameterCount(): number {
+    return Object.values(this.weights).reduce((n, w) => n + w.size, 0);
+  }
+
+  /** Bytes of the float32 weights. */
+  get byteSize(): number {
+    return this.parameterCount * 4;
+  }
+
+  protected validateInput(input: Tensor): void {
+    const shape = input.shape;
+    const ok =
+      (shape.length === 3 || (shape.length === 4 && [1, 3, 4].includes(shape[3]))) &&
+      shape[0] > 0 &&
+      shape[1] >= this.config.kernelSize &&
+      shape[2] >= this.config.kernelSize &&
+      input.dtype !== 'string' &&
+      input.dtype !== 'complex64' &&
+      input.dtype !== 'bool';
+    if (!ok) {
+      throw new Error(
+        `${this.name} expects raw pixels shaped [batch, height, width] or [batch, height, width, 1|3|4] ` +
+          `with values 0..255 (numeric dtype), got [${shape}] ${input.dtype}.`,
+      );
+    }
+  }
+
+  private conv(x: Tensor, i: number): Tensor {
+    const w = this.weights[`conv.${i}.weight`];
+    const y = this.convKernel === 'im2col' ? conv2dViaMatmul(x, w) : tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid');
+    return tf.add(y, this.weights[`conv.${i}.bias`]);
+  }
+
+  protected forwardImpl(input: Tensor): Tensor {
+    const { imageSize, pixelMean, pixelStd } = this.config;
+    const raw4d = input.rank === 3 ? tf.expandDims(input, 3) : input; // [batch, h, w, ch]
+    let x = this.hook('pre.hook_raw', tf.cast(raw4d, 'float32')); // [batch, h, w, ch]
+    if (x.shape[3] === 1) {
+      x = this.hook('pre.hook_grayscale', x); // [batch, h, w, 1] already grey
+    } else {
+      const rgb = tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, 3]); // drop alpha: [batch, h, w, 3]
+      x = this.hook('pre.hook_grayscale', tf.sum(tf.mul(rgb, tf.tensor1d([0.299, 0.587, 0.114])), 3, true)); // ITU-R 601 luma: [batch, h, w, 1]
+    }
+    const needsResize = x.shape[1] !== imageSize || x.shape[2] !== imageSize;
+    x = this.hook('pre.hook_resized', needsResize ? tf.image.resizeBilinear(x as tf.Tensor4D, [imageSize, imageSize], true) : x); // [batch, 28, 28, 1]
+    x = this.hook('pre.hook_scaled', tf.div(x, 255)); // [batch, 28, 28, 1] in [0, 1]
+    x = this.hook('pre.hook_normalized', tf.div(tf.sub(x, pixelMean), pixelStd)); // [batch, 28, 28, 1]
+
+    for (const i of [0, 1]) {
+      x = this.hook(`conv.${i}.hook_conv`, this.conv(x, i)); // [batch, h-2, w-2, ch]
+      x = this.hook(`conv.${i}.hook_relu`, tf.relu(x)); // [batch, h-2, w-2, ch]
+      x = this.hook(`conv.${i}.hook_pool`, tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')); // [batch, (h-2)/2, (w-2)/2, ch]
+    }
+    x = this.hook('flatten.hook_out', tf.reshape(x, [x.shape[0], -1])); // [batch, 400], NHWC order as tf.layers.flatten
+    const logits = this.hook('hook_logits', tf.add(tf.matMul(x, this.weights['dense.weight']), this.weights['dense.bias'])); // [batch, 10]
+    return this.hook('post.hook_probs', tf.softmax(logits)); // [batch, 10]
+  }
+
+  /** Logits without the softmax, e.g. for a loss (same graph, read at `hook_logits`). */
+  logits(input: Tensor): Tensor {
+    let logits: Tensor | null = null;
+    const probs = this.runWithHooks(input, [['hook_logits', (v) => void (logits = tf.keep(tf.clone(v)))]]);
+    probs.dispose();
+    return logits!;
+  }
+
+  /** Top-k labels with probabilities for each image in the batch. */
+  classify(input: Tensor, k = 3): Prediction[][] {
+    const probs = this.forward(input); // [batch, classes]
+    const result = topK(probs, this.config.labels, k);
+    probs.dispose();
+    return result;
+  }
+
+  /** The trace ends with the post-processing step that turns probabilities into labels. */
+  protected override extendTrace(trace: Trace): Trace {
+    const last = trace.steps[trace.steps.length - 1];
+    if (!last.tensor) return trace;
+    const k = Math.min(3, this.config.labels.length);
+    const top = topK(last.tensor, this.config.labels, k);
+    const values = tf.tidy(() => tf.topk(last.tensor!, k).values); // [batch, k]
+    trace.steps.push({
+      index: trace.steps.length,
+      name: 'post.top_k',
+      kind: 'topk',
+      shapeDoc: '[batch, k]',
+      inputShape: last.outputShape,
+      outputShape: values.shape.slice(),
+      stats: tensorStats(values),
+      tensor: values,
+      note: top[0].map((p) => `${p.label}: ${(p.p * 100).toFixed(1)}%`).join(', '),
+    });
+    return trace;
+  }
+
+  /** Layer table: hook name, kind, output shape for one input, parameters owned by that layer. */
+  summary(): { name: string; kind: string; outputShape: number[]; params: number }[] {
+    const { imageSize } = this.config;
+    const example = tf.zeros([1, imageSize, imageSize]);
+    const trace = this.trace(example, { keepTensors: false });
+    example.dispose();
+    const seen = new Set<string>();
+    return trace.steps.map((s) => {
+      const layer = s.name.split('.').slice(0, -1).join('.') || (s.name === 'hook_logits' ? 'dense' : '');
+      let params = 0;
+      if (['conv2d', 'dense'].includes(s.kind) && !seen.has(layer)) {
+        seen.add(layer);
+        params = Object.entries(this.weights)
+          .filter(([n]) => n.startsWith(layer + '.'))
+          .reduce((sum, [, w]) => sum + w.size, 0);
+      }
+      return { name: s.name, kind: s.kind, outputShape: s.outputShape, params };
+    });
+  }
+
+  override toString(): string {
+    const rows = this.summary().map(
+      (r) => `  ${r.name.padEnd(22)} ${r.kind.padEnd(10)} ${`[${r.outputShape.join(', ')}]`.padEnd(16)} ${r.params || ''}`,
+    );
+    return `DigitsCNN "${this.name}": ${this.parameterCount.toLocaleString('en-US')} parameters, ${this.byteSize.toLocaleString('en-US')} bytes (float32)\n${rows.join('\n')}`;
+  }
+
+  /** Shown as a summary table when the model is a cell's last value. */
+  async toMimeBundle(): Promise<MimeBundle> {
+    return modelSummary(this.summary(), `${this.name}: ${this.parameterCount.toLocaleString('en-US')} parameters`);
+  }
+
+  /** Write weights.safetensors + config.json into `dir`. */
+  save(dir: string, extra: Record<string, unknown> = {}): void {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'weights.safetensors'), serializeSafetensors(this.weights, { format: 'inference-lab', model: 'digits-cnn' }));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ architecture: 'digits-cnn', config: this.config, ...extra }, null, 2) + '\n');
+  }
+
+  /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
+  static load(dir: string, name = path.basename(dir)): DigitsCNN {
+    const configFile = path.join(dir, 'config.json');
+    let saved: { architecture?: string; config?: DigitsCNNConfig };
+    try {
+      saved = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    } catch (err) {
+      throw new WeightsError(`Cannot read model config ${configFile}: ${(err as Error).message}.`);
+    }
+    if (saved.architecture !== 'digits-cnn' || !saved.config) {
+      throw new WeightsError(`${configFile}: expected {"architecture": "digits-cnn", "config": {...}}, got architecture ${JSON.stringify(saved.architecture)}.`);
+    }
+    const model = new DigitsCNN(saved.config, name);
+    const file = path.join(dir, 'weights.safetensors');
+    const parsed = readSafetensors(file);
+    for (const [key, variable] of Object.entries(model.weights)) {
+      const value = takeTensor(parsed, key, variable.shape, file);
+      variable.assign(value);
+      value.dispose();
+    }
+    return model;
+  }
+
+  dispose(): void {
+    for (const w of Object.values(this.weights)) w.dispose();
+  }
+}
+
+/** Top-k (label, probability) per row of a [batch, classes] probability tensor. */
+export function topK(probs: Tensor, labels: string[], k: number): Prediction[][] {
+  const { values, indices } = tf.topk(probs, Math.min(k, labels.length));
+  const v = values.arraySync() as number[][];
+  const idx = indices.arraySync() as number[][];
+  values.dispose();
+  indices.dispose();
+  return v.map((row, b) => row.map((p, j) => ({ label: labels[idx[b][j]], p })));
+}

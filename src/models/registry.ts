@@ -1,0 +1,86 @@
+// The shipped models: each lives in assets/<name>/ as config.json + weights.safetensors,
+// written by the training script named in its config.
+import * as fs from 'fs';
+import * as path from 'path';
+import { DigitsCNN } from './cnn';
+import type { HookedModel } from '../hooks/hooked-model';
+
+/** The repository root: the nearest ancestor with this package's package.json. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'inference-lab') return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`Cannot find the inference-lab package root above ${__dirname}.`);
+    dir = parent;
+  }
+}
+
+export function assetsDir(): string {
+  return path.join(packageRoot(), 'assets');
+}
+
+export interface ModelInfo {
+  name: string;
+  task: string;
+  architecture: string;
+  params: number;
+  bytes: number;
+  heldOut: { metric: string; value: number; n: number } | null;
+  trainedBy: string;
+}
+
+const LOADERS: Record<string, (dir: string, name: string) => HookedModel> = {
+  'digits-cnn': (dir, name) => DigitsCNN.load(dir, name),
+};
+
+/** Names of the shipped models (directories under assets/ with a known architecture). */
+export function modelNames(): string[] {
+  const root = assetsDir();
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .filter((d) => fs.existsSync(path.join(root, d, 'config.json')))
+    .sort();
+}
+
+function unknownModel(name: string): Error {
+  return new Error(`Unknown model "${name}". Known models: ${modelNames().join(', ') || '(none shipped)'}.`);
+}
+
+export function modelInfo(name: string): ModelInfo {
+  if (!modelNames().includes(name)) throw unknownModel(name);
+  const dir = path.join(assetsDir(), name);
+  const saved = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const weightsBytes = fs.statSync(path.join(dir, 'weights.safetensors')).size;
+  const model = loadModel(name);
+  const params = 'parameterCount' in model ? (model as DigitsCNN).parameterCount : 0;
+  (model as DigitsCNN).dispose?.();
+  return {
+    name,
+    task: saved.task ?? '',
+    architecture: saved.architecture,
+    params,
+    bytes: weightsBytes,
+    heldOut: saved.heldOut ?? null,
+    trainedBy: saved.trainedBy ?? '',
+  };
+}
+
+export function listModels(): ModelInfo[] {
+  return modelNames().map(modelInfo);
+}
+
+/** Load a shipped model by name, or a model directory by path. */
+export function loadModel(nameOrDir: string): HookedModel {
+  const isDir = nameOrDir.includes(path.sep) || nameOrDir.startsWith('.');
+  const dir = isDir ? path.resolve(nameOrDir) : path.join(assetsDir(), nameOrDir);
+  if (!isDir && !modelNames().includes(nameOrDir)) throw unknownModel(nameOrDir);
+  const configFile = path.join(dir, 'config.json');
+  if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors.`);
+  const architecture = JSON.parse(fs.readFileSync(configFile, 'utf8')).architecture;
+  const load = LOADERS[architecture];
+  if (!load) throw new Error(`${configFile}: unknown architecture "${architecture}". Expected one of: ${Object.keys(LOADERS).join(', ')}.`);
+  return load(dir, path.basename(dir));
+}

@@ -1,0 +1,118 @@
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
+
+const root = path.resolve(__dirname, '..');
+const cli = path.join(root, 'dist', 'src', 'cli.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
+
+function run(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: tmp, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** An error is one line naming the problem, with no stack trace. */
+function expectCleanError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
+  expect(r.code).not.toBe(0);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('inference-lab CLI', () => {
+  it('models --json lists the digits CNN with its parameter count and file size', () => {
+    const r = run('models', '--json');
+    expect(r.code).toBe(0);
+    const models = JSON.parse(r.stdout);
+    const cnn = models.find((m: { name: string }) => m.name === 'digits-cnn');
+    // conv.0: 3*3*1*8 + 8, conv.1: 3*3*8*16 + 16, dense: 400*10 + 10 (by hand)
+    expect(cnn.params).toBe(80 + 1168 + 4010);
+    expect(cnn.bytes).toBe(fs.statSync(path.join(root, 'assets', 'digits-cnn', 'weights.safetensors')).size);
+    expect(cnn.heldOut.metric).toBe('accuracy');
+  });
+
+  it('eval --json prints exactly the contract fields', () => {
+    const r = run('eval', 'digits-cnn', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out).sort()).toEqual(['metric', 'model', 'n', 'value']);
+    expect(out).toMatchObject({ model: 'digits-cnn', metric: 'accuracy', n: loadMnist().heldOut.count });
+    expect(out.value).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it('run --json on a held-out digit gives its label, top-k and every step', () => {
+    const r = run('run', 'digits-cnn', '--input', 'heldout:3', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.model).toBe('digits-cnn');
+    expect(out.top[0].label).toBe(String(loadMnist().heldOut.labels[3]));
+    expect(out.top).toHaveLength(3);
+    expect(out.top[0].p).toBeGreaterThan(out.top[1].p);
+    expect(out.steps[0]).toEqual({ name: 'pre.hook_raw', shape: [1, 28, 28, 1] });
+    expect(out.steps.at(-1).name).toBe('post.top_k');
+    expect(out.steps.map((s: { name: string }) => s.name)).toContain('conv.1.hook_pool');
+  });
+
+  it('run reads a PNG (RGBA, another size) and writes the trace', () => {
+    const { heldOut } = loadMnist();
+    const side = 56;
+    const png = new PNG({ width: side, height: side });
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const v = heldOut.images[7 * MNIST_SIZE * MNIST_SIZE + Math.floor(y / 2) * MNIST_SIZE + Math.floor(x / 2)];
+        png.data.set([v, v, v, 255], (y * side + x) * 4);
+      }
+    }
+    const file = path.join(tmp, 'digit.png');
+    fs.writeFileSync(file, PNG.sync.write(png));
+    const traceFile = path.join(tmp, 'trace.json');
+    const r = run('run', 'digits-cnn', '--input', file, '--trace', traceFile, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).top[0].label).toBe(String(heldOut.labels[7]));
+    const trace = JSON.parse(fs.readFileSync(traceFile, 'utf8'));
+    expect(trace.steps[0].outputShape).toEqual([1, side, side, 4]);
+    expect(trace.steps.find((s: { name: string }) => s.name === 'pre.hook_resized').outputShape).toEqual([1, 28, 28, 1]);
+    expect(trace.steps.find((s: { name: string }) => s.name === 'pre.hook_scaled').stats.max).toBeLessThanOrEqual(1);
+  });
+
+  it('run reads a JSON pixel array', () => {
+    const { heldOut } = loadMnist();
+    const rows = Array.from({ length: 28 }, (_, y) => Array.from(heldOut.images.subarray(11 * 784 + y * 28, 11 * 784 + (y + 1) * 28)));
+    const file = path.join(tmp, 'digit.json');
+    fs.writeFileSync(file, JSON.stringify({ pixels: rows }));
+    const r = run('run', 'digits-cnn', '--input', file, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).top[0].label).toBe(String(heldOut.labels[11]));
+  });
+
+  it('an unknown model lists the known ones, in one line', () => {
+    expectCleanError(run('eval', 'gpt-17'), /Unknown model "gpt-17". Known models: .*digits-cnn/);
+  });
+
+  it('a missing file, a malformed JSON and a wrong-shape JSON say what was expected', () => {
+    expectCleanError(run('run', 'digits-cnn', '--input', 'nope.png'), /Cannot read image nope.png: ENOENT/);
+    fs.writeFileSync(path.join(tmp, 'bad.json'), '{"pixels": [[1, 2,');
+    expectCleanError(run('run', 'digits-cnn', '--input', 'bad.json'), /not valid JSON; expected a pixel array/);
+    fs.writeFileSync(path.join(tmp, 'flat.json'), JSON.stringify([1, 2, 3]));
+    expectCleanError(run('run', 'digits-cnn', '--input', 'flat.json'), /expected a JSON array \[height\]\[width\]/);
+    fs.writeFileSync(path.join(tmp, 'fake.png'), 'not a png');
+    expectCleanError(run('run', 'digits-cnn', '--input', 'fake.png'), /is not a readable PNG/);
+  });
+
+  it('usage errors exit 2', () => {
+    const r = run('frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown command "frobnicate"/);
+    expect(run('run', 'digits-cnn').code).toBe(2);
+  });
+
+  it('prints the backend it runs on', () => {
+    const r = run('backend', '--json');
+    expect(JSON.parse(r.stdout)).toEqual({ backend: 'wasm' });
+  });
+});
