@@ -64,7 +64,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'weights'): Safeten
       throw new WeightsError(`${source}: tensor "${name}" [${info.shape}] ${dtype} needs ${count * BYTES[dtype]} bytes, header gives ${end - begin}.`);
     }
     if (end > dataLen) throw new WeightsError(`${source}: tensor "${name}" ends at byte ${end} but the data section has ${dataLen} bytes (file truncated).`);
-    const slice = bytes.slice(dataStart + begin, dataStart + end); // copy: aligned for typed arrays
+    const slice = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end)); // a copy, so typed-array views start aligned (Buffer.slice would share the pool)
     const dv = new DataView(slice.buffer);
     let data: TensorEntry['data'];
     switch (dtype) {

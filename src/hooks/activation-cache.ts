@@ -11,10 +11,17 @@ export class ActivationCache {
 
   constructor(readonly model: string) {}
 
-  /** Store a value under a hook name (the cache takes ownership). */
+  /** Store a value under a hook name (the cache takes ownership; one tensor may sit under several names). */
   set(name: string, value: Tensor): void {
-    this.values.get(name)?.dispose();
+    const previous = this.values.get(name);
     this.values.set(name, value);
+    if (previous && previous !== value && !this.holds(previous)) previous.dispose();
+  }
+
+  /** Whether this exact tensor is one of the cached values. */
+  holds(value: Tensor): boolean {
+    for (const t of this.values.values()) if (t === value) return true;
+    return false;
   }
 
   get names(): string[] {

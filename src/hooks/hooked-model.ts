@@ -98,12 +98,14 @@ export abstract class HookedModel {
   runWithCache(input: Tensor, options: CacheOptions = {}): [Tensor, ActivationCache] {
     const wanted = this.selectNames(options.names);
     const cache = new ActivationCache(this.name);
+    // Keep the tensor itself (no copy): values are immutable, and tf.keep stops tf.tidy freeing it.
     const save: HookFn = (value, point) => {
-      cache.set(point.name, tf.keep(tf.clone(value)));
+      cache.set(point.name, tf.keep(value === input ? tf.clone(value) : value)); // never take the caller's input
     };
     try {
       const output = this.runWithHooks(input, wanted.map((name): HookSpec => [name, save]));
-      return [output, cache];
+      // The last hook's value can be the output itself; the caller and the cache each own one.
+      return [cache.holds(output) ? tf.clone(output) : output, cache];
     } catch (err) {
       cache.dispose();
       throw err;

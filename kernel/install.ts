@@ -1,0 +1,281 @@
+/**
+ * Installing the kernel into Jupyter and finding / provisioning JupyterLab, without Python for
+ * the kernelspec part. Used by scripts/setup.ts (npm install) and by the `inference-lab` CLI.
+ *
+ * The kernelspec goes where `jupyter kernelspec install --user` puts it:
+ *   $JUPYTER_DATA_DIR/kernels, else
+ *   Linux   $XDG_DATA_HOME/jupyter/kernels (default ~/.local/share/jupyter/kernels)
+ *   macOS   ~/Library/Jupyter/kernels
+ *   Windows %APPDATA%\jupyter\kernels
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { spawn, spawnSync } from 'child_process';
+import { DISPLAY_NAME, KERNEL_NAME } from './names';
+
+/** Repository / package root (this file runs as dist/kernel/install.js). */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/** The kernel's entry point that Jupyter starts. */
+export const KERNEL_MAIN = path.join(__dirname, 'main.js');
+/** Python packages put in the project-local venv (pinned: the versions the tests ran against). */
+export const JUPYTER_PINS = ['jupyterlab==4.5.0', 'nbclient==0.10.2', 'jupyter_kernel_test==0.7.0'];
+
+const isWindows = process.platform === 'win32';
+
+/** Jupyter's per-user data directory (jupyter_core's `jupyter_data_dir()`). */
+export function jupyterDataDir(): string {
+  if (process.env.JUPYTER_DATA_DIR) return process.env.JUPYTER_DATA_DIR;
+  const home = os.homedir();
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Jupyter');
+  if (isWindows) return path.join(process.env.APPDATA || path.join(home, 'AppData', 'Roaming'), 'jupyter');
+  return path.join(process.env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'jupyter');
+}
+
+export function kernelDir(): string {
+  return path.join(jupyterDataDir(), 'kernels', KERNEL_NAME);
+}
+
+export function kernelArgv(): string[] {
+  return [process.execPath, KERNEL_MAIN, '--connection-file', '{connection_file}'];
+}
+
+export function kernelSpec(): Record<string, unknown> {
+  return {
+    argv: kernelArgv(),
+    display_name: DISPLAY_NAME,
+    language: 'typescript',
+    interrupt_mode: 'signal',
+    metadata: { debugger: false },
+  };
+}
+
+/** Write the kernelspec (kernel.json + logos). Returns the kernelspec directory. */
+export async function installKernel(): Promise<string> {
+  const dir = kernelDir();
+  await fs.promises.mkdir(dir, { recursive: true });
+  await fs.promises.writeFile(path.join(dir, 'kernel.json'), JSON.stringify(kernelSpec(), null, 2) + '\n');
+  await fs.promises.writeFile(path.join(dir, 'logo-svg.svg'), LOGO_SVG);
+  await fs.promises.writeFile(path.join(dir, 'logo-64x64.png'), logoPng(64));
+  await fs.promises.writeFile(path.join(dir, 'logo-32x32.png'), logoPng(32));
+  return dir;
+}
+
+/** Remove the kernelspec. Returns false when it was not installed. */
+export async function removeKernel(): Promise<boolean> {
+  const dir = kernelDir();
+  if (!fs.existsSync(dir)) return false;
+  await fs.promises.rm(dir, { recursive: true, force: true });
+  return true;
+}
+
+export interface KernelStatus {
+  installed: boolean;
+  dir: string;
+  /** argv of the installed kernel.json (null when not installed or unreadable). */
+  argv: string[] | null;
+  /** true when the installed argv is the one this copy of the package would write. */
+  current: boolean;
+}
+
+export function kernelStatus(): KernelStatus {
+  const dir = kernelDir();
+  let argv: string[] | null = null;
+  try {
+    argv = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8')).argv ?? null;
+  } catch {
+    argv = null;
+  }
+  return { installed: argv !== null, dir, argv, current: JSON.stringify(argv) === JSON.stringify(kernelArgv()) };
+}
+
+// ---- JupyterLab --------------------------------------------------------------------------
+
+export const VENV_DIR = path.join(PROJECT_ROOT, '.venv');
+
+function venvBin(venv: string, name: string): string {
+  return isWindows ? path.join(venv, 'Scripts', name + '.exe') : path.join(venv, 'bin', name);
+}
+
+function works(cmd: string, args: string[]): boolean {
+  try {
+    const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 60_000 });
+    return r.status === 0;
+  } catch {
+    return false;
+  }
+}
+
+export interface JupyterLocation {
+  /** A python that has jupyter_client (the venv's, or the one next to `jupyter`), or null. */
+  python: string | null;
+  /** A `jupyter` command on which `jupyter lab` works, or null. */
+  jupyter: string | null;
+  /** Where it was found. */
+  source: 'venv' | 'path' | null;
+}
+
+/** Find JupyterLab: the project's .venv first, then `jupyter` on PATH. */
+export function findJupyter(venv: string = VENV_DIR): JupyterLocation {
+  const vj = venvBin(venv, 'jupyter');
+  const vlab = venvBin(venv, 'jupyter-lab');
+  if (fs.existsSync(vj) && fs.existsSync(vlab)) return { python: venvBin(venv, 'python'), jupyter: vj, source: 'venv' };
+  if (works('jupyter', ['lab', '--version'])) {
+    const py = isWindows ? 'python' : 'python3';
+    return { python: works(py, ['-c', 'import jupyter_client']) ? py : null, jupyter: 'jupyter', source: 'path' };
+  }
+  return { python: null, jupyter: null, source: null };
+}
+
+/** A Python 3.9+ interpreter to create the venv with, or null. */
+export function findSystemPython(): string | null {
+  const candidates = isWindows ? ['py', 'python', 'python3'] : ['python3', 'python'];
+  for (const c of candidates) {
+    const args = c === 'py' ? ['-3', '-c'] : ['-c'];
+    if (works(c, [...args, 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 9) else 1)'])) return c;
+  }
+  return null;
+}
+
+export interface EnsureOptions {
+  venv?: string;
+  /** Progress lines (default: console.log). */
+  log?: (line: string) => void;
+  /** Create the venv even if a `jupyter lab` is on PATH. */
+  forceVenv?: boolean;
+}
+
+/**
+ * Make sure JupyterLab can be started: use one on PATH, or create a project-local venv
+ * (.venv) with the pinned packages. Never installs into the user's own Python.
+ * Throws an Error with a readable message when Python (with venv + pip) is missing.
+ */
+export function ensureJupyterLab(opts: EnsureOptions = {}): JupyterLocation {
+  const venv = opts.venv ?? VENV_DIR;
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const found = findJupyter(venv);
+  if (found.source === 'venv' || (found.source === 'path' && !opts.forceVenv)) {
+    log(`JupyterLab: using ${found.jupyter} (${found.source === 'venv' ? 'project .venv' : 'found on PATH'})`);
+    return found;
+  }
+  const python = findSystemPython();
+  if (!python) {
+    throw new Error(
+      'JupyterLab is not installed and no Python >= 3.9 (with the venv module) was found. ' +
+        'Install Python 3 (e.g. `apt-get install python3 python3-venv`), then run `npm run setup` ' +
+        'or `node dist/scripts/setup.js` again.',
+    );
+  }
+  const pyArgs = python === 'py' ? ['-3'] : [];
+  log(`JupyterLab: creating a project-local Python environment in ${venv} (with ${python})`);
+  let r = spawnSync(python, [...pyArgs, '-m', 'venv', venv], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    throw new Error(`\`${python} -m venv ${venv}\` failed (on Debian/Ubuntu: apt-get install python3-venv).`);
+  }
+  const vpy = venvBin(venv, 'python');
+  log(`JupyterLab: installing ${JUPYTER_PINS.join(' ')} into ${venv} (about 1-2 minutes the first time)`);
+  r = spawnSync(vpy, ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...JUPYTER_PINS], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    throw new Error(`pip install into ${venv} failed (is PyPI reachable?). Remove ${venv} and run setup again.`);
+  }
+  const done = findJupyter(venv);
+  if (done.source !== 'venv') throw new Error(`pip finished but ${venvBin(venv, 'jupyter-lab')} is missing.`);
+  log(`JupyterLab: ready (${done.jupyter})`);
+  return done;
+}
+
+/**
+ * Start `jupyter lab` on `notebooksDir` with inherited stdio. Installs / refreshes the
+ * kernelspec first. Resolves with the exit code.
+ */
+export async function startLab(notebooksDir: string, extraArgs: string[] = []): Promise<number> {
+  if (!kernelStatus().current) await installKernel();
+  const where = findJupyter();
+  if (!where.jupyter) {
+    throw new Error('JupyterLab was not found. Run `node dist/scripts/setup.js` (creates .venv with JupyterLab) or install it yourself.');
+  }
+  const env = { ...process.env };
+  if (where.source === 'venv') env.PATH = path.dirname(where.jupyter) + path.delimiter + (env.PATH ?? '');
+  const args = ['lab', ...extraArgs];
+  // Jupyter refuses to start as root (containers, CI) unless told to.
+  if (typeof process.getuid === 'function' && process.getuid() === 0 && !args.includes('--allow-root')) args.push('--allow-root');
+  const child = spawn(where.jupyter, args, { cwd: notebooksDir, stdio: 'inherit', env });
+  const forward = () => child.kill('SIGINT');
+  process.on('SIGINT', forward);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
+    });
+  } finally {
+    process.off('SIGINT', forward);
+  }
+}
+
+// ---- logo --------------------------------------------------------------------------------
+
+const LOGO_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">
+  <rect width="64" height="64" rx="10" fill="#1f5fa8"/>
+  <g fill="#ffffff"><circle cx="16" cy="20" r="5"/><circle cx="16" cy="44" r="5"/><circle cx="48" cy="32" r="5"/></g>
+  <g stroke="#ffffff" stroke-width="3"><line x1="16" y1="20" x2="48" y2="32"/><line x1="16" y1="44" x2="48" y2="32"/></g>
+</svg>
+`;
+
+function crc32(buf: Buffer): number {
+  let c = ~0;
+  for (let i = 0; i < buf.length; i++) {
+    c ^= buf[i];
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(td));
+  return Buffer.concat([len, td, crc]);
+}
+
+/** The same picture as the SVG (three nodes, two edges on blue), drawn pixel by pixel. */
+export function logoPng(size: number): Buffer {
+  const s = size / 64;
+  const nodes = [
+    [16, 20],
+    [16, 44],
+    [48, 32],
+  ].map(([x, y]) => [x * s, y * s]);
+  const segDist = (px: number, py: number, ax: number, ay: number, bx: number, by: number) => {
+    const dx = bx - ax, dy = by - ay;
+    const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)));
+    return Math.hypot(px - ax - t * dx, py - ay - t * dy);
+  };
+  const raw = Buffer.alloc(size * (size * 4 + 1));
+  for (let y = 0; y < size; y++) {
+    raw[y * (size * 4 + 1)] = 0; // filter: none
+    for (let x = 0; x < size; x++) {
+      const px = x + 0.5, py = y + 0.5;
+      const white =
+        nodes.some(([nx, ny]) => Math.hypot(px - nx, py - ny) <= 5 * s) ||
+        segDist(px, py, nodes[0][0], nodes[0][1], nodes[2][0], nodes[2][1]) <= 1.5 * s ||
+        segDist(px, py, nodes[1][0], nodes[1][1], nodes[2][0], nodes[2][1]) <= 1.5 * s;
+      const o = y * (size * 4 + 1) + 1 + x * 4;
+      if (white) raw.set([255, 255, 255, 255], o);
+      else raw.set([0x1f, 0x5f, 0xa8, 255], o);
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 6; // RGBA
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}

@@ -1,0 +1,69 @@
+/**
+ * Post-install setup (run by `npm install` through the `prepare` script, after the build):
+ *   1. link node_modules/inference-lab -> ..  so notebooks can `import * as lab from 'inference-lab'`
+ *      (tslab's type checker does not follow package self-references);
+ *   2. install the Jupyter kernelspec "inference-lab" for this user (no Python needed);
+ *   3. make sure JupyterLab exists: use one on PATH, or create .venv with pinned packages.
+ * Idempotent. Never fails `npm install`: problems are printed with what to do about them.
+ * INFERENCE_LAB_SKIP_VENV=1 skips step 3.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ensureJupyterLab, installKernel, JUPYTER_PINS, PROJECT_ROOT } from '../kernel/install';
+
+const say = (s: string) => console.log(`[inference-lab setup] ${s}`);
+const warn = (s: string) => console.warn(`[inference-lab setup] WARNING: ${s}`);
+
+export function linkSelf(root: string = PROJECT_ROOT): void {
+  const link = path.join(root, 'node_modules', 'inference-lab');
+  let existing: fs.Stats | null = null;
+  try {
+    existing = fs.lstatSync(link);
+  } catch {
+    existing = null;
+  }
+  if (existing) {
+    say(`node_modules/inference-lab already exists (${existing.isSymbolicLink() ? '-> ' + fs.readlinkSync(link) : 'not a link'}); left as is`);
+    return;
+  }
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  if (process.platform === 'win32') fs.symlinkSync(root, link, 'junction');
+  else fs.symlinkSync('..', link, 'dir');
+  say('linked node_modules/inference-lab -> .. (notebooks import the library by name)');
+}
+
+async function main(): Promise<void> {
+  if (path.basename(path.dirname(PROJECT_ROOT)) === 'node_modules') {
+    say('installed as a dependency: skipping the self link and the Python environment');
+  } else {
+    try {
+      linkSelf();
+    } catch (e) {
+      warn(`could not create node_modules/inference-lab: ${(e as Error).message}`);
+    }
+  }
+
+  try {
+    const dir = await installKernel();
+    say(`Jupyter kernel "TypeScript (Inference Lab)" installed in ${dir}`);
+  } catch (e) {
+    warn(`could not install the kernelspec: ${(e as Error).message}. Run \`inference-lab kernel install\` later.`);
+  }
+
+  if (process.env.INFERENCE_LAB_SKIP_VENV === '1' || path.basename(path.dirname(PROJECT_ROOT)) === 'node_modules') {
+    say(`skipping the JupyterLab environment (${process.env.INFERENCE_LAB_SKIP_VENV === '1' ? 'INFERENCE_LAB_SKIP_VENV=1' : 'dependency install'})`);
+    return;
+  }
+  try {
+    ensureJupyterLab({ log: say });
+  } catch (e) {
+    warn((e as Error).message);
+    warn(`the library and kernel work without it; to run notebooks you need JupyterLab (${JUPYTER_PINS.join(' ')}).`);
+  }
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    warn(`setup failed: ${(e as Error)?.stack ?? e}`);
+  });
+}
