@@ -37,7 +37,10 @@ describe('backend choice', () => {
     const fakeLoad = (name: string) => {
       loaded.push(name);
       if (name !== '@tensorflow/tfjs-node') throw new Error('not installed');
-      if (!tf.findBackend('tensorflow')) tf.registerBackend('tensorflow', () => new MathBackendCPU(), 0);
+      if (!tf.findBackend('tensorflow')) {
+        tf.registerBackend('tensorflow', () => new MathBackendCPU(), 0);
+        for (const kernel of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...kernel, backendName: 'tensorflow' });
+      }
       return {};
     };
     try {
@@ -46,6 +49,7 @@ describe('backend choice', () => {
       const product = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
       expect(Array.from(product.dataSync())).toEqual([11]); // 1*3 + 2*4
     } finally {
+      for (const kernel of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(kernel.kernelName, 'tensorflow');
       tf.removeBackend('tensorflow');
       expect(await initBackend({ force: true })).toBe('wasm');
     }

@@ -1,6 +1,6 @@
 /**
  * Vitest globalSetup: build once (tsc) so integration tests run the real dist/ output.
- * tsc still emits when some files have type errors; we only require the kernel to be there.
+ * A type error fails the run: the notebooks type-check against the same declarations.
  * INFERENCE_LAB_SKIP_BUILD=1 skips the build (e.g. when CI has just run `npm run build`).
  */
 import { spawnSync } from 'child_process';
@@ -15,7 +15,7 @@ export default function setup(): void {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.json')], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) {
-    console.warn(`[global-setup] tsc reported errors (output still emitted):\n${(r.stdout + r.stderr).slice(0, 4000)}`);
+    throw new Error(`[global-setup] the build failed (tsc):\n${(r.stdout + r.stderr).slice(0, 4000)}`);
   }
   if (!fs.existsSync(path.join(ROOT, 'dist', 'kernel', 'main.js'))) {
     throw new Error('[global-setup] dist/kernel/main.js was not built');

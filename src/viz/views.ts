@@ -1,0 +1,147 @@
+// Tensor-aware views: each returns a Promise of a MimeBundle (Vega-Lite v5 + SVG + PNG + text).
+// As the last value of a notebook cell, the kernel awaits and displays it.
+import type { Tensor } from '../engine/tf';
+import type { Trace } from '../hooks/trace';
+import type { ActivationCache } from '../hooks/activation-cache';
+import type { MimeBundle } from './mime';
+import { toBundle } from './render';
+import { gridRange, gridToPngUrl, toMosaic, type Colormap, type Grid } from './heatmap';
+import { classProbabilitiesSpec, featureMapGridSpec, heatmapSpec, histogramSpec, tableSpec, traceFilmstripSpec, traceStepperSpec, type StepperRow } from './specs';
+
+const fmt = (v: number) => (v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3) ? v.toExponential(2) : Number(v.toFixed(3)).toString());
+const shapeText = (s: number[] | null) => (s ? `[${s.join(', ')}]` : '—');
+
+/** Values of batch item 0 (or the whole tensor when `hasBatch` is false) and their shape. */
+function firstItem(t: Tensor, hasBatch = true): { values: Float32Array; shape: number[] } {
+  const shape = hasBatch ? t.shape.slice(1) : t.shape.slice();
+  const size = shape.reduce((a, b) => a * b, 1);
+  const all = t.dataSync();
+  return { values: Float32Array.from(all.subarray(0, size)), shape };
+}
+
+/** Pad a grid with NaN (white) to a square, so images keep their aspect in a square frame. */
+function padSquare(grid: Grid): Grid {
+  const side = Math.max(grid.height, grid.width);
+  if (grid.height === side && grid.width === side) return grid;
+  const values = new Float32Array(side * side).fill(NaN);
+  for (let y = 0; y < grid.height; y++) values.set(grid.values.subarray(y * grid.width, (y + 1) * grid.width), y * side);
+  return { values, height: side, width: side };
+}
+
+/** A 2-D image from [h, w], [1, h, w], [h, w, 1] or [1, h, w, 1]. */
+function asImage(t: Tensor): Grid {
+  const dims = t.shape.filter((d, i) => !(d === 1 && (i === 0 || i === t.shape.length - 1)));
+  if (dims.length !== 2) throw new Error(`showImage expects one grey image shaped [h, w], [1, h, w] or [1, h, w, 1]; got [${t.shape}].`);
+  return { values: Float32Array.from(t.dataSync()), height: dims[0], width: dims[1] };
+}
+
+/** A grey image (pixels 0..255 or any range), with its colour legend. */
+export async function showImage(t: Tensor, title = 'image'): Promise<MimeBundle> {
+  const grid = asImage(t);
+  const [min, max] = gridRange(grid);
+  const range: [number, number] = min >= 0 && max > 1 && max <= 255 ? [0, 255] : [min, max];
+  const url = gridToPngUrl(padSquare(grid), { colormap: 'grey', range });
+  return toBundle(heatmapSpec({ url, range, title, colormap: 'grey', size: 224, legendTitle: 'pixel' }), `${title}: [${t.shape}] values ${fmt(min)}..${fmt(max)}`);
+}
+
+/** Every channel of a conv activation `[1, h, w, ch]` (or `[h, w, ch]`) on one colour scale. */
+export async function featureMaps(t: Tensor, title = 'feature maps', maxChannels = 32): Promise<MimeBundle> {
+  const { values, shape } = firstItem(t, t.rank === 4);
+  if (shape.length !== 3) throw new Error(`featureMaps expects [batch, h, w, ch] or [h, w, ch]; got [${t.shape}].`);
+  const [h, w, ch] = shape;
+  const shown = Math.min(ch, maxChannels);
+  const all: Grid = { values, height: h * w, width: ch };
+  const range = gridRange(all);
+  const urls = Array.from({ length: shown }, (_, c) => {
+    const map = new Float32Array(h * w);
+    for (let i = 0; i < h * w; i++) map[i] = values[i * ch + c];
+    return gridToPngUrl({ values: map, height: h, width: w }, { colormap: 'viridis', range });
+  });
+  const columns = shown <= 8 ? shown : 8;
+  const text = `${title}: ${ch} maps of ${h}x${w}, values ${fmt(range[0])}..${fmt(range[1])}`;
+  return toBundle(featureMapGridSpec({ urls, range, title: shown < ch ? `${title} (first ${shown} of ${ch})` : title, columns, size: shown <= 8 ? 96 : 72 }), text);
+}
+
+/** Histogram of all values of a tensor (binned here, 40 bins). */
+export async function activationHistogram(t: Tensor, title = 'activation histogram', binCount = 40): Promise<MimeBundle> {
+  const values = Float32Array.from(t.dataSync());
+  const [min, max] = gridRange({ values, height: 1, width: values.length });
+  const width = (max - min) / binCount;
+  const counts = new Array(binCount).fill(0);
+  for (const v of values) counts[Math.min(binCount - 1, Math.floor((v - min) / width))]++;
+  const bins = counts.map((count, i) => ({ x0: min + i * width, x1: min + (i + 1) * width, count }));
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return toBundle(histogramSpec({ bins, title }), `${title}: ${values.length} values, min ${fmt(min)}, max ${fmt(max)}, mean ${fmt(mean)}`);
+}
+
+/** Class probabilities as bars; the top class (or `highlight`) stands out. */
+export async function classProbabilities(labels: string[], probs: number[] | Tensor, title = 'class probabilities', highlight?: string): Promise<MimeBundle> {
+  const p = Array.isArray(probs) ? probs : Array.from(firstItem(probs, probs.rank === 2).values);
+  if (p.length !== labels.length) throw new Error(`classProbabilities: ${labels.length} labels but ${p.length} probabilities.`);
+  const text = labels.map((l, i) => `${l}: ${(p[i] * 100).toFixed(1)}%`).join('  ');
+  return toBundle(classProbabilitiesSpec({ labels, probs: p, title, highlight }), `${title}\n${text}`);
+}
+
+/** A model's layer table: hook name, operation, output shape for one input, parameters. */
+export async function modelSummary(rows: { name: string; kind: string; outputShape: number[]; params: number }[], title: string): Promise<MimeBundle> {
+  const table = rows.map((r) => ({ name: r.name, kind: r.kind, shape: shapeText(r.outputShape), params: r.params ? r.params.toLocaleString('en-US') : '' }));
+  const text = [title, ...table.map((r) => `  ${r.name.padEnd(22)} ${r.kind.padEnd(10)} ${r.shape.padEnd(16)} ${r.params}`)].join('\n');
+  const spec = tableSpec({
+    title,
+    rows: table,
+    columns: [
+      { field: 'name', title: 'hook point', width: 170 },
+      { field: 'kind', title: 'op', width: 80 },
+      { field: 'shape', title: 'output shape', width: 120 },
+      { field: 'params', title: 'params', width: 60, align: 'right' },
+    ],
+  });
+  return toBundle(spec, text);
+}
+
+/** An activation cache: names and shapes of what it holds. */
+export async function cacheTable(cache: ActivationCache): Promise<MimeBundle> {
+  const rows = cache.names.map((name) => ({ name, shape: shapeText(cache.get(name).shape), dtype: cache.get(name).dtype }));
+  const spec = tableSpec({
+    title: `ActivationCache of ${cache.model}: ${cache.size} activations`,
+    rows,
+    columns: [
+      { field: 'name', title: 'hook point', width: 190 },
+      { field: 'shape', title: 'shape', width: 130 },
+      { field: 'dtype', title: 'dtype', width: 70 },
+    ],
+  });
+  return toBundle(spec, cache.toString());
+}
+
+/** The stepper (interactive Vega-Lite) with a filmstrip of all steps as its still picture. */
+export async function traceStepper(trace: Trace): Promise<MimeBundle> {
+  const n = trace.steps.length;
+  const rows = trace.steps.map((s) => {
+    let url = gridToPngUrl({ values: new Float32Array([NaN]), height: 1, width: 1 }, { colormap: 'grey', cell: 1 });
+    let shown = '';
+    if (s.tensor) {
+      const { values, shape } = firstItem(s.tensor);
+      const image = shape.length === 3 && shape[2] === 1;
+      const mosaic = toMosaic(values, shape);
+      const colormap: Colormap = s.name.startsWith('pre.') && image ? 'grey' : 'viridis';
+      url = gridToPngUrl(padSquare(mosaic), { colormap });
+      if (mosaic.shown < mosaic.channels) shown = `  (first ${mosaic.shown} of ${mosaic.channels} channels)`;
+      else if (shape.length === 3 && shape[2] > 1) shown = `  (${shape[2]} channels tiled)`;
+    }
+    const { min, max, mean, std } = s.stats;
+    return {
+      i: s.index,
+      name: s.name,
+      shape: shapeText(s.outputShape),
+      title: `step ${s.index} of ${n - 1}: ${s.name}  (${s.kind})`,
+      shapes: `in ${shapeText(s.inputShape)}  →  out ${shapeText(s.outputShape)}    ${s.shapeDoc}${shown}`,
+      stats: `min ${fmt(min)}   max ${fmt(max)}   mean ${fmt(mean)}   std ${fmt(std)}${s.note ? `    ${s.note}` : ''}`,
+      url,
+    };
+  });
+  const title = `Forward pass of ${trace.model}: ${n} steps`;
+  const stepperRows: StepperRow[] = rows.map(({ i, title: t, shapes, stats, url }) => ({ i, title: t, shapes, stats, url }));
+  return toBundle(traceStepperSpec(stepperRows, title), trace.toString(), traceFilmstripSpec(rows, title));
+}
+
