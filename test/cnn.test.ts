@@ -113,6 +113,14 @@ describe('the shipped digits CNN', () => {
     tf.dispose([flat, twoChannel, bool]);
   });
 
+  it('a model owns exactly its weight tensors, and dispose frees them', () => {
+    const before = tf.memory().numTensors;
+    const fresh = new DigitsCNN();
+    expect(tf.memory().numTensors - before).toBe(Object.keys(fresh.weights).length);
+    fresh.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('leaks no tensors across forward, cache, hooks and trace', () => {
     const pixels = heldOutBatch(0, 4);
     const before = tf.memory().numTensors;

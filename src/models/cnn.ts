@@ -54,15 +54,20 @@ export class DigitsCNN extends HookedModel {
     const [c0, c1] = config.channels;
     const k = config.kernelSize;
     const classes = config.labels.length;
-    const init = (shape: number[], fanIn: number, s: number) =>
-      tf.variable(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + s)); // He init for ReLU
+    // tf.variable shares the initial tensor's data; free the initial tensor itself.
+    const owned = (initial: Tensor): tf.Variable => {
+      const variable = tf.variable(initial);
+      initial.dispose();
+      return variable;
+    };
+    const heInit = (shape: number[], fanIn: number, s: number) => owned(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + s)); // He init for ReLU
     this.weights = {
-      'conv.0.weight': init([k, k, 1, c0], k * k, 1), // [kh, kw, in, out]
-      'conv.0.bias': tf.variable(tf.zeros([c0])),
-      'conv.1.weight': init([k, k, c0, c1], k * k * c0, 2),
-      'conv.1.bias': tf.variable(tf.zeros([c1])),
-      'dense.weight': init([this.flatSize, classes], this.flatSize, 3), // [features, classes]
-      'dense.bias': tf.variable(tf.zeros([classes])),
+      'conv.0.weight': heInit([k, k, 1, c0], k * k, 1), // [kh, kw, in, out]
+      'conv.0.bias': owned(tf.zeros([c0])),
+      'conv.1.weight': heInit([k, k, c0, c1], k * k * c0, 2),
+      'conv.1.bias': owned(tf.zeros([c1])),
+      'dense.weight': heInit([this.flatSize, classes], this.flatSize, 3), // [features, classes]
+      'dense.bias': owned(tf.zeros([classes])),
     };
 
     this.hookPoint('pre.hook_raw', 'input', '[batch, h, w, ch] raw pixels 0..255');
