@@ -37,3 +37,16 @@ export { seededRandom, seededPermutation } from './data/random';
 export type { MimeBundle, HasMimeBundle } from './viz/mime';
 export * from './viz/views';
 export { display, update, progressBar } from './viz/display';
+
+// optimize
+export { quantize, quantizableWeights, collectActivations } from './optimize/quantize-model';
+export type { QuantizeConfig, QuantizationInfo, QuantizedCNN, ActivationRange } from './optimize/quantize-model';
+export {
+  fakeQuantize, quantizeValues, dequantizeValues, packIntegers, unpackIntegers, packTensor, unpackTensor, packedBytes,
+  weightParams, activationParams, paramsForRange, integerRange, roundHalfEven,
+} from './optimize/quantize';
+export type { Bits, QuantScheme, QuantParams, PackedTensor } from './optimize/quantize';
+export { calibrateRange, quantizationMse, CALIBRATION_METHODS } from './optimize/calibrate';
+export type { CalibrationMethod, CalibrationOptions, CalibratedRange } from './optimize/calibrate';
+export { errorMetrics, layerErrors } from './optimize/analyze';
+export type { ErrorMetrics, LayerError } from './optimize/analyze';

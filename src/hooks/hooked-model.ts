@@ -32,6 +32,7 @@ export abstract class HookedModel {
   abstract readonly name: string;
 
   private readonly points = new Map<string, HookPoint>();
+  private readonly transforms = new Map<string, (value: Tensor) => Tensor>();
   private recorder: Recorder | null = null;
 
   /** Declare a hook point; call in the constructor, in forward order. */
@@ -59,11 +60,28 @@ export abstract class HookedModel {
     return point;
   }
 
-  /** Route a value through a hook point (the identity unless hooks are attached). */
+  /**
+   * Fix a transform at a hook point, applied before any hook sees the value: how an optimized
+   * model (e.g. fake-quantized activations) keeps the same hook names as its original.
+   */
+  setTransform(name: string, fn: ((value: Tensor) => Tensor) | null): void {
+    this.getHookPoint(name);
+    if (fn) this.transforms.set(name, fn);
+    else this.transforms.delete(name);
+  }
+
+  /** The value as this model would pass it on at `name` (its fixed transform applied, if any). */
+  applyTransform(name: string, value: Tensor): Tensor {
+    const fn = this.transforms.get(name);
+    return fn ? fn(value) : value;
+  }
+
+  /** Route a value through a hook point (the identity unless hooks or a transform are attached). */
   protected hook(name: string, value: Tensor): Tensor {
     const point = this.points.get(name);
     if (!point) throw new Error(`${this.name}: forward reached undeclared hook point "${name}".`);
-    const out = point.hasHooks ? point.run(value) : value;
+    const transformed = this.transforms.size ? this.applyTransform(name, value) : value;
+    const out = point.hasHooks ? point.run(transformed) : transformed;
     this.recorder?.(point, out);
     return out;
   }

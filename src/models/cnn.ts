@@ -97,9 +97,24 @@ export class DigitsCNN extends HookedModel {
     return Object.values(this.weights).reduce((n, w) => n + w.size, 0);
   }
 
-  /** Bytes of the float32 weights. */
+  /** Bytes as stored: float32 weights, unless an optimization (e.g. quantize) recorded its real size. */
+  storedBytes: number | null = null;
+
   get byteSize(): number {
-    return this.parameterCount * 4;
+    return this.storedBytes ?? this.parameterCount * 4;
+  }
+
+  /**
+   * Where a fully integer CNN would quantize activations: the input of each weighted layer and
+   * its output (as ONNX Runtime places QuantizeLinear/DequantizeLinear around Conv and MatMul).
+   */
+  readonly activationQuantPoints = ['pre.hook_normalized', 'conv.0.hook_conv', 'conv.0.hook_pool', 'conv.1.hook_conv', 'conv.1.hook_pool', 'hook_logits'];
+
+  /** A copy with its own weights (same config and hook names). */
+  clone(name = `${this.name}-copy`): DigitsCNN {
+    const copy = new DigitsCNN(this.config, name);
+    for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
+    return copy;
   }
 
   protected validateInput(input: Tensor): void {

@@ -1,0 +1,90 @@
+// Where does the error come from? Compare an optimized model with its original at every hook
+// point, the two ways PyTorch's Numeric Suite does:
+//   propagated: both models run on the same input; each layer's error includes all error before it;
+//   isolated:   the optimized model's layer is fed the ORIGINAL model's input to that layer, so the
+//               error is that layer's own.
+import { tf, type Tensor } from '../engine/tf';
+import type { HookedModel, HookSpec } from '../hooks/hooked-model';
+
+export interface ErrorMetrics {
+  /** Signal-to-quantization-noise ratio, 10 log10(Σx² / Σ(x - x')²), in dB; higher is better. */
+  sqnrDb: number;
+  mse: number;
+  /** Cosine similarity of the flattened values; 1 means the same direction. */
+  cosine: number;
+  maxAbs: number;
+}
+
+export interface LayerError extends ErrorMetrics {
+  name: string;
+  kind: string;
+}
+
+/** Error metrics of `approx` against `reference` (same shape). */
+export function errorMetrics(reference: Tensor, approx: Tensor): ErrorMetrics {
+  if (reference.shape.join(',') !== approx.shape.join(',')) {
+    throw new Error(`errorMetrics: shapes differ, [${reference.shape}] vs [${approx.shape}].`);
+  }
+  // Sums in float64 on the CPU: float32 sums over ~10^5 values drift enough to push cosine above 1.
+  const a = reference.dataSync();
+  const b = approx.dataSync();
+  let signal = 0;
+  let noise = 0;
+  let dot = 0;
+  let normB2 = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i] - b[i];
+    signal += a[i] * a[i];
+    noise += d * d;
+    dot += a[i] * b[i];
+    normB2 += b[i] * b[i];
+    if (Math.abs(d) > maxAbs) maxAbs = Math.abs(d);
+  }
+  const mse = noise / a.length;
+  const normA = Math.sqrt(signal);
+  const normB = Math.sqrt(normB2);
+  const sqnrDb = noise === 0 ? Infinity : signal === 0 ? -Infinity : 10 * Math.log10(signal / noise);
+  const cosine = normA === 0 || normB === 0 ? (normA === normB ? 1 : 0) : dot / (normA * normB);
+  return { sqnrDb, mse, cosine, maxAbs };
+}
+
+/** Hook names both models share, in forward order. */
+function sharedNames(original: HookedModel, optimized: HookedModel): string[] {
+  const theirs = new Set(optimized.hookNames);
+  return original.hookNames.filter((n) => theirs.has(n));
+}
+
+/** Per-hook-point error of `optimized` against `original` on the same input. */
+export function layerErrors(original: HookedModel, optimized: HookedModel, input: Tensor, mode: 'propagated' | 'isolated' = 'propagated'): LayerError[] {
+  const names = sharedNames(original, optimized);
+  const kindOf = new Map(original.hookPoints.map((p) => [p.name, p.kind]));
+  const [refOut, reference] = original.runWithCache(input, { names });
+  refOut.dispose();
+  try {
+    if (mode === 'propagated') {
+      const [out, cache] = optimized.runWithCache(input, { names });
+      out.dispose();
+      const rows = names.map((name) => ({ name, kind: kindOf.get(name)!, ...errorMetrics(reference.get(name), cache.get(name)) }));
+      cache.dispose();
+      return rows;
+    }
+    // Isolated: for the step at `name`, patch the step before it with the original's value (passed
+    // through the optimized model's own transform there, e.g. its activation quantizer).
+    return names.map((name, k) => {
+      const patches: HookSpec[] = [];
+      if (k > 0) {
+        const previous = names[k - 1];
+        patches.push([previous, () => optimized.applyTransform(previous, reference.get(previous))]);
+      }
+      let value: Tensor | null = null;
+      patches.push([name, (v) => void (value = tf.keep(tf.clone(v)))]);
+      optimized.runWithHooks(input, patches).dispose();
+      const metrics = errorMetrics(reference.get(name), value!);
+      (value as Tensor | null)?.dispose();
+      return { name, kind: kindOf.get(name)!, ...metrics };
+    });
+  } finally {
+    reference.dispose();
+  }
+}

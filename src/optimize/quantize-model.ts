@@ -1,0 +1,139 @@
+// quantize(model, config): a model of the same class and hook names whose weights are stored as
+// packed integers (int8 or int4) and whose activations are, optionally, fake-quantized at the
+// points a real integer engine would quantize them.
+import { tf, type Tensor } from '../engine/tf';
+import type { DigitsCNN } from '../models/cnn';
+import { progressBar } from '../viz/display';
+import { activationParams, fakeQuantize, integerRange, packTensor, packedBytes, unpackTensor, type Bits, type PackedTensor, type QuantParams, type QuantScheme } from './quantize';
+import { calibrateRange, type CalibrationMethod } from './calibrate';
+
+export interface QuantizeConfig extends QuantScheme {
+  /** none: weight-only. dynamic: activations quantized per call from their own range. static: ranges from calibration. */
+  activations: 'none' | 'dynamic' | 'static';
+  /** How static ranges are chosen (default minmax). */
+  calibration?: CalibrationMethod;
+  /** For percentile calibration, the share of values kept inside the range (default 99.99). */
+  percentile?: number;
+  /** Raw inputs for calibration (static only); use training data, never the test set. */
+  calibrationInputs?: Tensor;
+  /** Weights to quantize (default: every matrix and kernel; biases stay float32, as in ONNX QLinearConv). */
+  weights?: string[];
+  /** Show a progress bar while calibrating (default true). Activations are always asymmetric uint8. */
+  progress?: boolean;
+}
+
+export interface ActivationRange {
+  lo: number;
+  hi: number;
+  params: QuantParams;
+}
+
+/** What quantize did: the packed weights, the float ones, the activation ranges, the real size. */
+export interface QuantizationInfo {
+  config: Omit<QuantizeConfig, 'calibrationInputs'>;
+  packed: Record<string, PackedTensor>;
+  floatWeights: string[];
+  activationRanges: Record<string, ActivationRange>;
+  /** Bytes of the stored model: packed integers + scales + zero points + float32 weights left. */
+  byteSize: number;
+  /** Bytes of the original float32 weights. */
+  originalBytes: number;
+}
+
+export type QuantizedCNN = DigitsCNN & { quantization: QuantizationInfo };
+
+/** Default weights to quantize: every tensor of rank 2 or more (kernels and matrices). */
+export function quantizableWeights(model: DigitsCNN): string[] {
+  return Object.entries(model.weights)
+    .filter(([, w]) => w.rank >= 2)
+    .map(([name]) => name);
+}
+
+/** Run the original over the calibration inputs and collect every value seen at each point. */
+export function collectActivations(model: DigitsCNN, inputs: Tensor, points: string[], showProgress = true, batchSize = 128): Map<string, Float32Array> {
+  const n = inputs.shape[0];
+  const chunks = new Map<string, Float32Array[]>(points.map((p) => [p, []]));
+  const bar = showProgress ? progressBar(Math.ceil(n / batchSize), 'calibrating') : null;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const batch = tf.slice(inputs, start, size); // [size, ...]
+    const [out, cache] = model.runWithCache(batch, { names: points });
+    for (const p of points) chunks.get(p)!.push(Float32Array.from(cache.get(p).dataSync()));
+    cache.dispose();
+    tf.dispose([out, batch]);
+    bar?.tick();
+  }
+  bar?.done();
+  const merged = new Map<string, Float32Array>();
+  for (const [p, parts] of chunks) {
+    const all = new Float32Array(parts.reduce((a, b) => a + b.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      all.set(part, offset);
+      offset += part.length;
+    }
+    merged.set(p, all);
+  }
+  return merged;
+}
+
+/** Per-call fake quantization from the tensor's own range (dynamic quantization), all on the backend. */
+function dynamicFakeQuantize(x: Tensor, bits: Bits): Tensor {
+  return tf.tidy(() => {
+    const [qmin, qmax] = integerRange(bits, false);
+    const lo = tf.minimum(tf.min(x), 0);
+    const hi = tf.maximum(tf.max(x), 0);
+    const scale = tf.maximum(tf.div(tf.sub(hi, lo), qmax - qmin), 1e-12);
+    const zero = tf.clipByValue(tf.round(tf.sub(qmin, tf.div(lo, scale))), qmin, qmax);
+    const q = tf.clipByValue(tf.add(tf.round(tf.div(x, scale)), zero), qmin, qmax);
+    return tf.mul(tf.sub(q, zero), scale);
+  });
+}
+
+/**
+ * Quantize a model. Returns a copy of the same class, with the same hook names, so every view,
+ * cache and trace works on it unchanged. The copy's weights hold the dequantized values of the
+ * packed integers (what an integer kernel computes with); `quantization` has the packed bytes.
+ */
+export function quantize(model: DigitsCNN, config: QuantizeConfig): QuantizedCNN {
+  const names = config.weights ?? quantizableWeights(model);
+  for (const n of names) {
+    if (!(n in model.weights)) throw new Error(`quantize: no weight "${n}" in ${model.name}. Weights: ${Object.keys(model.weights).join(', ')}.`);
+  }
+  if (config.activations === 'static' && !config.calibrationInputs) {
+    throw new Error('quantize: static activation quantization needs calibrationInputs (a batch of raw inputs from the training data).');
+  }
+  const tag = `int${config.bits}${config.perChannel ? '-pc' : ''}${config.activations === 'none' ? '' : `-a${config.activations}`}`;
+  const copy = model.clone(`${model.name}-${tag}`) as QuantizedCNN;
+  const packed: Record<string, PackedTensor> = {};
+  for (const n of names) {
+    packed[n] = packTensor(model.weights[n], config);
+    const dequantized = unpackTensor(packed[n]);
+    copy.weights[n].assign(dequantized);
+    dequantized.dispose();
+  }
+  const floatWeights = Object.keys(model.weights).filter((n) => !names.includes(n));
+  const activationRanges: Record<string, ActivationRange> = {};
+  const activationBits: Bits = 8; // activations stay 8-bit even for int4 weights (W4A8), the common choice
+
+  if (config.activations === 'static') {
+    const seen = collectActivations(model, config.calibrationInputs!, model.activationQuantPoints, config.progress ?? true);
+    for (const [point, values] of seen) {
+      const symmetric = false; // activations: uint8 with a zero point, as ONNX Runtime's QDQ default
+      const { lo, hi } = calibrateRange(values, { method: config.calibration ?? 'minmax', bits: activationBits, symmetric, percentile: config.percentile });
+      const params = activationParams(lo, hi, activationBits, symmetric);
+      activationRanges[point] = { lo, hi, params };
+      copy.setTransform(point, (v) => fakeQuantize(v, params));
+    }
+  } else if (config.activations === 'dynamic') {
+    for (const point of model.activationQuantPoints) copy.setTransform(point, (v) => dynamicFakeQuantize(v, activationBits));
+  }
+
+  const originalBytes = model.parameterCount * 4;
+  const byteSize =
+    Object.values(packed).reduce((sum, p) => sum + packedBytes(p), 0) + floatWeights.reduce((sum, n) => sum + model.weights[n].size * 4, 0);
+  copy.storedBytes = byteSize;
+  const { calibrationInputs, ...rest } = config;
+  copy.quantization = { config: rest, packed, floatWeights, activationRanges, byteSize, originalBytes };
+  return copy;
+}
