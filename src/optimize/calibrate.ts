@@ -37,7 +37,7 @@ export function quantizationMse(values: Float32Array, lo: number, hi: number, bi
   const [qmin, qmax] = integerRange(bits, symmetric);
   let sum = 0;
   for (const v of values) {
-    const q = Math.min(qmax, Math.max(qmin, roundHalfEven(v / scale) + zeroPoint));
+    const q = Math.min(qmax, Math.max(qmin, roundHalfEven(Math.fround(v / scale)) + zeroPoint));
     const d = (q - zeroPoint) * scale - v;
     sum += d * d;
   }

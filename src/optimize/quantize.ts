@@ -100,7 +100,7 @@ export function quantizeValues(values: Float32Array, params: QuantParams): Int32
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const c = channels === 1 ? 0 : i % channels;
-    const q = roundHalfEven(values[i] / params.scale[c]) + params.zeroPoint[c];
+    const q = roundHalfEven(Math.fround(values[i] / params.scale[c])) + params.zeroPoint[c]; // divide in float32, as ONNX Runtime does
     out[i] = Math.min(params.qmax, Math.max(params.qmin, q));
   }
   return out;
