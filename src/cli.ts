@@ -11,6 +11,9 @@ import { listModels, loadModel, modelNames, packageRoot } from './models/registr
 import { evaluateDigits } from './models/evaluate';
 import { DigitsCNN } from './models/cnn';
 import { installKernel, removeKernel, kernelStatus, startLab } from '../kernel/install';
+import { quantize } from './optimize/quantize-model';
+import { CALIBRATION_METHODS, type CalibrationMethod } from './optimize/calibrate';
+import { errorMetrics, layerErrors } from './optimize/analyze';
 
 class UsageError extends Error {}
 
@@ -21,6 +24,9 @@ Usage:
   inference-lab eval <model> [--json]                 evaluate a model on its held-out set
   inference-lab run <model> --input <file.png|file.json|heldout:N> [--trace out.json] [--json]
                                                       one forward pass, every step traced
+  inference-lab compare <model> --quantize int8|int4 [--per-channel] [--asymmetric]
+                [--activations none|dynamic|static] [--calibration minmax|percentile|mse|entropy] [--json]
+                                                      original vs optimized: accuracy, bytes, latency, error per layer
   inference-lab lab                                   open JupyterLab on the notebooks (npm start)
   inference-lab kernel install|remove|status          the Jupyter kernel "TypeScript (Inference Lab)"
   inference-lab backend                               which TensorFlow.js backend runs`;
@@ -44,7 +50,7 @@ function parseArgs(argv: string[], valued: string[]): Args {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value.`);
       flags.set(name, v);
-    } else if (name === 'json' || name === 'help') {
+    } else if (['json', 'help', 'per-channel', 'asymmetric'].includes(name)) {
       flags.set(name, true);
     } else {
       throw new UsageError(`Unknown option --${name}.`);
@@ -93,8 +99,79 @@ function readInput(spec: string): tf.Tensor {
   throw new UsageError(`--input ${spec}: expected a .png file, a .json pixel array, or heldout:N.`);
 }
 
+/** Median wall time in ms of one forward pass on `input`. */
+function latencyMs(model: DigitsCNN, input: tf.Tensor, runs = 50): number {
+  for (let i = 0; i < 5; i++) model.forward(input).dispose();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    model.forward(input).dispose();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+function oneOf<T extends string>(flag: string, value: string | true | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !allowed.includes(value as T)) throw new UsageError(`--${flag} expects one of ${allowed.join(', ')}; got ${String(value)}.`);
+  return value as T;
+}
+
+/** `compare`: the original against a quantized copy on the held-out set, with per-layer error. */
+async function compare(args: Args, json: boolean): Promise<number> {
+  const name = requireModelName(args, 'compare');
+  const scheme = oneOf('quantize', args.flags.get('quantize'), ['int8', 'int4'] as const, 'int8');
+  if (!args.flags.has('quantize')) throw new UsageError('compare needs --quantize int8|int4.');
+  const activations = oneOf('activations', args.flags.get('activations'), ['none', 'dynamic', 'static'] as const, 'none');
+  const calibration = oneOf<CalibrationMethod>('calibration', args.flags.get('calibration'), CALIBRATION_METHODS, 'minmax');
+  await initBackend();
+  const model = loadModel(name) as DigitsCNN;
+  const { train, heldOut } = loadMnist();
+  const px = MNIST_SIZE * MNIST_SIZE;
+  const calibrationInputs = tf.tensor3d(train.images.subarray(0, 512 * px), [512, MNIST_SIZE, MNIST_SIZE], 'int32'); // training digits
+  const optimized = quantize(model, {
+    bits: scheme === 'int8' ? 8 : 4,
+    perChannel: args.flags.has('per-channel'),
+    symmetric: !args.flags.has('asymmetric'),
+    activations,
+    calibration,
+    calibrationInputs: activations === 'static' ? calibrationInputs : undefined,
+    progress: !json,
+  });
+  const one = tf.tensor3d(heldOut.images.subarray(0, px), [1, MNIST_SIZE, MNIST_SIZE], 'int32');
+  const sample = tf.tensor3d(heldOut.images.subarray(0, 256 * px), [256, MNIST_SIZE, MNIST_SIZE], 'int32');
+  try {
+    const summary = (m: DigitsCNN) => {
+      const e = evaluateDigits(m, heldOut);
+      return { metric: e.metric, value: e.value, bytes: m.byteSize, latency_ms: latencyMs(m, one) };
+    };
+    const original = summary(model);
+    const quantized = summary(optimized);
+    const weights = Object.keys(optimized.quantization.packed).map((w) => ({ name: w, sqnr_db: errorMetrics(model.weights[w], optimized.weights[w]).sqnrDb }));
+    const layers = layerErrors(model, optimized, sample).map((r) => ({ name: r.name, sqnr_db: r.sqnrDb, mse: r.mse, cosine: r.cosine }));
+    const out = { model: name, variant: optimized.name, original, optimized: quantized, weights, layers };
+    const db = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} dB` : 'exact');
+    const text = [
+      `backend: ${backend()}`,
+      `${name} vs ${optimized.name} on ${heldOut.count} held-out digits (latency: median of one digit)`,
+      `  original   accuracy ${original.value.toFixed(4)}  ${original.bytes} bytes  ${original.latency_ms.toFixed(3)} ms`,
+      `  optimized  accuracy ${quantized.value.toFixed(4)}  ${quantized.bytes} bytes (${(quantized.bytes / original.bytes).toFixed(3)}x)  ${quantized.latency_ms.toFixed(3)} ms`,
+      'weights (SQNR):',
+      ...weights.map((w) => `  ${w.name.padEnd(22)} ${db(w.sqnr_db)}`),
+      'layers (SQNR, error propagated from the input, 256 held-out digits):',
+      ...layers.map((l) => `  ${l.name.padEnd(22)} ${db(l.sqnr_db).padStart(9)}  cosine ${l.cosine.toFixed(5)}`),
+    ].join('\n');
+    print(json, out, text);
+  } finally {
+    tf.dispose([calibrationInputs, one, sample]);
+    optimized.dispose();
+    model.dispose();
+  }
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'trace']);
+  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration']);
   const command = args.positional[0];
   const json = args.flags.get('json') === true;
   if (!command || command === 'help' || args.flags.has('help')) {
@@ -153,6 +230,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'compare':
+      return compare(args, json);
     case 'kernel': {
       const action = args.positional[1];
       if (action === 'install') {
@@ -172,7 +251,7 @@ async function main(argv: string[]): Promise<number> {
     case 'lab':
       return startLab(path.join(packageRoot(), 'notebooks'));
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: models, eval, run, lab, kernel, backend.`);
+      throw new UsageError(`Unknown command "${command}". Commands: models, eval, run, compare, lab, kernel, backend.`);
   }
 }
 

@@ -50,3 +50,6 @@ export { calibrateRange, quantizationMse, CALIBRATION_METHODS } from './optimize
 export type { CalibrationMethod, CalibrationOptions, CalibratedRange } from './optimize/calibrate';
 export { errorMetrics, layerErrors } from './optimize/analyze';
 export type { ErrorMetrics, LayerError } from './optimize/analyze';
+export { layerSensitivity, mixedPrecision } from './optimize/sensitivity';
+export type { LayerSensitivity, MixedPrecisionResult } from './optimize/sensitivity';
+export { weightQuantizationView, calibrationRangesView, layerErrorView, errorGrowthView, compareStepper } from './viz/quant-views';

@@ -104,6 +104,24 @@ describe('inference-lab CLI', () => {
     expectCleanError(run('run', 'digits-cnn', '--input', 'fake.png'), /is not a readable PNG/);
   });
 
+  it('compare --json reports both models, every weight and every layer', () => {
+    const r = run('compare', 'digits-cnn', '--quantize', 'int8', '--per-channel', '--activations', 'static', '--calibration', 'percentile', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    for (const side of [out.original, out.optimized]) expect(Object.keys(side).sort()).toEqual(['bytes', 'latency_ms', 'metric', 'value']);
+    expect(out.original.bytes).toBe(5258 * 4);
+    expect(out.optimized.bytes / out.original.bytes).toBeLessThanOrEqual(0.27);
+    expect(out.original.value - out.optimized.value).toBeLessThanOrEqual(0.005);
+    expect(out.weights.map((w: { name: string }) => w.name)).toEqual(['conv.0.weight', 'conv.1.weight', 'dense.weight']);
+    expect(out.weights.every((w: { sqnr_db: number }) => w.sqnr_db > 30)).toBe(true); // 8 bits give ~6 dB per bit
+    expect(out.layers[0]).toMatchObject({ name: 'pre.hook_raw', sqnr_db: null, mse: 0, cosine: 1 }); // exact: infinite SQNR as null
+    expect(out.layers.find((l: { name: string }) => l.name === 'hook_logits').cosine).toBeGreaterThan(0.999);
+  });
+
+  it('compare rejects an unknown scheme, naming the allowed ones', () => {
+    expectCleanError(run('compare', 'digits-cnn', '--quantize', 'int3'), /--quantize expects one of int8, int4; got int3/);
+  });
+
   it('usage errors exit 2', () => {
     const r = run('frobnicate');
     expect(r.code).toBe(2);

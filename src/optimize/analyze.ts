@@ -45,7 +45,7 @@ export function errorMetrics(reference: Tensor, approx: Tensor): ErrorMetrics {
   const normA = Math.sqrt(signal);
   const normB = Math.sqrt(normB2);
   const sqnrDb = noise === 0 ? Infinity : signal === 0 ? -Infinity : 10 * Math.log10(signal / noise);
-  const cosine = normA === 0 || normB === 0 ? (normA === normB ? 1 : 0) : dot / (normA * normB);
+  const cosine = normA === 0 || normB === 0 ? (normA === normB ? 1 : 0) : Math.max(-1, Math.min(1, dot / (normA * normB)));
   return { sqnrDb, mse, cosine, maxAbs };
 }
 

@@ -103,7 +103,8 @@ export function quantize(model: DigitsCNN, config: QuantizeConfig): QuantizedCNN
   if (config.activations === 'static' && !config.calibrationInputs) {
     throw new Error('quantize: static activation quantization needs calibrationInputs (a batch of raw inputs from the training data).');
   }
-  const tag = `int${config.bits}${config.perChannel ? '-pc' : ''}${config.activations === 'none' ? '' : `-a${config.activations}`}`;
+  // w8 / w4: weight bits; pc: per channel; a8 / a8dyn: static / dynamic 8-bit activations.
+  const tag = `w${config.bits}${config.perChannel ? '-pc' : ''}${config.activations === 'none' ? '' : config.activations === 'static' ? '-a8' : '-a8dyn'}`;
   const copy = model.clone(`${model.name}-${tag}`) as QuantizedCNN;
   const packed: Record<string, PackedTensor> = {};
   for (const n of names) {
