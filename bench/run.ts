@@ -5,6 +5,8 @@ import { initBackend, NATIVE_PACKAGES, type BackendName } from '../src/engine/ba
 import { loadModel } from '../src/models/registry';
 import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
 import type { DigitsCNN } from '../src/models/cnn';
+import { quantize } from '../src/optimize/quantize-model';
+import { CALIBRATION_METHODS } from '../src/optimize/calibrate';
 
 /** Median wall time in ms of `fn` after warm-up, over enough runs to fill `budgetMs`. */
 function timeIt(fn: () => void, budgetMs = 1500, minRuns = 5): number {
@@ -107,6 +109,25 @@ async function main(): Promise<void> {
         `runWithCache(all ${model.hookNames.length} hooks) ${rAll.toFixed(3)}x (target <= ${targets.all})  ${ok ? 'OK' : 'MISSED'}`,
     );
   }
+
+  console.log('\n3. Quantization: time to quantize + calibrate (512 training digits), and fake-quant latency');
+  const { train } = loadMnist();
+  const calibration = tf.tensor3d(train.images.subarray(0, 512 * MNIST_SIZE * MNIST_SIZE), [512, MNIST_SIZE, MNIST_SIZE], 'int32');
+  const x64 = digits(64);
+  const base64 = timeIt(() => model.forward(x64).dataSync());
+  for (const calibrationMethod of CALIBRATION_METHODS) {
+    const t0 = performance.now();
+    const q = quantize(model, { bits: 8, perChannel: true, symmetric: true, activations: 'static', calibration: calibrationMethod, calibrationInputs: calibration, progress: false });
+    const seconds = (performance.now() - t0) / 1000;
+    const ms = timeIt(() => q.forward(x64).dataSync());
+    console.log(`   w8 per channel + a8 (${calibrationMethod.padEnd(10)}): quantize + calibrate ${seconds.toFixed(2)} s; batch 64 ${ms.toFixed(2)} ms = ${(ms / base64).toFixed(2)}x the float model`);
+    q.dispose();
+  }
+  const w4 = quantize(model, { bits: 4, perChannel: true, symmetric: true, activations: 'none' });
+  const ms4 = timeIt(() => w4.forward(x64).dataSync());
+  console.log(`   w4 per channel, weights only: batch 64 ${ms4.toFixed(2)} ms = ${(ms4 / base64).toFixed(2)}x (fake quantization computes in float32: no speed-up without integer kernels)`);
+  w4.dispose();
+  tf.dispose([calibration, x64]);
   model.dispose();
   console.log(pass ? '\nAll targets met.' : '\nSome targets missed (see above).');
   if (!pass) process.exitCode = 1;
