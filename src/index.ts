@@ -40,7 +40,7 @@ export { display, update, progressBar } from './viz/display';
 
 // optimize
 export { quantize, quantizableWeights, collectActivations } from './optimize/quantize-model';
-export type { QuantizeConfig, QuantizationInfo, QuantizedCNN, ActivationRange } from './optimize/quantize-model';
+export type { QuantizeConfig, QuantizationInfo, Quantizable, Quantized, ActivationRange } from './optimize/quantize-model';
 export {
   fakeQuantize, quantizeValues, dequantizeValues, packIntegers, unpackIntegers, packTensor, unpackTensor, packedBytes,
   weightParams, activationParams, paramsForRange, integerRange, roundHalfEven,
@@ -53,3 +53,12 @@ export type { ErrorMetrics, LayerError } from './optimize/analyze';
 export { layerSensitivity, mixedPrecision } from './optimize/sensitivity';
 export type { LayerSensitivity, MixedPrecisionResult } from './optimize/sensitivity';
 export { weightQuantizationView, calibrationRangesView, layerErrorView, errorGrowthView, compareStepper } from './viz/quant-views';
+
+// viz: the heatmap pictures behind the views (the web explainer sends them as PNG data URLs)
+export { gridToPngUrl, toMosaic, gridRange } from './viz/heatmap';
+export type { Colormap, Grid } from './viz/heatmap';
+export { renderSvg, withDefaults } from './viz/render';
+
+// server (the web explainer: `inference-lab serve`)
+export { createApp } from './server/app';
+export type { AppOptions, WebApp } from './server/app';

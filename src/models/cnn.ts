@@ -111,8 +111,8 @@ export class DigitsCNN extends HookedModel {
   readonly activationQuantPoints = ['pre.hook_normalized', 'conv.0.hook_conv', 'conv.0.hook_pool', 'conv.1.hook_conv', 'conv.1.hook_pool', 'hook_logits'];
 
   /** A copy with its own weights (same config and hook names). */
-  clone(name = `${this.name}-copy`): DigitsCNN {
-    const copy = new DigitsCNN(this.config, name);
+  clone(name = `${this.name}-copy`): this {
+    const copy = new DigitsCNN(this.config, name) as this;
     for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
     return copy;
   }

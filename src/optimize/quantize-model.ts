@@ -2,7 +2,7 @@
 // packed integers (int8 or int4) and whose activations are, optionally, fake-quantized at the
 // points a real integer engine would quantize them.
 import { tf, type Tensor } from '../engine/tf';
-import type { DigitsCNN } from '../models/cnn';
+import type { HookedModel } from '../hooks/hooked-model';
 import { progressBar } from '../viz/display';
 import { activationParams, fakeQuantize, integerRange, packTensor, packedBytes, unpackTensor, type Bits, type PackedTensor, type QuantParams, type QuantScheme } from './quantize';
 import { calibrateRange, type CalibrationMethod } from './calibrate';
@@ -40,17 +40,31 @@ export interface QuantizationInfo {
   originalBytes: number;
 }
 
-export type QuantizedCNN = DigitsCNN & { quantization: QuantizationInfo };
+/** What a model needs to offer to be quantized (the digits CNN does; other models can). */
+export interface Quantizable extends HookedModel {
+  /** Named float32 weights, e.g. `conv.0.weight`. */
+  readonly weights: Record<string, tf.Variable>;
+  readonly parameterCount: number;
+  /** Set by quantize to the real stored size; the model reports it as its byteSize. */
+  storedBytes: number | null;
+  /** Hook points where an integer engine would quantize activations. */
+  readonly activationQuantPoints: string[];
+  /** A copy with its own weights, same config and hook names. */
+  clone(name: string): this;
+  dispose(): void;
+}
+
+export type Quantized<M extends Quantizable> = M & { quantization: QuantizationInfo };
 
 /** Default weights to quantize: every tensor of rank 2 or more (kernels and matrices). */
-export function quantizableWeights(model: DigitsCNN): string[] {
+export function quantizableWeights(model: Quantizable): string[] {
   return Object.entries(model.weights)
     .filter(([, w]) => w.rank >= 2)
     .map(([name]) => name);
 }
 
 /** Run the original over the calibration inputs and collect every value seen at each point. */
-export function collectActivations(model: DigitsCNN, inputs: Tensor, points: string[], showProgress = true, batchSize = 128): Map<string, Float32Array> {
+export function collectActivations(model: HookedModel, inputs: Tensor, points: string[], showProgress = true, batchSize = 128): Map<string, Float32Array> {
   const n = inputs.shape[0];
   const chunks = new Map<string, Float32Array[]>(points.map((p) => [p, []]));
   const bar = showProgress ? progressBar(Math.ceil(n / batchSize), 'calibrating') : null;
@@ -95,7 +109,7 @@ function dynamicFakeQuantize(x: Tensor, bits: Bits): Tensor {
  * cache and trace works on it unchanged. The copy's weights hold the dequantized values of the
  * packed integers (what an integer kernel computes with); `quantization` has the packed bytes.
  */
-export function quantize(model: DigitsCNN, config: QuantizeConfig): QuantizedCNN {
+export function quantize<M extends Quantizable>(model: M, config: QuantizeConfig): Quantized<M> {
   const names = config.weights ?? quantizableWeights(model);
   for (const n of names) {
     if (!(n in model.weights)) throw new Error(`quantize: no weight "${n}" in ${model.name}. Weights: ${Object.keys(model.weights).join(', ')}.`);
@@ -105,7 +119,7 @@ export function quantize(model: DigitsCNN, config: QuantizeConfig): QuantizedCNN
   }
   // w8 / w4: weight bits; pc: per channel; a8 / a8dyn: static / dynamic 8-bit activations.
   const tag = `w${config.bits}${config.perChannel ? '-pc' : ''}${config.activations === 'none' ? '' : config.activations === 'static' ? '-a8' : '-a8dyn'}`;
-  const copy = model.clone(`${model.name}-${tag}`) as QuantizedCNN;
+  const copy = model.clone(`${model.name}-${tag}`) as Quantized<M>;
   const packed: Record<string, PackedTensor> = {};
   for (const n of names) {
     packed[n] = packTensor(model.weights[n], config);

@@ -1,7 +1,6 @@
 // Which layers can take low precision? Quantize one layer at a time and rank the damage; then
 // keep the fewest layers in float32 that brings the whole model within an accuracy budget.
-import type { DigitsCNN } from '../models/cnn';
-import { quantize, quantizableWeights, type QuantizeConfig } from './quantize-model';
+import { quantize, quantizableWeights, type Quantizable, type QuantizeConfig } from './quantize-model';
 
 export interface LayerSensitivity {
   /** The weight quantized alone, e.g. `conv.1.weight`. */
@@ -12,7 +11,7 @@ export interface LayerSensitivity {
 }
 
 /** Quantize each weight alone (weights only) and rank by the metric lost, worst first. */
-export function layerSensitivity(model: DigitsCNN, config: QuantizeConfig, evaluate: (m: DigitsCNN) => number): LayerSensitivity[] {
+export function layerSensitivity<M extends Quantizable>(model: M, config: QuantizeConfig, evaluate: (m: M) => number): LayerSensitivity[] {
   const base = evaluate(model);
   return quantizableWeights(model)
     .map((weight) => {
@@ -38,7 +37,7 @@ export interface MixedPrecisionResult {
  * Greedy mixed precision: start with every weight quantized; while the drop exceeds `maxDrop`,
  * return the most sensitive remaining weight to float32. Cheap, and usually close to the best.
  */
-export function mixedPrecision(model: DigitsCNN, config: QuantizeConfig, evaluate: (m: DigitsCNN) => number, maxDrop: number): MixedPrecisionResult {
+export function mixedPrecision<M extends Quantizable>(model: M, config: QuantizeConfig, evaluate: (m: M) => number, maxDrop: number): MixedPrecisionResult {
   const base = evaluate(model);
   const ranking = layerSensitivity(model, config, evaluate).map((r) => r.weight);
   const steps: MixedPrecisionResult['steps'] = [];
@@ -47,7 +46,7 @@ export function mixedPrecision(model: DigitsCNN, config: QuantizeConfig, evaluat
     const weights = ranking.filter((w) => !floatWeights.includes(w));
     const q = quantize(model, { ...config, weights, progress: false });
     const metric = evaluate(q);
-    const step = { floatWeights, metric, drop: base - metric, byteSize: q.byteSize };
+    const step = { floatWeights, metric, drop: base - metric, byteSize: q.quantization.byteSize };
     q.dispose();
     steps.push(step);
     if (step.drop <= maxDrop) return { ...step, steps };

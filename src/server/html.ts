@@ -27,6 +27,7 @@ export function page(options: PageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)} · Inference Lab</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/style.css">
 ${scripts.map((s) => `<script src="${s}" defer></script>`).join('\n')}
 </head>

@@ -1,0 +1,362 @@
+// The server's side of the engine: shipped models loaded once, a traced forward pass turned into
+// JSON (with each step's picture as a PNG data URL), and the original-vs-optimized comparison.
+// Everything here comes from the library's one public entry.
+import * as lab from '../index';
+import { tf, type DigitsCNN, type ModelInfo, type Trace, type TraceStep, type Tensor } from '../index';
+
+/** A 4xx answer with a message meant for the person who sent the request. */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** Inputs larger than this (per side) are refused: they would only cost time, the model sees 28x28. */
+export const MAX_IMAGE_SIDE = 256;
+export const MAX_COMPARE_DIGITS = 1000;
+
+export interface StepJson {
+  index: number;
+  name: string;
+  kind: string;
+  shapeDoc: string;
+  inputShape: number[] | null;
+  outputShape: number[];
+  stats: { min: number; max: number; mean: number; std: number };
+  note: string | null;
+  /** How the picture lays the value out, e.g. "8 channels tiled". */
+  layout: string;
+  /** PNG data URL of the value (batch item 0), or null for a step with no picture. */
+  image: string | null;
+  /** The value range the colours span. */
+  range: [number, number] | null;
+  colormap: 'grey' | 'viridis';
+}
+
+export interface RunResult {
+  model: string;
+  backend: string;
+  input: { kind: 'pixels'; shape: number[] } | { kind: 'sample'; index: number; label: string };
+  steps: StepJson[];
+  top: { label: string; p: number }[];
+  ms: number;
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** Describe what a JSON value is, for error messages (never echoes large inputs). */
+function what(v: unknown): string {
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v === null) return 'null';
+  return typeof v === 'string' ? `the string ${JSON.stringify(v.slice(0, 40))}` : typeof v;
+}
+
+/** Shape of a nested array of the pixel JSON, checked before any per-value work. */
+function pixelShape(pixels: unknown): number[] {
+  const expected = 'pixels: expected an array [height][width] (or [height][width][channels]) of numbers 0..255';
+  if (!Array.isArray(pixels) || pixels.length === 0 || !Array.isArray(pixels[0]) || pixels[0].length === 0) {
+    throw new InputError(`${expected}; got ${what(pixels)}.`);
+  }
+  const h = pixels.length;
+  const w = (pixels[0] as unknown[]).length;
+  if (h > MAX_IMAGE_SIDE || w > MAX_IMAGE_SIDE) throw new InputError(`pixels: ${h}x${w} is too large; at most ${MAX_IMAGE_SIDE}x${MAX_IMAGE_SIDE}.`);
+  if (h < 3 || w < 3) throw new InputError(`pixels: ${h}x${w} is too small; at least 3x3.`);
+  const first = (pixels[0] as unknown[])[0];
+  if (Array.isArray(first)) {
+    if (![1, 3, 4].includes(first.length)) throw new InputError(`pixels: each pixel needs 1, 3 or 4 channels; got ${first.length}.`);
+    return [h, w, first.length];
+  }
+  return [h, w];
+}
+
+export class LabService {
+  private ready: Promise<string> | null = null;
+  private readonly models = new Map<string, lab.HookedModel>();
+  private infos: ModelInfo[] | null = null;
+  private readonly optimized = new Map<string, DigitsCNN>();
+  private readonly evaluations = new Map<string, lab.Evaluation>();
+
+  /** Start the backend once (WASM by default). */
+  init(): Promise<string> {
+    this.ready ??= lab.initBackend();
+    return this.ready;
+  }
+
+  /** The shipped models with their metrics (read once; loading each to count parameters is slow). */
+  async listModels(): Promise<(ModelInfo & { input: 'image' | 'text' | 'unknown'; stepper: boolean })[]> {
+    await this.init();
+    this.infos ??= lab.listModels();
+    return this.infos.map((m) => {
+      const input = m.architecture === 'digits-cnn' ? 'image' : 'unknown';
+      return { ...m, input, stepper: input === 'image' };
+    });
+  }
+
+  async modelNames(): Promise<string[]> {
+    return (await this.listModels()).map((m) => m.name);
+  }
+
+  /** A shipped model by name: only names from the registry, never a path. */
+  async model(name: unknown): Promise<lab.HookedModel> {
+    const names = await this.modelNames();
+    if (typeof name !== 'string' || !names.includes(name)) {
+      throw new InputError(`model: expected one of ${names.map((n) => JSON.stringify(n)).join(', ')}; got ${typeof name === 'string' ? JSON.stringify(name.slice(0, 60)) : what(name)}.`);
+    }
+    let m = this.models.get(name);
+    if (!m) {
+      m = lab.loadModel(name);
+      this.models.set(name, m);
+    }
+    return m;
+  }
+
+  heldOutCount(): number {
+    return lab.loadMnist().heldOut.count;
+  }
+
+  /** Held-out digit `index` as raw pixels [1, 28, 28] plus its label. */
+  heldOutDigit(index: unknown): { tensor: Tensor; label: string; index: number } {
+    const set = lab.loadMnist().heldOut;
+    if (!isInt(index) || index < 0 || index >= set.count) {
+      throw new InputError(`sample: expected an integer 0..${set.count - 1} (a held-out digit); got ${isInt(index) ? index : what(index)}.`);
+    }
+    const px = lab.MNIST_SIZE * lab.MNIST_SIZE;
+    const tensor = tf.tensor3d(set.images.subarray(index * px, (index + 1) * px), [1, lab.MNIST_SIZE, lab.MNIST_SIZE], 'int32');
+    return { tensor, label: lab.DIGIT_LABELS[set.labels[index]], index };
+  }
+
+  /** Validate a /api/run body and produce the model's input tensor (the caller disposes it). */
+  imageInput(body: Record<string, unknown>): { tensor: Tensor; input: RunResult['input'] } {
+    const hasPixels = body.pixels !== undefined;
+    const hasSample = body.sample !== undefined;
+    if (hasPixels === hasSample) throw new InputError('Give exactly one input: "pixels" (an array [height][width] of 0..255) or "sample" (a held-out digit index).');
+    if (hasSample) {
+      const d = this.heldOutDigit(body.sample);
+      return { tensor: d.tensor, input: { kind: 'sample', index: d.index, label: d.label } };
+    }
+    const shape = pixelShape(body.pixels);
+    let tensor: Tensor;
+    try {
+      tensor = lab.pixelsFromJson(body.pixels, 'pixels');
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
+    return { tensor, input: { kind: 'pixels', shape } };
+  }
+
+  /** One traced forward pass, every step with its picture. Synchronous compute: run it in the queue. */
+  async run(body: Record<string, unknown>): Promise<RunResult> {
+    const model = await this.model(body.model);
+    const k = body.k === undefined ? 3 : body.k;
+    if (!isInt(k) || k < 1 || k > 10) throw new InputError(`k: expected an integer 1..10; got ${isInt(k) ? k : what(k)}.`);
+    const { tensor, input } = this.imageInput(body);
+    const t0 = performance.now();
+    let trace: Trace | null = null;
+    try {
+      trace = model.trace(tensor, { keepTensors: true });
+      const steps = trace.steps.map(stepJson);
+      const cnn = model as DigitsCNN;
+      const top = cnn.classify(tensor, k)[0];
+      return { model: model.name, backend: lab.backend(), input, steps, top, ms: Math.round((performance.now() - t0) * 10) / 10 };
+    } finally {
+      trace?.dispose();
+      tensor.dispose();
+    }
+  }
+
+  /** Whether the library can make optimized models yet (the compare page needs it). */
+  static quantizeAvailable(): boolean {
+    return typeof (lab as Record<string, unknown>).quantize === 'function';
+  }
+
+  /** A quantized copy of `name`, made once per configuration. */
+  private optimizedModel(original: DigitsCNN, config: QuantChoice): DigitsCNN {
+    const key = `${original.name}|${JSON.stringify(config)}`;
+    let m = this.optimized.get(key);
+    if (!m) {
+      const quantize = (lab as unknown as { quantize: typeof lab.quantize }).quantize;
+      let calibrationInputs: Tensor | undefined;
+      if (config.activations === 'static') {
+        // Calibrate on training digits, never on the held-out set the comparison measures.
+        const train = lab.loadMnist().train;
+        const n = 256;
+        calibrationInputs = tf.tensor3d(train.images.subarray(0, n * lab.MNIST_SIZE * lab.MNIST_SIZE), [n, lab.MNIST_SIZE, lab.MNIST_SIZE], 'int32');
+      }
+      try {
+        m = quantize(original, {
+          bits: config.bits,
+          symmetric: config.symmetric,
+          perChannel: config.perChannel,
+          activations: config.activations,
+          calibration: config.calibration,
+          calibrationInputs,
+          progress: false,
+        });
+      } finally {
+        calibrationInputs?.dispose();
+      }
+      this.optimized.set(key, m);
+    }
+    return m;
+  }
+
+  private evaluate(model: DigitsCNN, key: string, n: number): lab.Evaluation {
+    const k = `${key}|${n}`;
+    let e = this.evaluations.get(k);
+    if (!e) {
+      const all = lab.loadMnist().heldOut;
+      const px = lab.MNIST_SIZE * lab.MNIST_SIZE;
+      e = lab.evaluateDigits(model, { images: all.images.subarray(0, n * px), labels: all.labels.subarray(0, n), count: n });
+      this.evaluations.set(k, e);
+    }
+    return e;
+  }
+
+  /** Original vs optimized: accuracy, size, latency, and the error at every step for one digit. */
+  async compare(body: Record<string, unknown>): Promise<CompareResult> {
+    const original = (await this.model(body.model)) as DigitsCNN;
+    const config = quantChoice(body.optimization);
+    const n = body.digits === undefined ? 500 : body.digits;
+    if (!isInt(n) || n < 10 || n > MAX_COMPARE_DIGITS) throw new InputError(`digits: expected an integer 10..${MAX_COMPARE_DIGITS}; got ${isInt(n) ? n : what(n)}.`);
+    const sample = this.heldOutDigit(body.sample === undefined ? 0 : body.sample);
+    if (!LabService.quantizeAvailable()) {
+      sample.tensor.dispose();
+      throw new InputError('Quantization is not available yet in this build of Inference Lab (no quantize export).', 501);
+    }
+    try {
+      const optimized = this.optimizedModel(original, config);
+      const origEval = this.evaluate(original, original.name, n);
+      const optEval = this.evaluate(optimized, optimized.name, n);
+      const latency = (m: DigitsCNN) => {
+        const batch = tf.tensor3d(lab.loadMnist().heldOut.images.subarray(0, 64 * 784), [64, 28, 28], 'int32');
+        try {
+          m.forward(batch).dispose();
+          const times: number[] = [];
+          for (let i = 0; i < 5; i++) {
+            const t0 = performance.now();
+            m.forward(batch).dispose();
+            times.push(performance.now() - t0);
+          }
+          return times.sort((a, b) => a - b)[2];
+        } finally {
+          batch.dispose();
+        }
+      };
+      const propagated = lab.layerErrors(original, optimized, sample.tensor, 'propagated');
+      const isolated = lab.layerErrors(original, optimized, sample.tensor, 'isolated');
+      const origWrong = new Set(origEval.mistakes.map((m) => m.index));
+      const optWrong = new Set(optEval.mistakes.map((m) => m.index));
+      let flips = 0;
+      for (let i = 0; i < n; i++) if (origWrong.has(i) !== optWrong.has(i)) flips++;
+      const top = (m: DigitsCNN) => m.classify(sample.tensor, 3)[0];
+      const finite = (v: number): Num => (Number.isFinite(v) ? v : v > 0 ? 'inf' : '-inf');
+      const layer = (r: lab.LayerError) => ({ name: r.name, kind: r.kind, sqnrDb: finite(r.sqnrDb), mse: r.mse, cosine: r.cosine, maxAbs: r.maxAbs });
+      return {
+        model: original.name,
+        optimization: config,
+        optimizedName: optimized.name,
+        digits: n,
+        sample: { index: sample.index, label: sample.label, original: top(original), optimized: top(optimized) },
+        original: { accuracy: origEval.value, bytes: original.byteSize, latencyMs64: latency(original) },
+        optimized: { accuracy: optEval.value, bytes: optimized.byteSize, latencyMs64: latency(optimized) },
+        disagreements: flips,
+        layers: propagated.map((p, i) => ({ ...layer(p), isolated: layer(isolated[i]) })),
+      };
+    } finally {
+      sample.tensor.dispose();
+    }
+  }
+
+  dispose(): void {
+    for (const m of [...this.models.values(), ...this.optimized.values()]) (m as DigitsCNN).dispose?.();
+    this.models.clear();
+    this.optimized.clear();
+  }
+}
+
+export interface QuantChoice {
+  kind: 'quantize';
+  bits: 8 | 4;
+  symmetric: boolean;
+  perChannel: boolean;
+  activations: 'none' | 'dynamic' | 'static';
+  calibration: 'minmax' | 'percentile' | 'mse' | 'entropy';
+}
+
+type Num = number | 'inf' | '-inf';
+export interface CompareResult {
+  model: string;
+  optimization: QuantChoice;
+  optimizedName: string;
+  digits: number;
+  sample: { index: number; label: string; original: { label: string; p: number }[]; optimized: { label: string; p: number }[] };
+  original: { accuracy: number; bytes: number; latencyMs64: number };
+  optimized: { accuracy: number; bytes: number; latencyMs64: number };
+  disagreements: number;
+  layers: { name: string; kind: string; sqnrDb: Num; mse: number; cosine: number; maxAbs: number; isolated: { sqnrDb: Num; mse: number; cosine: number; maxAbs: number } }[];
+}
+
+/** Validate the "optimization" object of /api/compare. */
+export function quantChoice(raw: unknown): QuantChoice {
+  const o = (raw ?? {}) as Record<string, unknown>;
+  if (typeof o !== 'object' || Array.isArray(o)) throw new InputError(`optimization: expected an object like {"kind": "quantize", "bits": 8}; got ${what(raw)}.`);
+  const kind = o.kind ?? 'quantize';
+  if (kind !== 'quantize') throw new InputError(`optimization.kind: only "quantize" is available; got ${JSON.stringify(kind)}.`);
+  const bits = o.bits ?? 8;
+  if (bits !== 8 && bits !== 4) throw new InputError(`optimization.bits: expected 8 or 4; got ${JSON.stringify(bits)}.`);
+  const symmetric = o.symmetric ?? true;
+  const perChannel = o.perChannel ?? false;
+  if (typeof symmetric !== 'boolean') throw new InputError('optimization.symmetric: expected true or false.');
+  if (typeof perChannel !== 'boolean') throw new InputError('optimization.perChannel: expected true or false.');
+  const activations = o.activations ?? 'none';
+  if (activations !== 'none' && activations !== 'dynamic' && activations !== 'static') {
+    throw new InputError(`optimization.activations: expected "none", "dynamic" or "static"; got ${JSON.stringify(activations)}.`);
+  }
+  const calibration = o.calibration ?? 'minmax';
+  if (!['minmax', 'percentile', 'mse', 'entropy'].includes(calibration as string)) {
+    throw new InputError(`optimization.calibration: expected one of minmax, percentile, mse, entropy; got ${JSON.stringify(calibration)}.`);
+  }
+  return { kind: 'quantize', bits, symmetric, perChannel, activations, calibration: calibration as QuantChoice['calibration'] };
+}
+
+/** Values of batch item 0 as a 2-D grid for the picture, and how they were laid out. */
+function stepPicture(step: TraceStep): Pick<StepJson, 'image' | 'range' | 'layout' | 'colormap'> {
+  if (!step.tensor) return { image: null, range: null, layout: '', colormap: 'viridis' };
+  const shape = step.tensor.shape.slice(1); // drop batch
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = Float32Array.from(step.tensor.dataSync().subarray(0, size));
+  let grid: { values: Float32Array; height: number; width: number };
+  let layout: string;
+  if (shape.length === 3) {
+    const mosaic = lab.toMosaic(values, shape);
+    grid = mosaic;
+    layout = shape[2] === 1 ? `${shape[0]}x${shape[1]} image` : mosaic.shown < mosaic.channels ? `first ${mosaic.shown} of ${mosaic.channels} channels tiled` : `${shape[2]} channels tiled`;
+  } else if (shape.length === 2) {
+    grid = { values, height: shape[0], width: shape[1] };
+    layout = `${shape[0]} rows x ${shape[1]} columns`;
+  } else {
+    grid = lab.toMosaic(values, [size]);
+    layout = size <= 16 ? `${size} values in a row` : `${size} values, row by row`;
+  }
+  const image = shape.length === 3 && shape[2] === 1 && step.name.startsWith('pre.');
+  const colormap = image ? 'grey' : 'viridis';
+  const range = lab.gridRange(grid);
+  return { image: lab.gridToPngUrl(grid, { colormap, range }), range, layout, colormap };
+}
+
+function stepJson(step: TraceStep): StepJson {
+  return {
+    index: step.index,
+    name: step.name,
+    kind: step.kind,
+    shapeDoc: step.shapeDoc,
+    inputShape: step.inputShape,
+    outputShape: step.outputShape,
+    stats: step.stats,
+    note: step.note ?? null,
+    ...stepPicture(step),
+  };
+}

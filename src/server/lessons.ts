@@ -1,0 +1,247 @@
+// Lessons: lessons/<slug>.md rendered with marked. Headings get ids; code gets a language class;
+// raw HTML in the markdown is shown as text (the site runs no markup it did not write).
+// Charts: a ```vega-lite block (a Vega-Lite spec) or an ```inference-lab block (a live view
+// computed by the engine, e.g. {"view": "trace", "model": "digits-cnn", "sample": 0}) becomes an
+// interactive chart with a static SVG fallback; so does an image whose file is a known figure
+// made by the library (LIVE_FIGURES), since the site serves only lessons/ and assets/.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as lab from '../index';
+import type { MimeBundle } from '../index';
+import { escapeHtml } from './html';
+import { CURRICULUM } from './curriculum';
+import type { LabService } from './compute';
+
+type MarkedModule = typeof import('marked', { with: { 'resolution-mode': 'import' } });
+let markedModule: Promise<MarkedModule> | null = null;
+/** marked is ESM-only; a real dynamic import works from this CommonJS module. */
+function loadMarked(): Promise<MarkedModule> {
+  markedModule ??= import('marked') as Promise<MarkedModule>;
+  return markedModule;
+}
+
+/** A live view a lesson can ask for. */
+export interface ViewRequest {
+  view: 'trace' | 'probabilities' | 'image' | 'summary';
+  model?: string;
+  /** Held-out digit index. */
+  sample?: number;
+}
+
+/**
+ * Figures the lessons reference from outside lessons/ (made by the library, e.g. for the README),
+ * shown on the site as the live chart they are a picture of.
+ */
+export const LIVE_FIGURES: Record<string, ViewRequest> = {
+  'docs/stepper.png': { view: 'trace', model: 'digits-cnn', sample: 0 },
+};
+
+export interface Chart {
+  spec: Record<string, unknown>;
+  svg: string;
+  text: string;
+}
+
+export interface RenderedLesson {
+  slug: string;
+  title: string;
+  html: string;
+  headings: { depth: number; id: string; text: string }[];
+  charts: Chart[];
+}
+
+const SLUG = /^[0-9]{2}-[a-z0-9-]+$/;
+
+export class Lessons {
+  private readonly cache = new Map<string, { mtimeMs: number; lesson: Promise<RenderedLesson> }>();
+
+  constructor(
+    readonly dir: string,
+    private readonly service: LabService,
+  ) {}
+
+  /** Slugs of the lessons present on disk, in order. */
+  available(): string[] {
+    if (!fs.existsSync(this.dir)) return [];
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => f.endsWith('.md') && SLUG.test(f.slice(0, -3)))
+      .map((f) => f.slice(0, -3))
+      .sort();
+  }
+
+  /** The table of contents: the curriculum in order, plus any lesson on disk it does not list. */
+  toc(): { slug: string; title: string; concepts: string; available: boolean }[] {
+    const present = new Set(this.available());
+    const rows = CURRICULUM.map((c) => ({ ...c, available: present.has(c.slug) }));
+    for (const slug of present) {
+      if (!CURRICULUM.some((c) => c.slug === slug)) rows.push({ slug, title: slug.slice(3).replace(/-/g, ' '), concepts: '', available: true });
+    }
+    return rows.sort((a, b) => a.slug.localeCompare(b.slug));
+  }
+
+  /** A rendered lesson, or null if there is no such lesson. Re-rendered when the file changes. */
+  get(slug: string): Promise<RenderedLesson> | null {
+    if (!SLUG.test(slug) || !this.available().includes(slug)) return null;
+    const file = path.join(this.dir, `${slug}.md`);
+    const mtimeMs = fs.statSync(file).mtimeMs;
+    const hit = this.cache.get(slug);
+    if (hit && hit.mtimeMs === mtimeMs) return hit.lesson;
+    const lesson = this.render(slug, fs.readFileSync(file, 'utf8'));
+    lesson.catch(() => this.cache.delete(slug));
+    this.cache.set(slug, { mtimeMs, lesson });
+    return lesson;
+  }
+
+  private async render(slug: string, markdown: string): Promise<RenderedLesson> {
+    const { Marked } = await loadMarked();
+    const headings: RenderedLesson['headings'] = [];
+    const usedIds = new Map<string, number>();
+    const jobs: (() => Promise<Chart>)[] = [];
+    const lessonsDir = this.dir;
+    const root = path.dirname(lessonsDir);
+    const service = this.service;
+    const chartSlot = (job: () => Promise<Chart>, caption = '') => {
+      const i = jobs.length;
+      jobs.push(job);
+      return `<figure class="chart" data-chart="/lessons/${slug}/charts/${i}.json"><div class="chart-live"></div><div class="chart-static">\u0000CHART${i}\u0000</div>${caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : ''}</figure>\n`;
+    };
+    const lessonSlugs = new Set(this.available());
+
+    const marked = new Marked({
+      gfm: true,
+      renderer: {
+        heading({ tokens, depth }) {
+          const inner = this.parser.parseInline(tokens);
+          const text = inner.replace(/<[^>]+>/g, '').replace(/&[a-z#0-9]+;/gi, '');
+          const base = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'section';
+          const n = usedIds.get(base) ?? 0;
+          usedIds.set(base, n + 1);
+          const id = n === 0 ? base : `${base}-${n}`;
+          headings.push({ depth, id, text });
+          return `<h${depth} id="${id}"><a class="anchor" href="#${id}" aria-hidden="true">#</a>${inner}</h${depth}>\n`;
+        },
+        code({ text, lang }) {
+          const language = (lang ?? '').trim().split(/\s+/)[0].toLowerCase();
+          if (language === 'vega-lite' || language === 'inference-lab') {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch (err) {
+              return `<pre class="chart-error">${escapeHtml(`${language} block: invalid JSON (${(err as Error).message})`)}</pre>\n`;
+            }
+            if (language === 'vega-lite') return chartSlot(() => specChart(parsed as Record<string, unknown>));
+            return chartSlot(() => viewChart(service, parsed as ViewRequest));
+          }
+          const cls = /^[a-z0-9+#-]+$/.test(language) ? ` class="language-${language}"` : '';
+          return `<pre><code${cls}>${highlight(text, language)}</code></pre>\n`;
+        },
+        html({ text }) {
+          return escapeHtml(text);
+        },
+        image({ href, title, text }) {
+          const target = resolveLessonLink(href, lessonsDir, root);
+          if (target.kind === 'live') return chartSlot(() => viewChart(service, target.view), text);
+          if (target.kind === 'file') {
+            return `<img src="${escapeHtml(target.url)}" alt="${escapeHtml(text)}"${title ? ` title="${escapeHtml(title)}"` : ''}>`;
+          }
+          return `<span class="missing-figure">[figure: ${escapeHtml(text)}]</span>`;
+        },
+        link({ href, title, tokens }) {
+          const inner = this.parser.parseInline(tokens);
+          const lesson = /^(?:\.\/)?([0-9]{2}-[a-z0-9-]+)\.md(#[\w-]*)?$/.exec(href);
+          if (lesson && lessonSlugs.has(lesson[1])) return `<a href="/lessons/${lesson[1]}${lesson[2] ?? ''}">${inner}</a>`;
+          if (/^(https?:|mailto:|#)/i.test(href)) {
+            return `<a href="${escapeHtml(href)}"${title ? ` title="${escapeHtml(title)}"` : ''}${href.startsWith('#') ? '' : ' rel="noopener noreferrer"'}>${inner}</a>`;
+          }
+          const target = resolveLessonLink(href, lessonsDir, root);
+          if (target.kind === 'file') return `<a href="${escapeHtml(target.url)}">${inner}</a>`;
+          return `<span class="offline-link" title="${escapeHtml(href)}">${inner}</span>`;
+        },
+      },
+    });
+
+    let html = await marked.parse(markdown);
+    const charts = await Promise.all(jobs.map((job) => job()));
+    html = html.replace(/\u0000CHART(\d+)\u0000/g, (_, i) => charts[Number(i)].svg);
+    const title = headings.find((h) => h.depth === 1)?.text ?? slug;
+    return { slug, title, html, headings, charts };
+  }
+}
+
+/** Where a relative link of a lesson points: a file the site serves, a live figure, or nothing. */
+function resolveLessonLink(href: string, lessonsDir: string, root: string): { kind: 'file'; url: string } | { kind: 'live'; view: ViewRequest } | { kind: 'none' } {
+  if (/^[a-z]+:/i.test(href) || href.startsWith('/')) return { kind: 'none' };
+  const clean = href.split(/[?#]/)[0];
+  const full = path.resolve(lessonsDir, clean);
+  const fromRoot = path.relative(root, full).split(path.sep).join('/');
+  if (LIVE_FIGURES[fromRoot]) return { kind: 'live', view: LIVE_FIGURES[fromRoot] };
+  for (const dir of ['lessons', 'assets']) {
+    if (fromRoot.startsWith(`${dir}/`) && fs.existsSync(full)) return { kind: 'file', url: `/files/${fromRoot.split('/').map(encodeURIComponent).join('/')}` };
+  }
+  return { kind: 'none' };
+}
+
+async function specChart(spec: Record<string, unknown>): Promise<Chart> {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new Error('a vega-lite block must hold a JSON object (a Vega-Lite spec)');
+  const full = lab.withDefaults(spec);
+  const svg = await lab.renderSvg(full);
+  return { spec: full, svg, text: String(spec.description ?? spec.title ?? 'chart') };
+}
+
+/** A live view computed by the engine (the same views the notebooks show). */
+async function viewChart(service: LabService, req: ViewRequest): Promise<Chart> {
+  const model = await service.model(req.model ?? 'digits-cnn');
+  const bundle: MimeBundle = await (async () => {
+    if (req.view === 'summary') return (model as lab.DigitsCNN).toMimeBundle();
+    const digit = service.heldOutDigit(req.sample ?? 0);
+    try {
+      if (req.view === 'image') return lab.showImage(digit.tensor, `held-out digit #${digit.index} (a ${digit.label})`);
+      if (req.view === 'probabilities') {
+        const probs = model.forward(digit.tensor);
+        try {
+          return await lab.classProbabilities(lab.DIGIT_LABELS, probs, `class probabilities, held-out digit #${digit.index}`, digit.label);
+        } finally {
+          probs.dispose();
+        }
+      }
+      if (req.view === 'trace') {
+        const trace = model.trace(digit.tensor, { keepTensors: true });
+        try {
+          return await trace.toMimeBundle();
+        } finally {
+          trace.dispose();
+        }
+      }
+      throw new Error(`unknown view ${JSON.stringify(req.view)}; expected trace, probabilities, image or summary`);
+    } finally {
+      digit.tensor.dispose();
+    }
+  })();
+  const spec = bundle['application/vnd.vegalite.v5+json'] as Record<string, unknown>;
+  return { spec, svg: bundle['image/svg+xml'] ?? '', text: bundle['text/plain'] };
+}
+
+const KEYWORDS = new Set(
+  'const let var function return if else for while of in new class extends import from export await async try catch finally throw typeof interface type true false null undefined def self lambda print'.split(' '),
+);
+
+/** Minimal class-based highlighting for ts/js/python/json/bash: comments, strings, numbers, keywords. */
+export function highlight(code: string, language: string): string {
+  if (!['ts', 'typescript', 'js', 'javascript', 'json', 'python', 'py', 'bash', 'sh'].includes(language)) return escapeHtml(code);
+  const comment = language === 'python' || language === 'py' || language === 'bash' || language === 'sh' ? '#[^\\n]*' : '\\/\\/[^\\n]*|\\/\\*[\\s\\S]*?\\*\\/';
+  const re = new RegExp(`(${comment})|("(?:[^"\\\\\\n]|\\\\.)*"|'(?:[^'\\\\\\n]|\\\\.)*'|\`(?:[^\`\\\\]|\\\\.)*\`)|(\\b\\d[\\d_.eE]*\\b)|([A-Za-z_$][\\w$]*)`, 'g');
+  let out = '';
+  let last = 0;
+  for (const m of code.matchAll(re)) {
+    out += escapeHtml(code.slice(last, m.index));
+    const [text, c, s, n, w] = m;
+    if (c) out += `<span class="tok-comment">${escapeHtml(text)}</span>`;
+    else if (s) out += `<span class="tok-string">${escapeHtml(text)}</span>`;
+    else if (n) out += `<span class="tok-number">${escapeHtml(text)}</span>`;
+    else if (w && KEYWORDS.has(w)) out += `<span class="tok-keyword">${escapeHtml(text)}</span>`;
+    else out += escapeHtml(text);
+    last = m.index! + text.length;
+  }
+  return out + escapeHtml(code.slice(last));
+}
