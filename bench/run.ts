@@ -7,6 +7,21 @@ import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
 import type { DigitsCNN } from '../src/models/cnn';
 import { quantize } from '../src/optimize/quantize-model';
 import { CALIBRATION_METHODS } from '../src/optimize/calibrate';
+import { exportDigitsCnnToOnnx } from '../src/optimize/export-onnx';
+import * as ort from 'onnxruntime-node';
+
+/** p50 and p95 in ms of an async call, after warm-up. */
+async function percentiles(fn: () => Promise<unknown>, runs = 300): Promise<[number, number]> {
+  for (let i = 0; i < 20; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return [times[Math.floor(runs * 0.5)], times[Math.floor(runs * 0.95)]];
+}
 
 /** Median wall time in ms of `fn` after warm-up, over enough runs to fill `budgetMs`. */
 function timeIt(fn: () => void, budgetMs = 1500, minRuns = 5): number {
@@ -127,6 +142,26 @@ async function main(): Promise<void> {
   const ms4 = timeIt(() => w4.forward(x64).dataSync());
   console.log(`   w4 per channel, weights only: batch 64 ${ms4.toFixed(2)} ms = ${(ms4 / base64).toFixed(2)}x (fake quantization computes in float32: no speed-up without integer kernels)`);
   w4.dispose();
+
+  console.log('\n4. The same CNN exported to ONNX, in ONNX Runtime (CPU, 1 thread) vs tfjs: latency p50 / p95 (ms)');
+  const staticInt8 = quantize(model, { bits: 8, perChannel: true, symmetric: true, activations: 'static', calibrationInputs: calibration, progress: false });
+  const sessions: [string, ort.InferenceSession][] = [
+    ['ONNX Runtime float32', await ort.InferenceSession.create(exportDigitsCnnToOnnx(model).bytes, { intraOpNumThreads: 1 })],
+    ['ONNX Runtime int8 QDQ', await ort.InferenceSession.create(exportDigitsCnnToOnnx(model, staticInt8.quantization).bytes, { intraOpNumThreads: 1 })],
+  ];
+  for (const batch of [1, 64]) {
+    const pixels = Float32Array.from(loadMnist().heldOut.images.subarray(0, batch * MNIST_SIZE * MNIST_SIZE));
+    const x = digits(batch);
+    const [t50, t95] = await percentiles(async () => model.forward(x).dataSync());
+    console.log(`   batch ${String(batch).padStart(2)}  tfjs ${chosen} float32 ${t50.toFixed(3)} / ${t95.toFixed(3)}`);
+    for (const [label, session] of sessions) {
+      const feed = { pixels: new ort.Tensor('float32', pixels, [batch, MNIST_SIZE, MNIST_SIZE]) };
+      const [p50, p95] = await percentiles(() => session.run(feed));
+      console.log(`             ${label.padEnd(22)} ${p50.toFixed(3)} / ${p95.toFixed(3)}  (${(t50 / p50).toFixed(1)}x tfjs)`);
+    }
+    x.dispose();
+  }
+  staticInt8.dispose();
   tf.dispose([calibration, x64]);
   model.dispose();
   console.log(pass ? '\nAll targets met.' : '\nSome targets missed (see above).');

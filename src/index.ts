@@ -62,3 +62,6 @@ export { renderSvg, withDefaults } from './viz/render';
 // server (the web explainer: `inference-lab serve`)
 export { createApp } from './server/app';
 export type { AppOptions, WebApp } from './server/app';
+export { exportDigitsCnnToOnnx } from './optimize/export-onnx';
+export type { OnnxExport } from './optimize/export-onnx';
+export { buildOnnxModel, OnnxType } from './optimize/onnx';

@@ -54,7 +54,8 @@ export interface OnnxNode {
   op: string;
   inputs: string[];
   outputs: string[];
-  attributes?: Record<string, number>;
+  /** Integer (INT) or integer-list (INTS) attributes. */
+  attributes?: Record<string, number | number[]>;
   domain?: string;
 }
 
@@ -72,7 +73,7 @@ function tensorProto(t: OnnxTensor): Writer {
 
 function valueInfo(v: OnnxValue): Writer {
   const shape = new Writer();
-  for (const d of v.dims) shape.message(1, new Writer().int(1, d));
+  for (const d of v.dims) shape.message(1, d < 0 ? new Writer().string(2, 'batch') : new Writer().int(1, d)); // dim_param for a free batch size
   const tensorType = new Writer().int(1, v.type).message(2, shape);
   return new Writer().string(1, v.name).message(2, new Writer().message(1, tensorType));
 }
@@ -83,7 +84,14 @@ function nodeProto(n: OnnxNode, index: number): Writer {
   for (const o of n.outputs) w.string(2, o);
   w.string(3, `${n.op}_${index}`).string(4, n.op);
   for (const [name, value] of Object.entries(n.attributes ?? {})) {
-    w.message(5, new Writer().string(1, name).int(3, value).int(20, 2)); // AttributeProto.INT
+    const attr = new Writer().string(1, name);
+    if (Array.isArray(value)) {
+      for (const v of value) attr.int(8, v);
+      attr.int(20, 7); // AttributeProto.INTS
+    } else {
+      attr.int(3, value).int(20, 2); // AttributeProto.INT
+    }
+    w.message(5, attr);
   }
   if (n.domain) w.string(7, n.domain);
   return w;
@@ -108,4 +116,8 @@ export function buildOnnxModel(graph: { nodes: OnnxNode[]; initializers: OnnxTen
 
 export function float32Raw(values: ArrayLike<number>): Uint8Array {
   return new Uint8Array(Float32Array.from(values).buffer);
+}
+
+export function int64Raw(values: number[]): Uint8Array {
+  return new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
 }
