@@ -65,3 +65,5 @@ export type { AppOptions, WebApp } from './server/app';
 export { exportDigitsCnnToOnnx } from './optimize/export-onnx';
 export type { OnnxExport } from './optimize/export-onnx';
 export { buildOnnxModel, OnnxType } from './optimize/onnx';
+export { prune, pruneChannels } from './optimize/prune';
+export type { PruneConfig, PruningInfo, Pruned } from './optimize/prune';
