@@ -67,3 +67,5 @@ export type { OnnxExport } from './optimize/export-onnx';
 export { buildOnnxModel, OnnxType } from './optimize/onnx';
 export { prune, pruneChannels } from './optimize/prune';
 export type { PruneConfig, PruningInfo, Pruned } from './optimize/prune';
+export { distillationLoss, trainCnn } from './optimize/distill';
+export type { DistillOptions, TrainCnnOptions } from './optimize/distill';

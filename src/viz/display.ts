@@ -51,11 +51,22 @@ export function progressBar(total: number, label = ''): ProgressBar {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     return `${label ? label + ' ' : ''}[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${current}/${total} ${seconds}s${text ? '  ' + text : ''}`;
   };
+  const tty = Boolean(process.stderr.isTTY);
+  let lastTenth = -1;
   const draw = (final: boolean) => {
     if (!final && Date.now() - lastDraw < 100) return; // at most 10 redraws a second
+    if (!bridge && !tty && !final) {
+      // A log file, not a terminal: one line per tenth of the work instead of carriage returns.
+      const tenth = Math.floor((10 * current) / Math.max(1, total));
+      if (tenth === lastTenth) return;
+      lastTenth = tenth;
+      lastDraw = Date.now();
+      process.stderr.write(`${line()}\n`);
+      return;
+    }
     lastDraw = Date.now();
     if (bridge) bridge.display({ 'text/plain': line() }, { displayId: id, update: current > 0 || final });
-    else process.stderr.write(`\r${line()}${final ? '\n' : ''}`);
+    else process.stderr.write(tty ? `\r${line()}${final ? '\n' : ''}` : `${line()}\n`);
   };
   if (bridge) bridge.display({ 'text/plain': line() }, { displayId: id });
   return {
