@@ -69,3 +69,20 @@ export { prune, pruneChannels } from './optimize/prune';
 export type { PruneConfig, PruningInfo, Pruned } from './optimize/prune';
 export { distillationLoss, trainCnn } from './optimize/distill';
 export type { DistillOptions, TrainCnnOptions } from './optimize/distill';
+export { compare, ComparisonReport, digitsTensor } from './optimize/compare';
+export type { Variant, VariantReport } from './optimize/compare';
+
+// recurrent networks (language ID) and training
+export { CharRNN, CHAR_RNN_DEFAULTS, GATE_NAMES, runLSTM, runGRU } from './models/rnn';
+export type { CharRNNConfig, CellType, RecurrentWeights, RecurrentSequence, LanguageGuess } from './models/rnn';
+export { NgramNaiveBayes, NGRAM_DEFAULTS, charNgrams, accuracyReport } from './models/ngram';
+export type { NgramConfig } from './models/ngram';
+export { loadWordSplit, readWordSet, cleanWords, buildAlphabet, encodeWord, encodeBatch, WORD_LISTS, WORD_LIMITS } from './data/words';
+export type { WordSet, WordSplit, WordListSource } from './data/words';
+export { mse, mae, huber, crossEntropy, binaryCrossEntropy, hinge, klDivergence, lossCurve, linspace, numericGradient } from './train/losses';
+export { BOWL, ROSENBROCK, SADDLE, SURFACES, SUGGESTED_RATES, optimizerPath, comparePaths } from './train/surfaces';
+export type { Surface, OptimizerName, OptimizerSettings, OptimizerPath } from './train/surfaces';
+export { fit, countCorrect } from './train/loop';
+export type { FitOptions, FitResult, EpochRecord, StepResult, EvalResult } from './train/loop';
+export { hiddenStateView, gateActivationsView, characterProbabilitiesView, accuracyComparisonView } from './viz/rnn-views';
+export { trainingCurves, lossCurvesView, lossComparisonView, surfacePathsView, pathLossView } from './viz/training-views';

@@ -108,7 +108,7 @@ export function tableSpec(options: { rows: Record<string, string | number>[]; co
   return {
     title: options.title,
     data: { values },
-    spacing: 0,
+    spacing: 14,
     hconcat: options.columns.map((col) => ({
       width: col.width,
       height: { step: 18 },
