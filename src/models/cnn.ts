@@ -141,7 +141,8 @@ export class DigitsCNN extends HookedModel {
     return tf.add(y, this.weights[`conv.${i}.bias`]);
   }
 
-  protected forwardImpl(input: Tensor): Tensor {
+  /** Everything up to the logits: preprocessing, both conv blocks, the dense layer. */
+  private logitsImpl(input: Tensor): Tensor {
     const { imageSize, pixelMean, pixelStd } = this.config;
     const raw4d = input.rank === 3 ? tf.expandDims(input, 3) : input; // [batch, h, w, ch]
     let x = this.hook('pre.hook_raw', tf.cast(raw4d, 'float32')); // [batch, h, w, ch]
@@ -162,16 +163,20 @@ export class DigitsCNN extends HookedModel {
       x = this.hook(`conv.${i}.hook_pool`, tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid')); // [batch, (h-2)/2, (w-2)/2, ch]
     }
     x = this.hook('flatten.hook_out', tf.reshape(x, [x.shape[0], -1])); // [batch, 400], NHWC order as tf.layers.flatten
-    const logits = this.hook('hook_logits', tf.add(tf.matMul(x, this.weights['dense.weight']), this.weights['dense.bias'])); // [batch, 10]
-    return this.hook('post.hook_probs', tf.softmax(logits)); // [batch, 10]
+    return this.hook('hook_logits', tf.add(tf.matMul(x, this.weights['dense.weight']), this.weights['dense.bias'])); // [batch, 10]
   }
 
-  /** Logits without the softmax, e.g. for a loss (same graph, read at `hook_logits`). */
+  protected forwardImpl(input: Tensor): Tensor {
+    return this.hook('post.hook_probs', tf.softmax(this.logitsImpl(input))); // [batch, 10]
+  }
+
+  /**
+   * Logits without the softmax (e.g. for a loss). Differentiable, and safe inside tf.tidy or an
+   * optimizer's minimize: nothing escapes the caller's scope.
+   */
   logits(input: Tensor): Tensor {
-    let logits: Tensor | null = null;
-    const probs = this.runWithHooks(input, [['hook_logits', (v) => void (logits = tf.keep(tf.clone(v)))]]);
-    probs.dispose();
-    return logits!;
+    this.validateInput(input);
+    return tf.tidy(() => this.logitsImpl(input));
   }
 
   /** Top-k labels with probabilities for each image in the batch. */

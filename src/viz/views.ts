@@ -145,3 +145,23 @@ export async function traceStepper(trace: Trace): Promise<MimeBundle> {
   return toBundle(traceStepperSpec(stepperRows, title), trace.toString(), traceFilmstripSpec(rows, title));
 }
 
+
+/** A line chart of several series over a numeric x (e.g. accuracy against sparsity). */
+export async function lineChart(rows: { series: string; x: number; y: number }[], options: { title: string; xTitle: string; yTitle: string; yFormat?: string; xFormat?: string }): Promise<MimeBundle> {
+  const spec = {
+    title: options.title,
+    width: 480,
+    height: 240,
+    data: { values: rows },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: options.xTitle, axis: options.xFormat ? { format: options.xFormat } : {} },
+      y: { field: 'y', type: 'quantitative', title: options.yTitle, axis: options.yFormat ? { format: options.yFormat } : {}, scale: { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null },
+      tooltip: [{ field: 'series' }, { field: 'x' }, { field: 'y', format: '.4f' }],
+    },
+  };
+  const series = [...new Set(rows.map((r) => r.series))];
+  const text = series.map((s) => `${s}: ${rows.filter((r) => r.series === s).map((r) => `(${r.x}, ${Number(r.y.toFixed(4))})`).join(' ')}`).join('\n');
+  return toBundle(spec, `${options.title}\n${text}`);
+}
