@@ -165,3 +165,36 @@ export async function lineChart(rows: { series: string; x: number; y: number }[]
   const text = series.map((s) => `${s}: ${rows.filter((r) => r.series === s).map((r) => `(${r.x}, ${Number(r.y.toFixed(4))})`).join(' ')}`).join('\n');
   return toBundle(spec, `${options.title}\n${text}`);
 }
+
+/**
+ * Teacher and student probabilities under a temperature slider: one Vega-Lite chart whose `T`
+ * param (a range input) re-applies softmax(logits / T) in the page.
+ */
+export async function temperatureView(labels: string[], logits: Record<string, number[]>, title = 'probabilities at temperature T'): Promise<MimeBundle> {
+  const rows = Object.entries(logits).flatMap(([model, z]) => z.map((logit, i) => ({ model, label: labels[i], logit })));
+  const models = Object.keys(logits);
+  const spec = (T: number) => ({
+    title: { text: `${title} (T = ${T} here)`, subtitle: 'drag T: higher temperatures flatten the distribution and reveal what the model thinks is similar' },
+    params: [{ name: 'T', value: T, bind: { input: 'range', min: 0.5, max: 10, step: 0.5, name: 'temperature T ' } }],
+    width: { step: 14 },
+    height: 220,
+    data: { values: rows },
+    transform: [
+      { calculate: 'exp(datum.logit / T)', as: 'e' },
+      { joinaggregate: [{ op: 'sum', field: 'e', as: 'total' }], groupby: ['model'] },
+      { calculate: 'datum.e / datum.total', as: 'p' },
+    ],
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'label', type: 'nominal', title: 'class', sort: labels, axis: { labelAngle: 0 } },
+      xOffset: { field: 'model', type: 'nominal', sort: models },
+      y: { field: 'p', type: 'quantitative', title: 'probability', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
+      color: { field: 'model', type: 'nominal', sort: models, title: null, legend: { labelLimit: 400, orient: 'bottom' } },
+      tooltip: [{ field: 'model' }, { field: 'label' }, { field: 'p', format: '.3f' }, { field: 'logit', format: '.2f' }],
+    },
+  });
+  const softmax = (z: number[], T: number) => z.map((v) => Math.exp(v / T)).map((e, _, all) => e / all.reduce((a, b) => a + b, 0));
+  const text = models.map((m) => `${m}: T=1 [${softmax(logits[m], 1).map((p) => p.toFixed(3)).join(' ')}]  T=4 [${softmax(logits[m], 4).map((p) => p.toFixed(3)).join(' ')}]`).join('\n');
+  // The still picture shows T = 4, where the soft targets are visible.
+  return toBundle(spec(1), `${title}\n${text}`, spec(4));
+}
