@@ -3,6 +3,8 @@
 // one line on stderr and a non-zero exit, never a stack trace.
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawn } from 'child_process';
+import { progressBar } from './viz/display';
 import { tf } from './engine/tf';
 import { initBackend, backend } from './engine/backend';
 import { loadMnist, MNIST_SIZE } from './data/mnist';
@@ -28,8 +30,12 @@ Usage:
                 [--activations none|dynamic|static] [--calibration minmax|percentile|mse|entropy] [--json]
                                                       original vs optimized: accuracy, bytes, latency, error per layer
   inference-lab lab                                   open JupyterLab on the notebooks (npm start)
+  inference-lab serve [--port N] [--host H]           the lessons, stepper and comparison as a web site
+                                                      (default 127.0.0.1:8080; offline)
   inference-lab kernel install|remove|status          the Jupyter kernel "TypeScript (Inference Lab)"
-  inference-lab backend                               which TensorFlow.js backend runs`;
+  inference-lab backend                               which TensorFlow.js backend runs
+  inference-lab train <digits|langid> [--epochs N] [--seed S] [--cell lstm|gru|both]
+                                                      retrain a shipped model (writes assets/), with a progress bar`;
 
 interface Args {
   positional: string[];
@@ -170,8 +176,45 @@ async function compare(args: Args, json: boolean): Promise<number> {
   return 0;
 }
 
+/** `train`: run the training script of a shipped model as a child process, with a progress bar over its epochs. */
+async function train(args: Args): Promise<number> {
+  const scripts: Record<string, string> = { digits: 'train-digits.js', langid: 'train-langid.js' };
+  const what = args.positional[1];
+  if (!what || !scripts[what]) throw new UsageError(`train needs one of ${Object.keys(scripts).join(', ')}; got ${what ?? 'nothing'}.`);
+  const passed: string[] = [];
+  for (const flag of ['epochs', 'seed', 'cell']) {
+    const v = args.flags.get(flag);
+    if (v === undefined) continue;
+    if (flag !== 'cell' && !/^\d+$/.test(String(v))) throw new UsageError(`--${flag} expects a whole number; got ${String(v)}.`);
+    passed.push(`--${flag}`, String(v));
+  }
+  const script = path.join(packageRoot(), 'dist', 'scripts', scripts[what]);
+  if (!fs.existsSync(script)) throw new Error(`${script} is missing: build first (npm run build).`);
+  const epochs = Number(args.flags.get('epochs') ?? (what === 'digits' ? 15 : 10));
+  // The langid script draws its own bar (per batch) on stderr; for digits, count its epoch lines.
+  const bar = what === 'digits' ? progressBar(epochs, `train ${what}`) : null;
+  const child = spawn(process.execPath, [script, ...passed], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      if (bar && /^epoch \d+\//.test(line)) {
+        process.stderr.write('\r\x1b[K');
+        bar.tick(1, line.replace(/^epoch \S+\s+/, ''));
+      }
+      process.stdout.write(line + '\n');
+    }
+  });
+  const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  if (buffered) process.stdout.write(buffered + '\n');
+  bar?.done(code === 0 ? 'done' : `failed (exit ${code})`);
+  return code;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration']);
+  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration', 'port', 'host']);
   const command = args.positional[0];
   const json = args.flags.get('json') === true;
   if (!command || command === 'help' || args.flags.has('help')) {
@@ -232,6 +275,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'compare':
       return compare(args, json);
+    case 'train':
+      return train(args);
     case 'kernel': {
       const action = args.positional[1];
       if (action === 'install') {
@@ -250,8 +295,27 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'lab':
       return startLab(path.join(packageRoot(), 'notebooks'));
+    case 'serve': {
+      const portFlag = args.flags.get('port');
+      const port = portFlag === undefined ? 8080 : Number(portFlag);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${String(portFlag)}: expected an integer 0..65535.`);
+      const hostFlag = args.flags.get('host');
+      const host = typeof hostFlag === 'string' ? hostFlag : '127.0.0.1';
+      // Loaded here so the other commands never load Express.
+      const { serve } = require('./server/main') as typeof import('./server/main');
+      const site = await serve({ port, host });
+      if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+        process.stderr.write(`inference-lab: serving on ${host}: anyone who can reach this address can use the site (compute is rate-limited).\n`);
+      }
+      print(json, { url: site.url, backend: backend() }, `Inference Lab: lessons, stepper and comparison at ${site.url}  (backend ${backend()}; Ctrl-C to stop)`);
+      return new Promise<number>((resolve) => {
+        const stop = () => void site.close().then(() => resolve(0));
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    }
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: models, eval, run, compare, lab, kernel, backend.`);
+      throw new UsageError(`Unknown command "${command}". Commands: models, eval, run, compare, lab, serve, kernel, backend.`);
   }
 }
 

@@ -6,7 +6,7 @@
 //   /static, /vendor, /files client files, Vega from node_modules, lessons/ and assets/ only
 import * as path from 'path';
 import type { IncomingMessage, Server, ServerResponse } from 'http';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { assetsDir } from '../index';
 import { LabService } from './compute';
 import { Lessons } from './lessons';
@@ -30,6 +30,17 @@ export interface AppOptions {
   computeTimeoutMs?: number;
   /** At most this many computations wait at once; more are answered 503 (default 64). */
   maxQueue?: number;
+  /**
+   * Host names the Host header may carry (without port); others get 421. `serve` sets the
+   * loopback names when it binds to loopback, so a DNS-rebinding page cannot drive the API.
+   */
+  allowedHosts?: string[];
+}
+
+/** The hostname of a Host header, without its port ("[::1]:80" -> "[::1]"). */
+function hostName(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  return h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0];
 }
 
 /**
@@ -39,7 +50,8 @@ export interface AppOptions {
 export interface WebApp {
   (req: IncomingMessage, res: ServerResponse): void;
   listen(port: number, host: string, callback?: () => void): Server;
-  locals: { service: LabService; queue: ComputeQueue };
+  /** The engine service (start it with `init()`, free its models with `dispose()`) and the compute queue. */
+  locals: { service: { init(): Promise<string>; dispose(): void }; queue: { readonly length: number } };
 }
 
 export function createApp(options: AppOptions = {}): WebApp {
@@ -51,12 +63,21 @@ export function createApp(options: AppOptions = {}): WebApp {
   const limiter = rate ? new RateLimiter(rate.capacity, rate.perSecond) : null;
   const lessons = new Lessons(lessonsDir, service);
 
+  // Loaded on first use, so importing the library (e.g. in a notebook) does not load Express.
+  const express = require('express') as typeof import('express');
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.locals.service = service;
   app.locals.queue = queue;
   app.use(securityHeaders);
+  if (options.allowedHosts) {
+    const allowed = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      if (allowed.has(hostName(req.headers.host))) return next();
+      res.status(421).type('text/plain').send(`Host ${JSON.stringify(String(req.headers.host ?? '').slice(0, 100))} is not served here.`);
+    });
+  }
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'POST') {
       res.setHeader('Allow', 'GET, HEAD, POST');
@@ -64,7 +85,7 @@ export function createApp(options: AppOptions = {}): WebApp {
     }
     next();
   });
-  app.use(filesRouter({ root, publicDir: path.join(root, 'public'), lessonsDir, assetsDir: path.join(root, 'assets') }));
+  app.use(filesRouter(express.Router(), { root, publicDir: path.join(root, 'public'), lessonsDir, assetsDir: path.join(root, 'assets') }));
   app.use(
     '/api',
     (req: Request, res: Response, next: NextFunction) => {
@@ -74,10 +95,10 @@ export function createApp(options: AppOptions = {}): WebApp {
       next();
     },
     express.json({ limit: options.bodyLimit ?? '1mb', strict: true }),
-    apiRouter(service, queue, limiter),
+    apiRouter(express.Router(), service, queue, limiter),
     apiErrors,
   );
-  app.use(pagesRouter(lessons));
+  app.use(pagesRouter(express.Router(), lessons));
   app.use((req: Request, res: Response) => {
     res.status(404).type('html').send(page({ title: 'Not found', body: `<h1>Not found</h1><p>Nothing at <code>${escapeHtml(req.path.slice(0, 200))}</code>. <a href="/">Back to the lessons</a>.</p>` }));
   });

@@ -39,10 +39,28 @@ export interface StepJson {
 export interface RunResult {
   model: string;
   backend: string;
-  input: { kind: 'pixels'; shape: number[] } | { kind: 'sample'; index: number; label: string };
+  input: { kind: 'pixels'; shape: number[] } | { kind: 'sample'; index: number; label: string } | { kind: 'text'; text: string; ids: number[] };
   steps: StepJson[];
   top: { label: string; p: number }[];
   ms: number;
+}
+
+export type ModelInput = 'image' | 'text' | 'unknown';
+
+/** What the stepper needs of a text classifier (the language-ID CharRNN). */
+interface TextModel {
+  name: string;
+  config: { labels: string[] };
+  encode(words: string[]): Tensor;
+  trace(input: Tensor, options: { keepTensors: boolean }): Trace;
+}
+
+/**
+ * Text models join the stepper once the library exports them (src/index.ts); until then they are
+ * listed but not offered.
+ */
+function textModelsExported(): boolean {
+  return typeof (lab as Record<string, unknown>).CharRNN === 'function';
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
@@ -86,12 +104,12 @@ export class LabService {
   }
 
   /** The shipped models with their metrics (read once; loading each to count parameters is slow). */
-  async listModels(): Promise<(ModelInfo & { input: 'image' | 'text' | 'unknown'; stepper: boolean })[]> {
+  async listModels(): Promise<(ModelInfo & { input: ModelInput; stepper: boolean })[]> {
     await this.init();
     this.infos ??= lab.listModels();
     return this.infos.map((m) => {
-      const input = m.architecture === 'digits-cnn' ? 'image' : 'unknown';
-      return { ...m, input, stepper: input === 'image' };
+      const input = m.architecture === 'digits-cnn' ? 'image' : m.architecture === 'char-rnn' && textModelsExported() ? 'text' : 'unknown';
+      return { ...m, input, stepper: input !== 'unknown' };
     });
   }
 
@@ -111,6 +129,14 @@ export class LabService {
       this.models.set(name, m);
     }
     return m;
+  }
+
+  /** Only image classifiers (the digits CNN family) take pixels; other models get a clear 400. */
+  private async requireImageModel(name: string, where: string): Promise<void> {
+    const info = (await this.listModels()).find((m) => m.name === name);
+    if (info?.input !== 'image') {
+      throw new InputError(`model: "${name}" (${info?.architecture ?? 'unknown'}) is not available in ${where} yet; image models are: ${(await this.listModels()).filter((m) => m.input === 'image').map((m) => m.name).join(', ')}.`);
+    }
   }
 
   heldOutCount(): number {
@@ -150,6 +176,9 @@ export class LabService {
   /** One traced forward pass, every step with its picture. Synchronous compute: run it in the queue. */
   async run(body: Record<string, unknown>): Promise<RunResult> {
     const model = await this.model(body.model);
+    const info = (await this.listModels()).find((m) => m.name === model.name);
+    if (info?.input === 'text') return this.runText(model as unknown as TextModel, body);
+    await this.requireImageModel(model.name, 'the stepper');
     const k = body.k === undefined ? 3 : body.k;
     if (!isInt(k) || k < 1 || k > 10) throw new InputError(`k: expected an integer 1..10; got ${isInt(k) ? k : what(k)}.`);
     const { tensor, input } = this.imageInput(body);
@@ -164,6 +193,34 @@ export class LabService {
     } finally {
       trace?.dispose();
       tensor.dispose();
+    }
+  }
+
+  /** A text classifier (the language-ID LSTM): one word in, every step traced, top-k languages. */
+  private runText(model: TextModel, body: Record<string, unknown>): RunResult {
+    const k = body.k === undefined ? 3 : body.k;
+    if (!isInt(k) || k < 1 || k > 10) throw new InputError(`k: expected an integer 1..10; got ${isInt(k) ? k : what(k)}.`);
+    if (body.pixels !== undefined || body.sample !== undefined) throw new InputError(`model "${model.name}" reads text: give "text" (one word), not pixels or a sample.`);
+    const text = typeof body.text === 'string' ? body.text.trim() : '';
+    if (!/^[\p{L}'-]{1,40}$/u.test(text)) {
+      throw new InputError(`text: expected one word of 1..40 letters; got ${typeof body.text === 'string' ? JSON.stringify(body.text.slice(0, 60)) : what(body.text)}.`);
+    }
+    const ids = model.encode([text.toLowerCase()]);
+    const t0 = performance.now();
+    let trace: Trace | null = null;
+    try {
+      trace = model.trace(ids, { keepTensors: true });
+      const steps = trace.steps.map(stepJson);
+      const probs = Array.from(trace.step('post.hook_probs').tensor!.dataSync());
+      const labels = model.config.labels;
+      const top = probs
+        .map((p, i) => ({ label: labels[i], p }))
+        .sort((a, b) => b.p - a.p)
+        .slice(0, k);
+      return { model: model.name, backend: lab.backend(), input: { kind: 'text', text, ids: Array.from(ids.dataSync()) }, steps, top, ms: Math.round((performance.now() - t0) * 10) / 10 };
+    } finally {
+      trace?.dispose();
+      ids.dispose();
     }
   }
 
@@ -198,7 +255,7 @@ export class LabService {
       } finally {
         calibrationInputs?.dispose();
       }
-      this.optimized.set(key, m);
+      remember(this.optimized, key, m, 32, (old) => old.dispose());
     }
     return m;
   }
@@ -210,7 +267,7 @@ export class LabService {
       const all = lab.loadMnist().heldOut;
       const px = lab.MNIST_SIZE * lab.MNIST_SIZE;
       e = lab.evaluateDigits(model, { images: all.images.subarray(0, n * px), labels: all.labels.subarray(0, n), count: n });
-      this.evaluations.set(k, e);
+      remember(this.evaluations, k, e, 256);
     }
     return e;
   }
@@ -218,6 +275,7 @@ export class LabService {
   /** Original vs optimized: accuracy, size, latency, and the error at every step for one digit. */
   async compare(body: Record<string, unknown>): Promise<CompareResult> {
     const original = (await this.model(body.model)) as DigitsCNN;
+    await this.requireImageModel(original.name, 'the comparison');
     const config = quantChoice(body.optimization);
     const n = body.digits === undefined ? 500 : body.digits;
     if (!isInt(n) || n < 10 || n > MAX_COMPARE_DIGITS) throw new InputError(`digits: expected an integer 10..${MAX_COMPARE_DIGITS}; got ${isInt(n) ? n : what(n)}.`);
@@ -229,18 +287,18 @@ export class LabService {
     try {
       const optimized = this.optimizedModel(original, config);
       const origEval = this.evaluate(original, original.name, n);
-      const optEval = this.evaluate(optimized, optimized.name, n);
+      const optEval = this.evaluate(optimized, `${original.name}|${JSON.stringify(config)}`, n);
       const latency = (m: DigitsCNN) => {
         const batch = tf.tensor3d(lab.loadMnist().heldOut.images.subarray(0, 64 * 784), [64, 28, 28], 'int32');
         try {
           m.forward(batch).dispose();
           const times: number[] = [];
-          for (let i = 0; i < 5; i++) {
+          for (let i = 0; i < 11; i++) {
             const t0 = performance.now();
             m.forward(batch).dispose();
             times.push(performance.now() - t0);
           }
-          return times.sort((a, b) => a - b)[2];
+          return times.sort((a, b) => a - b)[5]; // median of 11
         } finally {
           batch.dispose();
         }
@@ -254,7 +312,21 @@ export class LabService {
       const top = (m: DigitsCNN) => m.classify(sample.tensor, 3)[0];
       const finite = (v: number): Num => (Number.isFinite(v) ? v : v > 0 ? 'inf' : '-inf');
       const layer = (r: lab.LayerError) => ({ name: r.name, kind: r.kind, sqnrDb: finite(r.sqnrDb), mse: r.mse, cosine: r.cosine, maxAbs: r.maxAbs });
+      let stepper: CompareResult['stepper'] = null;
+      if (body.stepper === true && typeof lab.compareStepper === 'function') {
+        // Both forward passes side by side, as the notebook's compareStepper shows them.
+        const a = original.trace(sample.tensor, { keepTensors: true });
+        const b = optimized.trace(sample.tensor, { keepTensors: true });
+        try {
+          const bundle = await lab.compareStepper(a, b, ['original', optimized.name]);
+          stepper = { spec: bundle['application/vnd.vegalite.v5+json'] as Record<string, unknown>, svg: bundle['image/svg+xml'] ?? '' };
+        } finally {
+          a.dispose();
+          b.dispose();
+        }
+      }
       return {
+        stepper,
         model: original.name,
         optimization: config,
         optimizedName: optimized.name,
@@ -277,6 +349,16 @@ export class LabService {
   }
 }
 
+/** Insert into a cache that keeps at most `limit` entries, dropping the oldest (Map keeps insertion order). */
+function remember<V>(cache: Map<string, V>, key: string, value: V, limit: number, drop?: (old: V) => void): void {
+  cache.set(key, value);
+  while (cache.size > limit) {
+    const [oldest, old] = cache.entries().next().value as [string, V];
+    cache.delete(oldest);
+    drop?.(old);
+  }
+}
+
 export interface QuantChoice {
   kind: 'quantize';
   bits: 8 | 4;
@@ -288,6 +370,8 @@ export interface QuantChoice {
 
 type Num = number | 'inf' | '-inf';
 export interface CompareResult {
+  /** Both traces side by side (interactive), when the request asked for `stepper: true`. */
+  stepper: { spec: Record<string, unknown>; svg: string } | null;
   model: string;
   optimization: QuantChoice;
   optimizedName: string;
@@ -319,7 +403,9 @@ export function quantChoice(raw: unknown): QuantChoice {
   if (!['minmax', 'percentile', 'mse', 'entropy'].includes(calibration as string)) {
     throw new InputError(`optimization.calibration: expected one of minmax, percentile, mse, entropy; got ${JSON.stringify(calibration)}.`);
   }
-  return { kind: 'quantize', bits, symmetric, perChannel, activations, calibration: calibration as QuantChoice['calibration'] };
+  // Calibration only matters for static activation ranges: one cache entry per real configuration.
+  const method = activations === 'static' ? (calibration as QuantChoice['calibration']) : 'minmax';
+  return { kind: 'quantize', bits, symmetric, perChannel, activations, calibration: method };
 }
 
 /** Values of batch item 0 as a 2-D grid for the picture, and how they were laid out. */
@@ -336,7 +422,9 @@ function stepPicture(step: TraceStep): Pick<StepJson, 'image' | 'range' | 'layou
     layout = shape[2] === 1 ? `${shape[0]}x${shape[1]} image` : mosaic.shown < mosaic.channels ? `first ${mosaic.shown} of ${mosaic.channels} channels tiled` : `${shape[2]} channels tiled`;
   } else if (shape.length === 2) {
     grid = { values, height: shape[0], width: shape[1] };
-    layout = `${shape[0]} rows x ${shape[1]} columns`;
+    // Name the axes from the documented shape, e.g. "[batch, time, units]" -> rows are time steps.
+    const dims = /^\[([^\]]*)\]/.exec(step.shapeDoc)?.[1].split(',').map((d) => d.trim()).slice(1) ?? [];
+    layout = dims.length === 2 ? `rows: ${shape[0]} ${dims[0]}, columns: ${shape[1]} ${dims[1]}` : `${shape[0]} rows x ${shape[1]} columns`;
   } else {
     grid = lab.toMosaic(values, [size]);
     layout = size <= 16 ? `${size} values in a row` : `${size} values, row by row`;
@@ -344,7 +432,8 @@ function stepPicture(step: TraceStep): Pick<StepJson, 'image' | 'range' | 'layou
   const image = shape.length === 3 && shape[2] === 1 && step.name.startsWith('pre.');
   const colormap = image ? 'grey' : 'viridis';
   const range = lab.gridRange(grid);
-  return { image: lab.gridToPngUrl(grid, { colormap, range }), range, layout, colormap };
+  // One pixel per value: the page scales it up with `image-rendering: pixelated` (tiny PNGs, fast to make).
+  return { image: lab.gridToPngUrl(grid, { colormap, range, cell: 1 }), range, layout, colormap };
 }
 
 function stepJson(step: TraceStep): StepJson {

@@ -37,7 +37,8 @@ export const LIVE_FIGURES: Record<string, ViewRequest> = {
 };
 
 export interface Chart {
-  spec: Record<string, unknown>;
+  /** The Vega-Lite spec, or null when the chart could not be made (its svg then says why). */
+  spec: Record<string, unknown> | null;
   svg: string;
   text: string;
 }
@@ -162,8 +163,16 @@ export class Lessons {
     });
 
     let html = await marked.parse(markdown);
-    const charts = await Promise.all(jobs.map((job) => job()));
+    // A chart that fails (bad spec, unknown model) becomes a visible error, not a broken lesson.
+    const charts = await Promise.all(
+      jobs.map((job) =>
+        job().catch((err: unknown): Chart => ({ spec: null, svg: `<p class="chart-error">Chart not available: ${escapeHtml((err as Error).message ?? String(err))}</p>`, text: 'error' })),
+      ),
+    );
     html = html.replace(/\u0000CHART(\d+)\u0000/g, (_, i) => charts[Number(i)].svg);
+    charts.forEach((c, i) => {
+      if (!c.spec) html = html.replace(`<figure class="chart" data-chart="/lessons/${slug}/charts/${i}.json">`, '<figure class="chart chart-failed">');
+    });
     const title = headings.find((h) => h.depth === 1)?.text ?? slug;
     return { slug, title, html, headings, charts };
   }

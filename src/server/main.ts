@@ -8,10 +8,14 @@ export interface ServeOptions extends AppOptions {
   host?: string;
 }
 
+/** Names a browser uses for this machine; with a loopback bind, only these may appear in Host. */
+export const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
 export async function serve(options: ServeOptions = {}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const app = createApp(options);
-  await app.locals.service.init();
   const host = options.host ?? '127.0.0.1';
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
+  const app = createApp({ allowedHosts: loopback ? LOOPBACK_NAMES : undefined, ...options });
+  await app.locals.service.init();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(options.port ?? 8080, host, () => resolve(s));
     s.once('error', reject);

@@ -1,6 +1,6 @@
 // The JSON API behind the pages. Every error is JSON {error} with a 4xx/5xx status; compute runs
 // through the rate limiter and the bounded queue.
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Router, NextFunction, Request, Response } from 'express';
 import * as lab from '../../index';
 import { InputError, LabService, MAX_IMAGE_SIDE, MAX_COMPARE_DIGITS } from '../compute';
 import { BusyError, type ComputeQueue, type RateLimiter } from '../security';
@@ -16,8 +16,8 @@ function body(req: Request): Record<string, unknown> {
   return b as Record<string, unknown>;
 }
 
-export function apiRouter(service: LabService, queue: ComputeQueue, limiter: RateLimiter | null): Router {
-  const r = Router();
+/** Routes added to `r` (a Router made by the caller, so this module loads no Express code). */
+export function apiRouter(r: Router, service: LabService, queue: ComputeQueue, limiter: RateLimiter | null): Router {
   const limited = limiter ? [limiter.middleware()] : [];
 
   r.get(

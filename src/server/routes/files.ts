@@ -2,7 +2,7 @@
 // only data the site may read, lessons/ and assets/ (/files). Nothing else on disk is reachable.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Router, type Request, type Response } from 'express';
+import type { Router, Request, Response } from 'express';
 import { resolveInside } from '../security';
 
 const TYPES: Record<string, string> = {
@@ -53,8 +53,8 @@ function interpreterScript(file: string): string {
   return `(function () {\n${body}\n})();\n`;
 }
 
-export function filesRouter(options: { root: string; publicDir: string; lessonsDir: string; assetsDir: string }): Router {
-  const r = Router();
+/** Routes added to `r` (a Router made by the caller, so this module loads no Express code). */
+export function filesRouter(r: Router, options: { root: string; publicDir: string; lessonsDir: string; assetsDir: string }): Router {
   const modules = path.join(options.root, 'node_modules');
   const resolveModule = (spec: string): string => {
     for (const base of [modules, path.join(__dirname, '..', '..', '..', 'node_modules')]) {

@@ -1,11 +1,11 @@
 // HTML pages: the table of contents, each lesson (with its charts as JSON for vega-embed), the
 // forward-pass stepper and the comparison. Pages are shells; client scripts in /static do the rest.
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Router, NextFunction, Request, Response } from 'express';
 import { escapeHtml, page } from '../html';
 import type { Lessons } from '../lessons';
 
-export function pagesRouter(lessons: Lessons): Router {
-  const r = Router();
+/** Routes added to `r` (a Router made by the caller, so this module loads no Express code). */
+export function pagesRouter(r: Router, lessons: Lessons): Router {
 
   r.get('/', (_req, res) => {
     const rows = lessons
@@ -59,7 +59,7 @@ export function pagesRouter(lessons: Lessons): Router {
     found
       .then((lesson) => {
         const chart = lesson.charts[Number(req.params.n)];
-        if (!/^\d+$/.test(String(req.params.n)) || !chart) return void res.status(404).json({ error: 'No such chart.' });
+        if (!/^\d+$/.test(String(req.params.n)) || !chart?.spec) return void res.status(404).json({ error: 'No such chart.' });
         res.json({ spec: chart.spec, text: chart.text });
       })
       .catch(next);
@@ -76,7 +76,14 @@ export function pagesRouter(lessons: Lessons): Router {
 <section class="stepper-input">
   <div class="controls">
     <label>Model <select id="model"></select></label>
-    <div class="input-choice">
+    <div class="input-choice" id="text-input" hidden>
+      <fieldset><legend>Type a word</legend>
+        <label>Word <input id="word" type="text" maxlength="40" value="bonjour" autocomplete="off"></label>
+        <div class="row"><button type="button" id="run-text" class="primary">Run on this word</button></div>
+        <p class="hint" id="text-info"></p>
+      </fieldset>
+    </div>
+    <div class="input-choice" id="image-input">
       <fieldset><legend>Draw a digit</legend>
         <canvas id="pad" width="280" height="280" aria-label="drawing pad: draw a digit with the mouse or a finger"></canvas>
         <div class="row"><button type="button" id="clear">Clear</button><button type="button" id="run-drawing" class="primary">Run on my drawing</button></div>
@@ -143,6 +150,9 @@ export function pagesRouter(lessons: Lessons): Router {
   <table class="report"><thead><tr><th></th><th>original</th><th>optimized</th><th>change</th></tr></thead><tbody id="summary"></tbody></table>
   <p id="verdict"></p>
   <figure class="chart" id="error-chart"><div class="chart-live"></div><div class="chart-static"></div></figure>
+  <h2>Both forward passes, step by step</h2>
+  <p class="hint">Drag the slider under the chart: the original, the optimized model and their difference at each step, for the digit above.</p>
+  <figure class="chart" id="stepper-chart"><div class="chart-live"></div><div class="chart-static"></div></figure>
   <h2>Error at each step</h2>
   <table class="layers"><thead><tr><th>step</th><th>op</th><th>SQNR dB (propagated)</th><th>SQNR dB (isolated)</th><th>cosine</th><th>max |Δ|</th></tr></thead><tbody id="layers"></tbody></table>
 </section>`,

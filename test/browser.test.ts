@@ -1,0 +1,164 @@
+// The web explainer in headless Chromium (playwright-core + Debian chromium): a lesson renders a
+// live Vega chart, the stepper walks forward and back, the compare page renders its report.
+// Screenshots go to test-artifacts/ (look at them). No CSP violations are allowed on any page.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { serve } from '../src/server/main';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '..', 'test-artifacts');
+const hasChromium = fs.existsSync(CHROMIUM);
+
+let server: Awaited<ReturnType<typeof serve>>;
+let context: BrowserContext;
+let userDataDir: string;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  server = await serve({ port: 0 });
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inference-lab-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1200, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+});
+
+/** Open a page and record console errors, page errors and CSP violations. */
+async function open(url: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await page.goto(new URL(url, server.url).href);
+  return { page, problems };
+}
+
+describe.skipIf(!hasChromium)('web explainer in Chromium', () => {
+  test('the table of contents links the lessons that exist', async () => {
+    const { page, problems } = await open('/');
+    await expect(page.locator('ol.toc a[href="/lessons/01-the-inference-process"]').count()).resolves.toBe(1);
+    expect(await page.locator('ol.toc li').count()).toBeGreaterThanOrEqual(11);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'browser-toc.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('a lesson renders with a live Vega chart', async () => {
+    const { page, problems } = await open('/lessons/01-the-inference-process');
+    await page.waitForSelector('figure.chart.chart-ready .vega-embed svg', { timeout: 60_000 });
+    expect(await page.locator('h2#the-model-and-the-data').count()).toBe(1);
+    expect(await page.locator('article.lesson table').count()).toBeGreaterThan(0);
+    // The chart is interactive: its slider moves the step shown.
+    const slider = page.locator('figure.chart .vega-bindings input[type=range]').first();
+    await expect(slider.count()).resolves.toBe(1);
+    const before = await page.locator('figure.chart .vega-embed svg').first().innerHTML();
+    await slider.evaluate((el: HTMLInputElement) => {
+      el.value = '8';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.waitForTimeout(300);
+    const after = await page.locator('figure.chart .vega-embed svg').first().innerHTML();
+    expect(after).not.toBe(before);
+    await page.locator('figure.chart').first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'browser-lesson.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('the stepper walks a held-out digit forward and back', async () => {
+    const { page, problems } = await open('/stepper');
+    await page.waitForSelector('body[data-models]');
+    await page.fill('#sample', '24');
+    await page.click('#run-sample');
+    await page.waitForSelector('body[data-ready="true"]');
+    await expect(page.locator('#prediction').textContent()).resolves.toContain('true label 3');
+    const steps = await page.locator('#steps li').count();
+    expect(steps).toBe(15);
+    await expect(page.locator('#step-title').textContent()).resolves.toContain('pre.hook_raw');
+    expect(await page.locator('#prev').isDisabled()).toBe(true);
+    for (let i = 0; i < 6; i++) await page.click('#next');
+    await expect(page.locator('#step-title').textContent()).resolves.toContain('conv.0.hook_relu');
+    await expect(page.locator('#step-out').textContent()).resolves.toBe('[1, 26, 26, 8]');
+    expect(await page.locator('#step-image').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'browser-stepper-forward.png'), fullPage: true });
+    await page.click('#prev');
+    await page.keyboard.press('ArrowLeft');
+    await expect(page.locator('#step-title').textContent()).resolves.toContain('pre.hook_normalized');
+    await page.locator('#steps li').last().locator('button').click();
+    await expect(page.locator('#step-title').textContent()).resolves.toContain('post.top_k');
+    expect(await page.locator('#next').isDisabled()).toBe(true);
+    await expect(page.locator('#step-note').textContent()).resolves.toMatch(/5: \d/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'browser-stepper-end.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('the stepper runs on a drawn digit', async () => {
+    const { page, problems } = await open('/stepper');
+    await page.waitForSelector('body[data-models]');
+    const box = (await page.locator('#pad').boundingBox())!;
+    // A "1": one vertical stroke.
+    await page.mouse.move(box.x + 140, box.y + 50);
+    await page.mouse.down();
+    for (let y = 50; y <= 230; y += 10) await page.mouse.move(box.x + 142, box.y + y);
+    await page.mouse.up();
+    await page.click('#run-drawing');
+    await page.waitForSelector('body[data-ready="true"]');
+    await expect(page.locator('#prediction').textContent()).resolves.toContain('Prediction: 1');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'browser-stepper-drawn.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('the stepper walks a typed word through a text model (when one is shipped)', async (ctx) => {
+    const { models } = (await (await fetch(new URL('/api/models', server.url))).json()) as { models: { name: string; input: string }[] };
+    const text = models.find((m) => m.input === 'text');
+    if (!text) return ctx.skip();
+    const { page, problems } = await open('/stepper');
+    await page.waitForSelector('body[data-models]');
+    await page.selectOption('#model', text.name);
+    expect(await page.locator('#text-input').isVisible()).toBe(true);
+    expect(await page.locator('#image-input').isVisible()).toBe(false);
+    await page.fill('#word', 'bonjour');
+    await page.click('#run-text');
+    await page.waitForSelector('body[data-ready="true"]');
+    await expect(page.locator('#prediction').textContent()).resolves.toContain('"bonjour"');
+    await page.click('#next');
+    await expect(page.locator('#step-title').textContent()).resolves.toContain('Step 1 of');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'browser-stepper-text.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('the compare page renders the report and its chart', async () => {
+    const { page, problems } = await open('/compare');
+    await page.waitForSelector('body[data-models]');
+    await page.selectOption('select[name=bits]', '4');
+    await page.click('#compare-form button[type=submit]');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    expect(await page.locator('#summary tr').count()).toBe(4);
+    expect(await page.locator('#layers tr').count()).toBeGreaterThan(10);
+    await page.waitForSelector('#error-chart.chart-ready .vega-embed svg');
+    await page.waitForSelector('#stepper-chart.chart-ready .vega-embed svg');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'browser-compare.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
