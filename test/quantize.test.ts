@@ -169,6 +169,19 @@ describe('error analysis', () => {
   });
 });
 
+describe('layerErrors on models of different shapes', () => {
+  it('throws a shape error and leaks nothing', async () => {
+    const { pruneChannels } = await import('../src/index');
+    const small = pruneChannels(model, { 'conv.1': 0.5 });
+    const x = tf.slice(calibration, 0, 4);
+    const before = tf.memory().numTensors;
+    expect(() => layerErrors(model, small, x)).toThrow(/shapes differ/);
+    expect(tf.memory().numTensors).toBe(before);
+    small.dispose();
+    x.dispose();
+  });
+});
+
 describe('calibration', () => {
   // 10,000 values in [0, 1) and one outlier at 100: the outlier stretches min-max.
   const values = Float32Array.from({ length: 10_001 }, (_, i) => (i === 10_000 ? 100 : (i * 7919) % 10_000 / 10_000));

@@ -65,9 +65,11 @@ export function layerErrors(original: HookedModel, optimized: HookedModel, input
     if (mode === 'propagated') {
       const [out, cache] = optimized.runWithCache(input, { names });
       out.dispose();
-      const rows = names.map((name) => ({ name, kind: kindOf.get(name)!, ...errorMetrics(reference.get(name), cache.get(name)) }));
-      cache.dispose();
-      return rows;
+      try {
+        return names.map((name) => ({ name, kind: kindOf.get(name)!, ...errorMetrics(reference.get(name), cache.get(name)) }));
+      } finally {
+        cache.dispose(); // also when shapes differ (e.g. a structurally pruned model) and errorMetrics throws
+      }
     }
     // Isolated: for the step at `name`, patch the step before it with the original's value (passed
     // through the optimized model's own transform there, e.g. its activation quantizer).
@@ -80,9 +82,11 @@ export function layerErrors(original: HookedModel, optimized: HookedModel, input
       let value: Tensor | null = null;
       patches.push([name, (v) => void (value = tf.keep(tf.clone(v)))]);
       optimized.runWithHooks(input, patches).dispose();
-      const metrics = errorMetrics(reference.get(name), value!);
-      (value as Tensor | null)?.dispose();
-      return { name, kind: kindOf.get(name)!, ...metrics };
+      try {
+        return { name, kind: kindOf.get(name)!, ...errorMetrics(reference.get(name), value!) };
+      } finally {
+        (value as Tensor | null)?.dispose();
+      }
     });
   } finally {
     reference.dispose();
