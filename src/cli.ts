@@ -12,10 +12,13 @@ import { readPng, pixelsFromJson } from './data/image';
 import { listModels, loadModel, modelNames, packageRoot } from './models/registry';
 import { evaluateDigits } from './models/evaluate';
 import { DigitsCNN } from './models/cnn';
+import { CharRNN } from './models/rnn';
+import { readWordSet } from './data/words';
 import { installKernel, removeKernel, kernelStatus, startLab } from '../kernel/install';
 import { quantize } from './optimize/quantize-model';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './optimize/calibrate';
 import { errorMetrics, layerErrors } from './optimize/analyze';
+import { prune, pruneChannels, type Pruned } from './optimize/prune';
 
 class UsageError extends Error {}
 
@@ -26,8 +29,9 @@ Usage:
   inference-lab eval <model> [--json]                 evaluate a model on its held-out set
   inference-lab run <model> --input <file.png|file.json|heldout:N> [--trace out.json] [--json]
                                                       one forward pass, every step traced
-  inference-lab compare <model> --quantize int8|int4 [--per-channel] [--asymmetric]
-                [--activations none|dynamic|static] [--calibration minmax|percentile|mse|entropy] [--json]
+  inference-lab compare <model> [--quantize int8|int4 [--per-channel] [--asymmetric]
+                [--activations none|dynamic|static] [--calibration minmax|percentile|mse|entropy]]
+                [--prune S [--structured]] [--distill-into student] [--json]
                                                       original vs optimized: accuracy, bytes, latency, error per layer
   inference-lab lab                                   open JupyterLab on the notebooks (npm start)
   inference-lab serve [--port N] [--host H]           the lessons, stepper and comparison as a web site
@@ -56,7 +60,7 @@ function parseArgs(argv: string[], valued: string[]): Args {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value.`);
       flags.set(name, v);
-    } else if (['json', 'help', 'per-channel', 'asymmetric'].includes(name)) {
+    } else if (['json', 'help', 'per-channel', 'asymmetric', 'structured'].includes(name)) {
       flags.set(name, true);
     } else {
       throw new UsageError(`Unknown option --${name}.`);
@@ -123,11 +127,25 @@ function oneOf<T extends string>(flag: string, value: string | true | undefined,
   return value as T;
 }
 
-/** `compare`: the original against a quantized copy on the held-out set, with per-layer error. */
+/** Students that `--distill-into` can name: shipped models trained by scripts/train-students.ts. */
+const STUDENT_PRESETS: Record<string, string> = { student: 'digits-student-distilled' };
+
+/**
+ * `compare`: the original against optimized copies on the held-out set. --quantize gives the
+ * detailed quantization report (weights and every layer); --prune and --distill-into add
+ * variants, and combinations with --quantize (prune then quantize; distilled student quantized).
+ */
 async function compare(args: Args, json: boolean): Promise<number> {
   const name = requireModelName(args, 'compare');
-  const scheme = oneOf('quantize', args.flags.get('quantize'), ['int8', 'int4'] as const, 'int8');
-  if (!args.flags.has('quantize')) throw new UsageError('compare needs --quantize int8|int4.');
+  const scheme = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), ['int8', 'int4'] as const, 'int8') : null;
+  const pruneFlag = args.flags.get('prune');
+  const sparsity = pruneFlag === undefined ? null : Number(pruneFlag);
+  if (sparsity !== null && !(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--prune expects a fraction in [0, 1), e.g. 0.5; got ${String(pruneFlag)}.`);
+  const studentFlag = args.flags.get('distill-into');
+  if (studentFlag !== undefined && (typeof studentFlag !== 'string' || !STUDENT_PRESETS[studentFlag])) {
+    throw new UsageError(`--distill-into expects one of ${Object.keys(STUDENT_PRESETS).join(', ')}; got ${String(studentFlag)}.`);
+  }
+  if (!scheme && sparsity === null && !studentFlag) throw new UsageError('compare needs --quantize int8|int4, --prune S or --distill-into student.');
   const activations = oneOf('activations', args.flags.get('activations'), ['none', 'dynamic', 'static'] as const, 'none');
   const calibration = oneOf<CalibrationMethod>('calibration', args.flags.get('calibration'), CALIBRATION_METHODS, 'minmax');
   await initBackend();
@@ -135,42 +153,56 @@ async function compare(args: Args, json: boolean): Promise<number> {
   const { train, heldOut } = loadMnist();
   const px = MNIST_SIZE * MNIST_SIZE;
   const calibrationInputs = tf.tensor3d(train.images.subarray(0, 512 * px), [512, MNIST_SIZE, MNIST_SIZE], 'int32'); // training digits
-  const optimized = quantize(model, {
-    bits: scheme === 'int8' ? 8 : 4,
-    perChannel: args.flags.has('per-channel'),
-    symmetric: !args.flags.has('asymmetric'),
-    activations,
-    calibration,
-    calibrationInputs: activations === 'static' ? calibrationInputs : undefined,
-    progress: !json,
-  });
+  const quantizeLike = (m: DigitsCNN) =>
+    quantize(m, {
+      bits: scheme === 'int4' ? 4 : 8,
+      perChannel: args.flags.has('per-channel'),
+      symmetric: !args.flags.has('asymmetric'),
+      activations,
+      calibration,
+      calibrationInputs: activations === 'static' ? calibrationInputs : undefined,
+      progress: !json,
+    });
+  const variants: DigitsCNN[] = [];
+  const optimized = scheme ? quantizeLike(model) : null;
+  if (optimized) variants.push(optimized);
+  if (sparsity !== null) {
+    const pruned = args.flags.has('structured') ? pruneChannels(model, { 'conv.0': sparsity, 'conv.1': sparsity }) : prune(model, { sparsity, scope: 'layer' });
+    variants.push(pruned);
+    if (scheme) variants.push(quantizeLike(pruned));
+  }
+  if (typeof studentFlag === 'string') {
+    const student = loadModel(STUDENT_PRESETS[studentFlag]) as DigitsCNN;
+    variants.push(student);
+    if (scheme) variants.push(quantizeLike(student));
+  }
   const one = tf.tensor3d(heldOut.images.subarray(0, px), [1, MNIST_SIZE, MNIST_SIZE], 'int32');
   const sample = tf.tensor3d(heldOut.images.subarray(0, 256 * px), [256, MNIST_SIZE, MNIST_SIZE], 'int32');
   try {
     const summary = (m: DigitsCNN) => {
       const e = evaluateDigits(m, heldOut);
-      return { metric: e.metric, value: e.value, bytes: m.byteSize, latency_ms: latencyMs(m, one) };
+      const bytes = 'pruning' in m ? (m as Pruned).pruning.sparseBytes : m.byteSize; // pruned: sparse storage
+      return { metric: e.metric, value: e.value, bytes, latency_ms: latencyMs(m, one) };
     };
     const original = summary(model);
-    const quantized = summary(optimized);
-    const weights = Object.keys(optimized.quantization.packed).map((w) => ({ name: w, sqnr_db: errorMetrics(model.weights[w], optimized.weights[w]).sqnrDb }));
-    const layers = layerErrors(model, optimized, sample).map((r) => ({ name: r.name, sqnr_db: r.sqnrDb, mse: r.mse, cosine: r.cosine }));
-    const out = { model: name, variant: optimized.name, original, optimized: quantized, weights, layers };
+    const rows = variants.map((v) => ({ name: v.name, ...summary(v) }));
+    const out: Record<string, unknown> = { model: name, original };
     const db = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} dB` : 'exact');
-    const text = [
-      `backend: ${backend()}`,
-      `${name} vs ${optimized.name} on ${heldOut.count} held-out digits (latency: median of one digit)`,
-      `  original   accuracy ${original.value.toFixed(4)}  ${original.bytes} bytes  ${original.latency_ms.toFixed(3)} ms`,
-      `  optimized  accuracy ${quantized.value.toFixed(4)}  ${quantized.bytes} bytes (${(quantized.bytes / original.bytes).toFixed(3)}x)  ${quantized.latency_ms.toFixed(3)} ms`,
-      'weights (SQNR):',
-      ...weights.map((w) => `  ${w.name.padEnd(22)} ${db(w.sqnr_db)}`),
-      'layers (SQNR, error propagated from the input, 256 held-out digits):',
-      ...layers.map((l) => `  ${l.name.padEnd(22)} ${db(l.sqnr_db).padStart(9)}  cosine ${l.cosine.toFixed(5)}`),
-    ].join('\n');
-    print(json, out, text);
+    const text = [`backend: ${backend()}`, `${name} on ${heldOut.count} held-out digits (latency: median of one digit)`, `  ${'original'.padEnd(34)} accuracy ${original.value.toFixed(4)}  ${original.bytes} bytes  ${original.latency_ms.toFixed(3)} ms`];
+    for (const r of rows) text.push(`  ${r.name.padEnd(34)} accuracy ${r.value.toFixed(4)}  ${r.bytes} bytes (${(r.bytes / original.bytes).toFixed(3)}x)  ${r.latency_ms.toFixed(3)} ms`);
+    if (optimized) {
+      const weights = Object.keys(optimized.quantization.packed).map((w) => ({ name: w, sqnr_db: errorMetrics(model.weights[w], optimized.weights[w]).sqnrDb }));
+      const layers = layerErrors(model, optimized, sample).map((r) => ({ name: r.name, sqnr_db: r.sqnrDb, mse: r.mse, cosine: r.cosine }));
+      const { name: variant, ...quantized } = rows[0];
+      Object.assign(out, { variant, optimized: quantized, weights, layers });
+      text.push(`weights of ${optimized.name} (SQNR):`, ...weights.map((w) => `  ${w.name.padEnd(22)} ${db(w.sqnr_db)}`));
+      text.push('layers (SQNR, error propagated from the input, 256 held-out digits):', ...layers.map((l) => `  ${l.name.padEnd(22)} ${db(l.sqnr_db).padStart(9)}  cosine ${l.cosine.toFixed(5)}`));
+    }
+    out.variants = rows;
+    print(json, out, text.join('\n'));
   } finally {
     tf.dispose([calibrationInputs, one, sample]);
-    optimized.dispose();
+    for (const v of variants) v.dispose();
     model.dispose();
   }
   return 0;
@@ -214,7 +246,7 @@ async function train(args: Args): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration', 'port', 'host']);
+  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration', 'prune', 'distill-into', 'port', 'host', 'epochs', 'seed', 'cell']);
   const command = args.positional[0];
   const json = args.flags.get('json') === true;
   if (!command || command === 'help' || args.flags.has('help')) {
@@ -242,6 +274,16 @@ async function main(argv: string[]): Promise<number> {
       const name = requireModelName(args, 'eval');
       await initBackend();
       const model = loadModel(name);
+      if (model instanceof CharRNN) {
+        // Language ID: the held-out words saved next to the shipped LSTM.
+        const held = readWordSet(path.join(packageRoot(), 'assets', 'langid-lstm', 'heldout.json'));
+        const guesses = model.classifyWords(held.words);
+        const correct = guesses.filter((g, i) => g.label === held.languages[held.labels[i]]).length;
+        model.dispose();
+        const out = { model: name, metric: 'accuracy', value: correct / held.words.length, n: held.words.length };
+        print(json, out, `backend: ${backend()}\n${name}: held-out accuracy ${out.value.toFixed(4)} on ${out.n} words`);
+        return 0;
+      }
       const result = evaluateDigits(model, loadMnist().heldOut);
       (model as DigitsCNN).dispose();
       const out = { model: name, metric: result.metric, value: result.value, n: result.n };

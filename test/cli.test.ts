@@ -118,8 +118,23 @@ describe('inference-lab CLI', () => {
     expect(out.layers.find((l: { name: string }) => l.name === 'hook_logits').cosine).toBeGreaterThan(0.999);
   });
 
+  it('compare adds pruned and distilled variants, and their quantized combinations', () => {
+    const r = run('compare', 'digits-cnn', '--quantize', 'int8', '--prune', '0.5', '--structured', '--distill-into', 'student', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const names = out.variants.map((v: { name: string }) => v.name);
+    expect(names).toEqual(['digits-cnn-w8', 'digits-cnn-channels4x8', 'digits-cnn-channels4x8-w8', 'digits-student-distilled', 'digits-student-distilled-w8']);
+    const byName = Object.fromEntries(out.variants.map((v: { name: string }) => [v.name, v]));
+    // 4 and 8 channels: 3*3*1*4+4 + 3*3*4*8+8 + 200*10+10 = 2,346 parameters as float32.
+    expect(byName['digits-cnn-channels4x8'].bytes).toBe(2346 * 4);
+    expect(byName['digits-student-distilled-w8'].bytes).toBeLessThan(byName['digits-student-distilled'].bytes / 3);
+    expect(out.weights).toHaveLength(3); // the quantization details still describe digits-cnn-w8
+  });
+
   it('compare rejects an unknown scheme, naming the allowed ones', () => {
     expectCleanError(run('compare', 'digits-cnn', '--quantize', 'int3'), /--quantize expects one of int8, int4; got int3/);
+    expectCleanError(run('compare', 'digits-cnn', '--prune', '2'), /--prune expects a fraction in \[0, 1\)/);
+    expectCleanError(run('compare', 'digits-cnn', '--distill-into', 'gpt'), /--distill-into expects one of student; got gpt/);
   });
 
   it('usage errors exit 2', () => {
