@@ -1,11 +1,10 @@
 // The digits CNN: raw pixels -> preprocessing -> conv/relu/pool x2 -> dense -> softmax -> top-k.
 // Preprocessing and post-processing are part of the model so they are steps of the same trace.
-import * as fs from 'fs';
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { conv2dViaMatmul } from '../engine/ops';
-import { readSafetensors, serializeSafetensors, takeTensor, WeightsError } from '../engine/safetensors';
 import { HookedModel } from '../hooks/hooked-model';
+import { loadWeightsInto, readModelConfig, saveModelFiles } from './model-files';
 import { Trace } from '../hooks/trace';
 import { tensorStats } from '../hooks/stats';
 import type { MimeBundle } from '../viz/mime';
@@ -242,30 +241,17 @@ export class DigitsCNN extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'weights.safetensors'), serializeSafetensors(this.weights, { format: 'inference-lab', model: 'digits-cnn' }));
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ architecture: 'digits-cnn', config: this.config, ...extra }, null, 2) + '\n');
+    saveModelFiles(dir, 'digits-cnn', this.config, this.weights, extra);
   }
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): DigitsCNN {
-    const configFile = path.join(dir, 'config.json');
-    let saved: { architecture?: string; config?: DigitsCNNConfig };
+    const model = new DigitsCNN(readModelConfig<DigitsCNNConfig>(dir, 'digits-cnn'), name);
     try {
-      saved = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+      loadWeightsInto(dir, model.weights);
     } catch (err) {
-      throw new WeightsError(`Cannot read model config ${configFile}: ${(err as Error).message}.`);
-    }
-    if (saved.architecture !== 'digits-cnn' || !saved.config) {
-      throw new WeightsError(`${configFile}: expected {"architecture": "digits-cnn", "config": {...}}, got architecture ${JSON.stringify(saved.architecture)}.`);
-    }
-    const model = new DigitsCNN(saved.config, name);
-    const file = path.join(dir, 'weights.safetensors');
-    const parsed = readSafetensors(file);
-    for (const [key, variable] of Object.entries(model.weights)) {
-      const value = takeTensor(parsed, key, variable.shape, file);
-      variable.assign(value);
-      value.dispose();
+      model.dispose();
+      throw err;
     }
     return model;
   }
