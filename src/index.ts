@@ -84,5 +84,9 @@ export { BOWL, ROSENBROCK, SADDLE, SURFACES, SUGGESTED_RATES, optimizerPath, com
 export type { Surface, OptimizerName, OptimizerSettings, OptimizerPath } from './train/surfaces';
 export { fit, countCorrect } from './train/loop';
 export type { FitOptions, FitResult, EpochRecord, StepResult, EvalResult } from './train/loop';
-export { hiddenStateView, gateActivationsView, characterProbabilitiesView, accuracyComparisonView } from './viz/rnn-views';
+export { hiddenStateView, gateActivationsView, characterProbabilitiesView, accuracyComparisonView, prefixAccuracy, prefixAccuracyView } from './viz/rnn-views';
 export { trainingCurves, lossCurvesView, lossComparisonView, surfacePathsView, pathLossView } from './viz/training-views';
+export { PUBLISHED_SHAPES, parameterCount, scaleReport, humanCount, humanBytes } from './models/scale';
+export type { TransformerShape, ScaleReport } from './models/scale';
+export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
+export type { MatmulMeasurement } from './engine/measure';

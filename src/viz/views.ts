@@ -198,3 +198,69 @@ export async function temperatureView(labels: string[], logits: Record<string, n
   // The still picture shows T = 4, where the soft targets are visible.
   return toBundle(spec(1), `${title}\n${text}`, spec(4));
 }
+
+/**
+ * Roofline: achieved GFLOP/s of each engine's matmul against arithmetic intensity (FLOPs per
+ * byte), under the machine's roofs: memory bandwidth x intensity, and the best measured compute.
+ */
+export async function rooflineView(points: { engine: string; size: number; gflops: number; intensity: number }[], peakGflops: number, bandwidthGBs: number, title = 'Roofline: matrix multiply on this machine'): Promise<MimeBundle> {
+  const xs = points.map((p) => p.intensity);
+  const [lo, hi] = [Math.min(...xs) / 2, Math.max(...xs) * 2];
+  const roof = Array.from({ length: 40 }, (_, i) => {
+    const x = lo * (hi / lo) ** (i / 39);
+    return { x, y: Math.min(peakGflops, bandwidthGBs * x) };
+  });
+  const spec = {
+    title: { text: title, subtitle: `roof: min(${peakGflops.toFixed(0)} GFLOP/s best measured, ${bandwidthGBs.toFixed(1)} GB/s x intensity); labels: matrix size n` },
+    width: 480,
+    height: 280,
+    layer: [
+      { data: { values: roof }, mark: { type: 'line', color: '#999', strokeDash: [6, 3] }, encoding: { x: { field: 'x', type: 'quantitative', scale: { type: 'log' }, title: 'arithmetic intensity (FLOPs per byte)' }, y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: 'GFLOP/s' } } },
+      {
+        data: { values: points },
+        layer: [
+          { mark: { type: 'line', point: true }, encoding: { x: { field: 'intensity', type: 'quantitative' }, y: { field: 'gflops', type: 'quantitative' }, color: { field: 'engine', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 300 } }, tooltip: [{ field: 'engine' }, { field: 'size' }, { field: 'gflops', format: '.1f' }] } },
+          { mark: { type: 'text', dy: -9, fontSize: 9 }, encoding: { x: { field: 'intensity', type: 'quantitative' }, y: { field: 'gflops', type: 'quantitative' }, text: { field: 'size' }, color: { field: 'engine', type: 'nominal' } } },
+        ],
+      },
+    ],
+  };
+  const text = points.map((p) => `${p.engine.padEnd(26)} n=${String(p.size).padStart(4)}  ${p.gflops.toFixed(1).padStart(6)} GFLOP/s (${((100 * p.gflops) / peakGflops).toFixed(0)}% of the best)`).join('\n');
+  return toBundle(spec, `${title}\n${text}`);
+}
+
+/** Weight memory of models at each precision, on a log scale (bars grouped by model). */
+export async function modelMemoryView(models: { name: string; bytes: Record<string, number> }[], title = 'Weight memory by precision'): Promise<MimeBundle> {
+  const rows = models.flatMap((m) => Object.entries(m.bytes).map(([precision, bytes]) => ({ model: m.name, precision, gib: bytes / 2 ** 30, bytes })));
+  const precisions = Object.keys(models[0]?.bytes ?? {});
+  const gibs = rows.map((r) => r.gib);
+  const yScale = { type: 'log', domain: [10 ** Math.floor(Math.log10(Math.min(...gibs))), 10 ** Math.ceil(Math.log10(Math.max(...gibs, 80)))] };
+  const spec = {
+    title: { text: title, subtitle: 'GiB, log scale; a 16 GiB laptop and an 80 GiB GPU for scale' },
+    width: { step: 11 },
+    height: 260,
+    layer: [
+      {
+        data: { values: rows },
+        mark: { type: 'bar' },
+        encoding: {
+          x: { field: 'model', type: 'nominal', sort: models.map((m) => m.name), title: null, axis: { labelAngle: -30 } },
+          xOffset: { field: 'precision', type: 'nominal', sort: precisions },
+          y: { field: 'gib', type: 'quantitative', scale: yScale, title: 'GiB' },
+          y2: { datum: yScale.domain[0] }, // bars on a log scale need an explicit floor (log 0 is -infinity)
+          color: { field: 'precision', type: 'nominal', sort: precisions, title: null },
+          tooltip: [{ field: 'model' }, { field: 'precision' }, { field: 'gib', format: '.3f' }],
+        },
+      },
+      {
+        data: { values: [{ gib: 16, label: '16 GiB laptop' }, { gib: 80, label: '80 GiB GPU' }] },
+        layer: [
+          { mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3] }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale } } },
+          { mark: { type: 'text', align: 'left', x: 2, dy: -6, fontSize: 10, color: '#e45756' }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale }, text: { field: 'label' } } },
+        ],
+      },
+    ],
+  };
+  const text = models.map((m) => `${m.name.padEnd(14)} ${Object.entries(m.bytes).map(([p, b]) => `${p} ${(b / 2 ** 30).toFixed(3)} GiB`).join('  ')}`).join('\n');
+  return toBundle(spec, `${title}\n${text}`);
+}
