@@ -222,7 +222,7 @@ async function train(args: Args): Promise<number> {
   }
   const script = path.join(packageRoot(), 'dist', 'scripts', scripts[what]);
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: build first (npm run build).`);
-  const epochs = Number(args.flags.get('epochs') ?? (what === 'digits' ? 15 : 10));
+  const epochs = Number(args.flags.get('epochs') ?? (what === 'digits' ? 15 : 6));
   // The langid script draws its own bar (per batch) on stderr; for digits, count its epoch lines.
   const bar = what === 'digits' ? progressBar(epochs, `train ${what}`) : null;
   const child = spawn(process.execPath, [script, ...passed], { stdio: ['ignore', 'pipe', 'inherit'] });

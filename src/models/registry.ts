@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DigitsCNN } from './cnn';
+import { CharRNN } from './rnn';
 import type { HookedModel } from '../hooks/hooked-model';
 
 /** The repository root: the nearest ancestor with this package's package.json. */
@@ -33,6 +34,7 @@ export interface ModelInfo {
 
 const LOADERS: Record<string, (dir: string, name: string) => HookedModel> = {
   'digits-cnn': (dir, name) => DigitsCNN.load(dir, name),
+  'char-rnn': (dir, name) => CharRNN.load(dir, name),
 };
 
 /** Names of the shipped models (directories under assets/ with a known architecture). */
