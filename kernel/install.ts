@@ -279,3 +279,23 @@ export function logoPng(size: number): Buffer {
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/**
+ * Make node_modules/inference-lab point at the project, so notebooks in notebooks/ can
+ * `import * as lab from 'inference-lab'` (tslab's type checker does not follow package
+ * self-references). npm removes this link whenever it installs another package, so the kernel
+ * calls this at every start too. Returns 'created', or what is already there.
+ */
+export function ensureSelfLink(root: string = PROJECT_ROOT): string {
+  const link = path.join(root, 'node_modules', 'inference-lab');
+  try {
+    const existing = fs.lstatSync(link);
+    return existing.isSymbolicLink() ? `-> ${fs.readlinkSync(link)}` : 'not a link';
+  } catch {
+    // missing: create it below
+  }
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  if (process.platform === 'win32') fs.symlinkSync(root, link, 'junction');
+  else fs.symlinkSync('..', link, 'dir');
+  return 'created';
+}

@@ -6,6 +6,8 @@
  */
 import { readConnectionFile } from './server';
 import { Kernel } from './kernel';
+import * as path from 'path';
+import { ensureSelfLink, PROJECT_ROOT } from './install';
 
 export function connectionFileFromArgs(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
@@ -22,6 +24,14 @@ async function main(): Promise<void> {
   if (!file) {
     process.stderr.write('usage: node dist/kernel/main.js --connection-file <path>\n');
     process.exit(2);
+  }
+  // Inside this repository (not when installed as a dependency), repair the link npm removes.
+  if (path.basename(path.dirname(PROJECT_ROOT)) !== 'node_modules') {
+    try {
+      ensureSelfLink();
+    } catch {
+      // read-only checkout: the import will fail with its own clear message
+    }
   }
   const kernel = new Kernel(readConnectionFile(file));
   await kernel.start();

@@ -9,27 +9,16 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureJupyterLab, installKernel, JUPYTER_PINS, PROJECT_ROOT } from '../kernel/install';
+import { ensureJupyterLab, ensureSelfLink, installKernel, JUPYTER_PINS, PROJECT_ROOT } from '../kernel/install';
 
 const say = (s: string) => console.log(`[inference-lab setup] ${s}`);
 const warn = (s: string) => console.warn(`[inference-lab setup] WARNING: ${s}`);
 
+/** Create node_modules/inference-lab -> .. (see kernel/install.ts: ensureSelfLink), saying what happened. */
 export function linkSelf(root: string = PROJECT_ROOT): void {
-  const link = path.join(root, 'node_modules', 'inference-lab');
-  let existing: fs.Stats | null = null;
-  try {
-    existing = fs.lstatSync(link);
-  } catch {
-    existing = null;
-  }
-  if (existing) {
-    say(`node_modules/inference-lab already exists (${existing.isSymbolicLink() ? '-> ' + fs.readlinkSync(link) : 'not a link'}); left as is`);
-    return;
-  }
-  fs.mkdirSync(path.dirname(link), { recursive: true });
-  if (process.platform === 'win32') fs.symlinkSync(root, link, 'junction');
-  else fs.symlinkSync('..', link, 'dir');
-  say('linked node_modules/inference-lab -> .. (notebooks import the library by name)');
+  const result = ensureSelfLink(root);
+  if (result === 'created') say('linked node_modules/inference-lab -> .. (notebooks import the library by name)');
+  else say(`node_modules/inference-lab already exists (${result}); left as is`);
 }
 
 async function main(): Promise<void> {
