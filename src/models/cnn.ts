@@ -4,7 +4,7 @@ import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
-import { loadWeightsInto, readModelConfig, saveModelFiles } from './model-files';
+import { loadModelDir, saveModelFiles } from './model-files';
 import { Trace } from '../hooks/trace';
 import { tensorStats } from '../hooks/stats';
 import type { MimeBundle } from '../viz/mime';
@@ -246,14 +246,7 @@ export class DigitsCNN extends HookedModel {
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): DigitsCNN {
-    const model = new DigitsCNN(readModelConfig<DigitsCNNConfig>(dir, 'digits-cnn'), name);
-    try {
-      loadWeightsInto(dir, model.weights);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return model;
+    return loadModelDir<DigitsCNNConfig, DigitsCNN>(dir, 'digits-cnn', (config) => new DigitsCNN(config, name));
   }
 
   dispose(): void {

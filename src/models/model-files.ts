@@ -37,3 +37,15 @@ export function loadWeightsInto(dir: string, weights: Record<string, tf.Variable
     value.dispose();
   }
 }
+
+/** Build a model from a directory's config and fill its weights; frees it if the weights do not fit. */
+export function loadModelDir<C, M extends { weights: Record<string, tf.Variable>; dispose(): void }>(dir: string, architecture: string, create: (config: C) => M): M {
+  const model = create(readModelConfig<C>(dir, architecture));
+  try {
+    loadWeightsInto(dir, model.weights);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return model;
+}

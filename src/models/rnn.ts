@@ -16,7 +16,7 @@
 // 'sigmoid' there to compare).
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
-import { loadWeightsInto, readModelConfig, saveModelFiles } from './model-files';
+import { loadModelDir, saveModelFiles } from './model-files';
 import { HookedModel } from '../hooks/hooked-model';
 import { encodeBatch, PAD_ID } from '../data/words';
 import type { MimeBundle } from '../viz/mime';
@@ -330,14 +330,7 @@ export class CharRNN extends HookedModel {
 
   /** Load a model saved by `save` (or a shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): CharRNN {
-    const model = new CharRNN(readModelConfig<CharRNNConfig>(dir, 'char-rnn'), name);
-    try {
-      loadWeightsInto(dir, model.weights);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return model;
+    return loadModelDir<CharRNNConfig, CharRNN>(dir, 'char-rnn', (config) => new CharRNN(config, name));
   }
 
   dispose(): void {
