@@ -18,14 +18,8 @@ export class InputError extends Error {
 export const MAX_IMAGE_SIDE = 256;
 export const MAX_COMPARE_DIGITS = 1000;
 
-export interface StepJson {
-  index: number;
-  name: string;
-  kind: string;
-  shapeDoc: string;
-  inputShape: number[] | null;
-  outputShape: number[];
-  stats: { min: number; max: number; mean: number; std: number };
+/** A trace step as JSON: the step without its tensor, plus the picture the page draws. */
+export interface StepJson extends Omit<TraceStep, 'tensor' | 'note'> {
   note: string | null;
   /** How the picture lays the value out, e.g. "8 channels tiled". */
   layout: string;
