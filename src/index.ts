@@ -90,3 +90,14 @@ export { PUBLISHED_SHAPES, parameterCount, scaleReport, humanCount, humanBytes }
 export type { TransformerShape, ScaleReport } from './models/scale';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';
+
+// transformers: the GPT (tiny, trained here; GPT-2 from the user's own weights), tokenizers, corpus
+export { GPT, GPT_PRESETS, KVCache, samplingDistribution, drawToken } from './models/gpt';
+export type { GPTConfig, GPTPresetName, SamplingOptions, GenerateOptions, GeneratedToken, Generation } from './models/gpt';
+export { CharTokenizer, Gpt2Tokenizer, tokenizerFor } from './data/tokenizers';
+export type { Tokenizer, TokenizerSpec } from './data/tokenizers';
+export { kjvChapters, splitChapters, readHeldOutText, characterCounts, unigramCrossEntropy } from './data/corpus';
+export type { Chapter, CorpusSplit } from './data/corpus';
+export { trainLanguageModel, evaluateLanguageModel, sampleWindows, learningRateAt } from './train/language-model';
+export type { LanguageModel, LanguageModelTraining, LanguageModelRecord } from './train/language-model';
+export { matMulTrainable, isRecordingGradients } from './engine/ops';

@@ -1,0 +1,559 @@
+// A GPT: token ids -> token + position embeddings -> pre-LayerNorm blocks (causal self-attention,
+// GELU MLP, each added to the residual stream) -> final LayerNorm -> unembedding -> logits.
+// The same code runs the tiny character-level GPT trained in this repo and GPT-2 from a user's
+// own Hugging Face weights (see gpt2-loader.ts), with a hook point on every intermediate named as
+// in TransformerLens (`blocks.3.attn.hook_pattern`), so a cache, a patch or a trace reads the
+// same names on both.
+//
+// Conventions (GPT-2's, so Hugging Face weights load without reshaping):
+//   every linear layer is y = x W + b with W stored [in, out];
+//   W_Q, W_K, W_V are [d_model, d_model], columns grouped by head (head h owns columns
+//   h*d_head .. (h+1)*d_head - 1); LayerNorm divides by sqrt(biased variance + eps);
+//   GELU is the tanh approximation ("gelu_new") unless the config says "gelu" (exact, with erf).
+import * as path from 'path';
+import { tf, type Tensor } from '../engine/tf';
+import { isRecordingGradients, matMulTrainable } from '../engine/ops';
+import { HookedModel } from '../hooks/hooked-model';
+import { loadModelDir, saveModelFiles } from './model-files';
+import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
+import { seededRandom } from '../data/random';
+import type { MimeBundle } from '../viz/mime';
+import { modelSummary } from '../viz/views';
+
+export interface GPTConfig {
+  /** Distinct token ids (rows of the token embedding). */
+  vocabSize: number;
+  /** Longest sequence the model reads (rows of the position embedding). */
+  contextLength: number;
+  /** Width of the residual stream. */
+  dModel: number;
+  /** Transformer blocks. */
+  nLayers: number;
+  /** Attention heads per block; each reads d_model / n_heads dimensions. */
+  nHeads: number;
+  /** Hidden width of each MLP (GPT-2: 4 x d_model). */
+  dMlp: number;
+  /** Added to the variance in LayerNorm (GPT-2: 1e-5). */
+  layerNormEps: number;
+  /** The unembedding is the transpose of the token embedding (GPT-2 ties them). */
+  tiedEmbeddings: boolean;
+  /** 'gelu_new': tanh approximation (GPT-2); 'gelu': exact, with erf. */
+  activation: 'gelu_new' | 'gelu';
+  /** How text becomes ids. */
+  tokenizer: TokenizerSpec;
+}
+
+const gpt2Shape = (dModel: number, nLayers: number, nHeads: number): GPTConfig => ({
+  vocabSize: 50257, contextLength: 1024, dModel, nLayers, nHeads, dMlp: 4 * dModel, layerNormEps: 1e-5, tiedEmbeddings: true, activation: 'gelu_new', tokenizer: { kind: 'gpt2' },
+});
+
+/** Shapes by name: the tiny GPT shipped here (its alphabet comes from the corpus) and the GPT-2 family. */
+export const GPT_PRESETS = {
+  /** The shipped character-level model: 4 blocks of width 128, 256 characters of context. */
+  tiny: { vocabSize: 0, contextLength: 256, dModel: 128, nLayers: 4, nHeads: 4, dMlp: 512, layerNormEps: 1e-5, tiedEmbeddings: true, activation: 'gelu_new', tokenizer: { kind: 'char', alphabet: '' } } as GPTConfig,
+  gpt2: gpt2Shape(768, 12, 12), // 124 M parameters
+  'gpt2-medium': gpt2Shape(1024, 24, 16), // 355 M
+  'gpt2-large': gpt2Shape(1280, 36, 20), // 774 M
+  'gpt2-xl': gpt2Shape(1600, 48, 25), // 1.56 B
+} satisfies Record<string, GPTConfig>;
+
+export type GPTPresetName = keyof typeof GPT_PRESETS;
+
+/**
+ * Keys and values of every block for the tokens seen so far, so generation computes each new
+ * token against them instead of re-running the whole prefix. Owned tensors: call `dispose()`.
+ */
+export class KVCache {
+  /** Per block: [batch, head, pos, d_head]. */
+  keys: Tensor[] = [];
+  values: Tensor[] = [];
+
+  /** Positions cached so far. */
+  get length(): number {
+    return this.keys.length ? (this.keys[0].shape[2] as number) : 0;
+  }
+
+  /** Bytes held (float32). */
+  get bytes(): number {
+    return [...this.keys, ...this.values].reduce((n, t) => n + t.size * 4, 0);
+  }
+
+  /** Append this step's keys/values for block `layer`; returns the whole sequence so far. */
+  append(layer: number, keys: Tensor, values: Tensor): { keys: Tensor; values: Tensor } {
+    const previousKeys = this.keys[layer];
+    const previousValues = this.values[layer];
+    const allKeys = tf.keep(previousKeys ? tf.concat([previousKeys, keys], 2) : tf.clone(keys)); // [batch, head, past+pos, d_head]
+    const allValues = tf.keep(previousValues ? tf.concat([previousValues, values], 2) : tf.clone(values)); // [batch, head, past+pos, d_head]
+    previousKeys?.dispose();
+    previousValues?.dispose();
+    this.keys[layer] = allKeys;
+    this.values[layer] = allValues;
+    return { keys: allKeys, values: allValues };
+  }
+
+  dispose(): void {
+    tf.dispose([...this.keys, ...this.values]);
+    this.keys = [];
+    this.values = [];
+  }
+}
+
+export interface SamplingOptions {
+  /** 0 picks the most likely token (greedy); higher flattens the distribution. Default 1. */
+  temperature?: number;
+  /** Keep only the k most likely tokens (default: all). */
+  topK?: number;
+  /** Keep the smallest set of tokens whose probabilities add up to at least p (nucleus; default 1). */
+  topP?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Tokens to add (default 50). */
+  maxTokens?: number;
+  /** Seed of the sampler, so a run can be repeated (default 0). */
+  seed?: number;
+  /** Reuse keys and values of earlier positions (default true); false re-runs the whole prefix each step. */
+  kvCache?: boolean;
+  /** Stop after producing this text (e.g. "\n"). */
+  stop?: string;
+}
+
+export interface GeneratedToken {
+  id: number;
+  text: string;
+  /** Probability of this token under the distribution it was sampled from (after temperature, top-k, top-p). */
+  p: number;
+}
+
+export interface Generation {
+  prompt: string;
+  /** Prompt + continuation. */
+  text: string;
+  continuation: string;
+  tokens: GeneratedToken[];
+  seconds: number;
+  tokensPerSecond: number;
+}
+
+/**
+ * The distribution the next token is drawn from: softmax(logits / temperature), cut to the top k
+ * and to the nucleus p, renormalised. Temperature 0 puts all the mass on the argmax.
+ * Returns [id, probability] pairs, most likely first.
+ */
+export function samplingDistribution(logits: ArrayLike<number>, options: SamplingOptions = {}): [number, number][] {
+  const temperature = options.temperature ?? 1;
+  if (!(temperature >= 0)) throw new Error(`temperature must be >= 0, got ${temperature}.`);
+  const order = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b);
+  if (temperature === 0) return [[order[0], 1]];
+  const top = logits[order[0]];
+  let kept = order.slice(0, Math.max(1, Math.min(options.topK ?? order.length, order.length)));
+  let weights = kept.map((i) => Math.exp((logits[i] - top) / temperature)); // stable: the largest term is exp(0)
+  let total = weights.reduce((a, b) => a + b, 0);
+  const topP = options.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new Error(`topP must be in (0, 1], got ${topP}.`);
+  if (topP < 1) {
+    let mass = 0;
+    let n = 0;
+    while (n < kept.length && mass < topP * total) mass += weights[n++];
+    kept = kept.slice(0, n);
+    weights = weights.slice(0, n);
+    total = mass;
+  }
+  return kept.map((id, i) => [id, weights[i] / total]);
+}
+
+/** Draw one id from a distribution with a uniform number u in [0, 1). */
+export function drawToken(distribution: [number, number][], u: number): [number, number] {
+  let cumulative = 0;
+  for (const entry of distribution) {
+    cumulative += entry[1];
+    if (u < cumulative) return entry;
+  }
+  return distribution[distribution.length - 1];
+}
+
+export class GPT extends HookedModel {
+  readonly name: string;
+  readonly config: GPTConfig;
+  readonly tokenizer: Tokenizer;
+  readonly weights: Record<string, tf.Variable>;
+  /** Set by quantize to the real stored size; otherwise float32. */
+  storedBytes: number | null = null;
+  /** Where a given forward reads and writes keys/values (only during `forwardCached`). */
+  private activeKv: KVCache | null = null;
+  /** Tied models: W_E transposed once, reused while W_E is unchanged (see `unembedMatrix`). */
+  private transposedEmbedding: { source: object; value: Tensor } | null = null;
+
+  constructor(config: GPTConfig, name = 'gpt', seed = 0) {
+    super();
+    const { vocabSize: v, contextLength: n, dModel: d, nLayers, nHeads, dMlp } = config;
+    if (!(v > 0 && n > 0 && d > 0 && nLayers > 0 && nHeads > 0 && dMlp > 0) || d % nHeads !== 0) {
+      throw new Error(`GPT config needs positive sizes and d_model divisible by n_heads; got vocab ${v}, context ${n}, d_model ${d}, layers ${nLayers}, heads ${nHeads}, d_mlp ${dMlp}.`);
+    }
+    this.name = name;
+    this.config = config;
+    this.tokenizer = tokenizerFor(config.tokenizer);
+    if (this.tokenizer.vocabSize !== v) throw new Error(`GPT config: vocabSize ${v} does not match its tokenizer's ${this.tokenizer.vocabSize} tokens.`);
+
+    // GPT-2's initialisation: N(0, 0.02), and the projections into the residual stream scaled
+    // by 1/sqrt(2 * layers) so the stream's variance does not grow with depth.
+    let s = seed;
+    const owned = (initial: Tensor): tf.Variable => {
+      const variable = tf.variable(initial);
+      initial.dispose(); // tf.variable copies; free the initial tensor
+      return variable;
+    };
+    const normal = (shape: number[], std = 0.02) => owned(tf.randomNormal(shape, 0, std, 'float32', ++s));
+    const zeros = (shape: number[]) => owned(tf.zeros(shape));
+    const ones = (shape: number[]) => owned(tf.ones(shape));
+    const residualStd = 0.02 / Math.sqrt(2 * nLayers);
+    const w: Record<string, tf.Variable> = {
+      'embed.W_E': normal([v, d]), // [vocab, d_model]
+      'pos_embed.W_pos': normal([n, d], 0.01), // [context, d_model]
+    };
+    for (let i = 0; i < nLayers; i++) {
+      const b = `blocks.${i}`;
+      Object.assign(w, {
+        [`${b}.ln1.w`]: ones([d]), [`${b}.ln1.b`]: zeros([d]),
+        [`${b}.attn.W_Q`]: normal([d, d]), [`${b}.attn.b_Q`]: zeros([d]), // [d_model, head*d_head]
+        [`${b}.attn.W_K`]: normal([d, d]), [`${b}.attn.b_K`]: zeros([d]),
+        [`${b}.attn.W_V`]: normal([d, d]), [`${b}.attn.b_V`]: zeros([d]),
+        [`${b}.attn.W_O`]: normal([d, d], residualStd), [`${b}.attn.b_O`]: zeros([d]), // [head*d_head, d_model]
+        [`${b}.ln2.w`]: ones([d]), [`${b}.ln2.b`]: zeros([d]),
+        [`${b}.mlp.W_in`]: normal([d, dMlp]), [`${b}.mlp.b_in`]: zeros([dMlp]), // [d_model, d_mlp]
+        [`${b}.mlp.W_out`]: normal([dMlp, d], residualStd), [`${b}.mlp.b_out`]: zeros([d]), // [d_mlp, d_model]
+      });
+    }
+    w['ln_final.w'] = ones([d]);
+    w['ln_final.b'] = zeros([d]);
+    if (!config.tiedEmbeddings) w['unembed.W_U'] = normal([d, v]); // [d_model, vocab]
+    this.weights = w;
+
+    this.hookPoint('hook_embed', 'embedding', '[batch, pos, d_model] token embeddings');
+    this.hookPoint('hook_pos_embed', 'embedding', '[batch, pos, d_model] position embeddings');
+    for (let i = 0; i < nLayers; i++) {
+      const b = `blocks.${i}`;
+      this.hookPoint(`${b}.hook_resid_pre`, 'residual', '[batch, pos, d_model]');
+      this.hookPoint(`${b}.ln1.hook_normalized`, 'layernorm', '[batch, pos, d_model]');
+      this.hookPoint(`${b}.attn.hook_q`, 'linear', '[batch, pos, head, d_head]');
+      this.hookPoint(`${b}.attn.hook_k`, 'linear', '[batch, pos, head, d_head]');
+      this.hookPoint(`${b}.attn.hook_v`, 'linear', '[batch, pos, head, d_head]');
+      this.hookPoint(`${b}.attn.hook_attn_scores`, 'scores', '[batch, head, query_pos, key_pos] q.k/sqrt(d_head), before the causal mask');
+      this.hookPoint(`${b}.attn.hook_pattern`, 'softmax', '[batch, head, query_pos, key_pos] causal attention weights');
+      this.hookPoint(`${b}.attn.hook_z`, 'attend', '[batch, pos, head, d_head] pattern-weighted values');
+      this.hookPoint(`${b}.hook_attn_out`, 'linear', '[batch, pos, d_model]');
+      this.hookPoint(`${b}.hook_resid_mid`, 'residual', '[batch, pos, d_model]');
+      this.hookPoint(`${b}.ln2.hook_normalized`, 'layernorm', '[batch, pos, d_model]');
+      this.hookPoint(`${b}.mlp.hook_pre`, 'linear', '[batch, pos, d_mlp]');
+      this.hookPoint(`${b}.mlp.hook_post`, 'gelu', '[batch, pos, d_mlp]');
+      this.hookPoint(`${b}.hook_mlp_out`, 'linear', '[batch, pos, d_model]');
+      this.hookPoint(`${b}.hook_resid_post`, 'residual', '[batch, pos, d_model]');
+    }
+    this.hookPoint('ln_final.hook_normalized', 'layernorm', '[batch, pos, d_model]');
+    this.hookPoint('hook_logits', 'unembed', '[batch, pos, vocab]');
+  }
+
+  get dHead(): number {
+    return this.config.dModel / this.config.nHeads;
+  }
+
+  get parameterCount(): number {
+    return Object.values(this.weights).reduce((n, w) => n + w.size, 0);
+  }
+
+  get byteSize(): number {
+    return this.storedBytes ?? this.parameterCount * 4;
+  }
+
+  /**
+   * Where an integer engine would quantize activations: the input and the output of every
+   * matrix multiply (as ONNX Runtime places QuantizeLinear/DequantizeLinear around MatMul).
+   */
+  get activationQuantPoints(): string[] {
+    const points: string[] = [];
+    for (let i = 0; i < this.config.nLayers; i++) {
+      const b = `blocks.${i}`;
+      points.push(`${b}.ln1.hook_normalized`, `${b}.attn.hook_q`, `${b}.attn.hook_k`, `${b}.attn.hook_v`, `${b}.attn.hook_z`, `${b}.hook_attn_out`, `${b}.ln2.hook_normalized`, `${b}.mlp.hook_pre`, `${b}.mlp.hook_post`, `${b}.hook_mlp_out`);
+    }
+    points.push('ln_final.hook_normalized', 'hook_logits');
+    return points;
+  }
+
+  /** A copy with its own weights (same config and hook names). */
+  clone(name = `${this.name}-copy`): this {
+    const copy = new GPT(this.config, name) as this;
+    for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
+    return copy;
+  }
+
+  // ---- input ------------------------------------------------------------------------------
+
+  /** Text -> ids `[1, pos]` (int32), ready for forward / runWithCache / trace. */
+  encode(text: string): Tensor {
+    const ids = this.tokenizer.encode(text);
+    if (ids.length === 0) throw new Error(`${this.name}: the text is empty; a GPT needs at least one token.`);
+    return tf.tensor2d(ids, [1, ids.length], 'int32');
+  }
+
+  protected validateInput(input: Tensor): void {
+    const { vocabSize, contextLength } = this.config;
+    const past = this.activeKv?.length ?? 0;
+    const shape = input.shape;
+    if (shape.length !== 2 || shape[0] < 1 || shape[1] < 1 || input.dtype !== 'int32') {
+      throw new Error(`${this.name} expects token ids shaped [batch, pos] (int32; make them with model.encode(text)), got [${shape}] ${input.dtype}.`);
+    }
+    if (past + shape[1] > contextLength) {
+      throw new Error(`${this.name} reads at most ${contextLength} positions; got ${shape[1]} tokens${past ? ` after ${past} cached` : ''}.`);
+    }
+    if (this.activeKv && past > 0 && this.activeKv.keys[0].shape[0] !== shape[0]) {
+      throw new Error(`${this.name}: the KV cache holds batch ${this.activeKv.keys[0].shape[0]}, the input has batch ${shape[0]}.`);
+    }
+    const ids = input.dataSync();
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= vocabSize) throw new Error(`${this.name}: token id ${ids[i]} at index ${i} is outside the vocabulary 0..${vocabSize - 1}.`);
+    }
+  }
+
+  // ---- the forward pass ---------------------------------------------------------------------
+
+  protected forwardImpl(tokens: Tensor): Tensor {
+    const { dModel: d, nLayers } = this.config;
+    const [batch, pos] = tokens.shape;
+    const past = this.activeKv?.length ?? 0;
+    const embed = this.hook('hook_embed', this.embedTokens(tokens)); // [batch, pos, d_model]
+    const rows = tf.slice(this.weights['pos_embed.W_pos'], [past, 0], [pos, d]); // [pos, d_model]: positions past..past+pos-1
+    const posEmbed = this.hook('hook_pos_embed', tf.broadcastTo(tf.expandDims(rows, 0), [batch, pos, d])); // [batch, pos, d_model]
+    const mask = causalMaskBias(pos, past); // [pos, past+pos]: 0 where a query may look, -1e9 where it may not
+    let resid = tf.add(embed, posEmbed); // [batch, pos, d_model]
+    for (let i = 0; i < nLayers; i++) resid = this.block(i, resid, mask);
+    const normalized = this.layerNorm('ln_final', resid); // [batch, pos, d_model]
+    return this.hook('hook_logits', this.linear(normalized, this.unembedMatrix())); // [batch, pos, vocab]
+  }
+
+  /** One pre-LayerNorm block: resid + attn(ln1(resid)), then + mlp(ln2(.)). */
+  private block(i: number, residIn: Tensor, mask: Tensor): Tensor {
+    const b = `blocks.${i}`;
+    const resid = this.hook(`${b}.hook_resid_pre`, residIn); // [batch, pos, d_model]
+    const attnOut = this.hook(`${b}.hook_attn_out`, this.attention(i, this.layerNorm(`${b}.ln1`, resid), mask)); // [batch, pos, d_model]
+    const residMid = this.hook(`${b}.hook_resid_mid`, tf.add(resid, attnOut)); // [batch, pos, d_model]
+    const w = (name: string) => this.weights[`${b}.mlp.${name}`];
+    const pre = this.hook(`${b}.mlp.hook_pre`, this.linear(this.layerNorm(`${b}.ln2`, residMid), w('W_in'), w('b_in'))); // [batch, pos, d_mlp]
+    const post = this.hook(`${b}.mlp.hook_post`, this.gelu(pre)); // [batch, pos, d_mlp]
+    const mlpOut = this.hook(`${b}.hook_mlp_out`, this.linear(post, w('W_out'), w('b_out'))); // [batch, pos, d_model]
+    return this.hook(`${b}.hook_resid_post`, tf.add(residMid, mlpOut)); // [batch, pos, d_model]
+  }
+
+  /** Causal multi-head self-attention over the sequence (and the cached prefix, when generating). */
+  private attention(i: number, x: Tensor, mask: Tensor): Tensor {
+    const { nHeads } = this.config;
+    const b = `blocks.${i}.attn`;
+    const [batch, pos, d] = x.shape;
+    const w = (name: string) => this.weights[`${b}.${name}`];
+    const split = (t: Tensor) => tf.reshape(t, [batch, pos, nHeads, this.dHead]); // [batch, pos, head, d_head]
+    const q = this.hook(`${b}.hook_q`, split(this.linear(x, w('W_Q'), w('b_Q')))); // [batch, pos, head, d_head]
+    const k = this.hook(`${b}.hook_k`, split(this.linear(x, w('W_K'), w('b_K')))); // [batch, pos, head, d_head]
+    const v = this.hook(`${b}.hook_v`, split(this.linear(x, w('W_V'), w('b_V')))); // [batch, pos, head, d_head]
+    const headsFirst = (t: Tensor) => tf.transpose(t, [0, 2, 1, 3]); // [batch, head, pos, d_head]
+    let keys = headsFirst(k); // [batch, head, key_pos, d_head]
+    let values = headsFirst(v); // [batch, head, key_pos, d_head]
+    if (this.activeKv) ({ keys, values } = this.activeKv.append(i, keys, values)); // [batch, head, past+pos, d_head]
+    const scores = this.hook(`${b}.hook_attn_scores`, tf.div(tf.matMul(headsFirst(q), keys, false, true), Math.sqrt(this.dHead))); // [batch, head, query_pos, key_pos]
+    const pattern = this.hook(`${b}.hook_pattern`, tf.softmax(tf.add(scores, mask))); // [batch, head, query_pos, key_pos]; masked weights are exactly 0
+    const z = this.hook(`${b}.hook_z`, tf.transpose(tf.matMul(pattern, values), [0, 2, 1, 3])); // [batch, pos, head, d_head]
+    return this.linear(tf.reshape(z, [batch, pos, d]), w('W_O'), w('b_O')); // [batch, pos, d_model]
+  }
+
+  /** x W (+ b) on the last axis, as one 2-D matmul (the fastest kernel on every backend). */
+  private linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+    const inDim = x.shape[x.rank - 1];
+    const outDim = weight.shape[1];
+    const rows = tf.reshape(x, [-1, inDim]); // [batch*pos, in]
+    const flat = isRecordingGradients() ? matMulTrainable(rows, weight) : tf.matMul(rows, weight); // [batch*pos, out]
+    const shifted = bias ? tf.add(flat, bias) : flat;
+    return tf.reshape(shifted, [...x.shape.slice(0, -1), outDim as number]); // [batch, pos, out]
+  }
+
+  /** LayerNorm over d_model: (x - mean) / sqrt(var + eps) * w + b, routed through `<name>.hook_normalized`. */
+  private layerNorm(name: string, x: Tensor): Tensor {
+    const mean = tf.mean(x, -1, true); // [batch, pos, 1]
+    const centered = tf.sub(x, mean); // [batch, pos, d_model]
+    const variance = tf.mean(tf.square(centered), -1, true); // [batch, pos, 1] biased, as torch.nn.LayerNorm
+    const normalized = tf.div(centered, tf.sqrt(tf.add(variance, this.config.layerNormEps))); // [batch, pos, d_model]
+    return this.hook(`${name}.hook_normalized`, tf.add(tf.mul(normalized, this.weights[`${name}.w`]), this.weights[`${name}.b`])); // [batch, pos, d_model]
+  }
+
+  private gelu(x: Tensor): Tensor {
+    if (this.config.activation === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))); // x * Phi(x)
+    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x))))); // sqrt(2/pi) (x + 0.044715 x^3)
+    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+  }
+
+  /** Token ids -> rows of W_E. A gather, except under a gradient tape (WASM has no gradient for gather). */
+  private embedTokens(tokens: Tensor): Tensor {
+    const [batch, pos] = tokens.shape;
+    const table = this.weights['embed.W_E'];
+    if (!isRecordingGradients()) return tf.gather(table, tokens); // [batch, pos, d_model]
+    const oneHot = tf.oneHot(tf.reshape(tokens, [batch * pos]), this.config.vocabSize); // [batch*pos, vocab]
+    return tf.reshape(tf.matMul(oneHot, table), [batch, pos, this.config.dModel]); // [batch, pos, d_model]
+  }
+
+  /**
+   * [d_model, vocab]: W_U, or W_E transposed when tied. The transpose is made once and reused
+   * while W_E holds the same data (tfjs-wasm's matMul with transposeB is ~9x slower on a large
+   * matrix, see FACTS.md); under a gradient tape it is recomputed so gradients reach W_E.
+   */
+  private unembedMatrix(): Tensor {
+    if (!this.config.tiedEmbeddings) return this.weights['unembed.W_U'];
+    const embedding = this.weights['embed.W_E'];
+    if (isRecordingGradients()) return tf.transpose(embedding); // [d_model, vocab]
+    const source = (embedding as unknown as { dataId: object }).dataId; // changes whenever W_E is assigned
+    if (this.transposedEmbedding?.source !== source) {
+      this.transposedEmbedding?.value.dispose();
+      this.transposedEmbedding = { source, value: tf.keep(tf.transpose(embedding)) }; // [d_model, vocab]
+    }
+    return this.transposedEmbedding.value;
+  }
+
+  // ---- generation ---------------------------------------------------------------------------
+
+  /**
+   * Forward the new tokens only, against (and into) a KV cache: logits for those positions,
+   * `[batch, pos, vocab]`. Hooks fire as in a normal forward, on the new positions.
+   */
+  forwardCached(tokens: Tensor, cache: KVCache): Tensor {
+    this.activeKv = cache;
+    try {
+      return this.forward(tokens);
+    } finally {
+      this.activeKv = null;
+    }
+  }
+
+  /** Logits of the last position for a sequence of ids (cropped to the context), no cache. */
+  private lastLogits(ids: number[], cache: KVCache | null, fresh: number): Float32Array {
+    return tf.tidy(() => {
+      const window = ids.slice(-this.config.contextLength);
+      const input = cache ? tf.tensor2d(ids.slice(-fresh), [1, fresh], 'int32') : tf.tensor2d(window, [1, window.length], 'int32'); // [1, pos]
+      const logits = cache ? this.forwardCached(input, cache) : this.forward(input); // [1, pos, vocab]
+      const lastRow = tf.slice(logits, [0, logits.shape[1]! - 1, 0], [1, 1, this.config.vocabSize]); // [1, 1, vocab]
+      return lastRow.dataSync() as Float32Array;
+    });
+  }
+
+  /**
+   * Continue `prompt` token by token. With the KV cache each step runs one position; without it,
+   * the whole (cropped) sequence. When the sequence outgrows the context the cache is rebuilt
+   * from the last context-1 tokens, so both ways see exactly the same window.
+   */
+  generate(prompt: string | number[], options: GenerateOptions = {}): Generation {
+    const maxTokens = options.maxTokens ?? 50;
+    const random = seededRandom(options.seed ?? 0);
+    const ids = typeof prompt === 'string' ? this.tokenizer.encode(prompt) : [...prompt];
+    if (ids.length === 0) throw new Error(`${this.name}.generate: the prompt is empty.`);
+    const promptText = typeof prompt === 'string' ? prompt : this.tokenizer.decode(ids);
+    const useCache = options.kvCache ?? true;
+    let cache = useCache ? new KVCache() : null;
+    const produced: GeneratedToken[] = [];
+    const started = performance.now();
+    try {
+      let fresh = ids.length; // tokens the cache has not seen yet
+      if (cache && fresh > this.config.contextLength) fresh = this.config.contextLength; // the prompt itself is cropped
+      let textSoFar = '';
+      for (let step = 0; step < maxTokens; step++) {
+        if (cache && cache.length + fresh > this.config.contextLength) {
+          cache.dispose(); // the window slid: recompute keys and values for the last context-1 tokens
+          cache = new KVCache();
+          fresh = Math.min(ids.length, this.config.contextLength);
+        }
+        const logits = this.lastLogits(ids, cache, fresh);
+        const [id, p] = drawToken(samplingDistribution(logits, options), random());
+        ids.push(id);
+        fresh = 1;
+        const text = this.tokenizer.decode([id]);
+        produced.push({ id, text, p });
+        textSoFar += text;
+        if (options.stop && textSoFar.endsWith(options.stop)) break;
+      }
+    } finally {
+      cache?.dispose();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const continuation = this.tokenizer.decode(produced.map((t) => t.id)); // whole, so multi-byte characters join up
+    return { prompt: promptText, text: promptText + continuation, continuation, tokens: produced, seconds, tokensPerSecond: produced.length / seconds };
+  }
+
+  /** Mean cross-entropy (nats per token) of predicting each next token of `ids` [batch, pos]. */
+  loss(ids: Tensor): tf.Scalar {
+    return tf.tidy(() => {
+      const [batch, pos] = ids.shape as number[];
+      const inputs = tf.slice(ids, [0, 0], [batch, pos - 1]); // [batch, pos-1]
+      const targets = tf.reshape(tf.slice(ids, [0, 1], [batch, pos - 1]), [-1]); // [batch*(pos-1)]
+      const logits = tf.reshape(this.logits(inputs), [-1, this.config.vocabSize]); // [batch*(pos-1), vocab]
+      const logProbs = tf.logSoftmax(logits); // [batch*(pos-1), vocab]
+      const picked = tf.sum(tf.mul(logProbs, tf.oneHot(targets, this.config.vocabSize)), 1); // [batch*(pos-1)]
+      return tf.neg(tf.mean(picked)) as tf.Scalar;
+    });
+  }
+
+  /** The forward pass without validation of ids (for training loops); differentiable. */
+  logits(tokens: Tensor): Tensor {
+    return tf.tidy(() => this.forwardImpl(tokens));
+  }
+
+  // ---- description --------------------------------------------------------------------------
+
+  /** Layer table for one 8-token input: hook name, kind, output shape, parameters first used there. */
+  summary(): { name: string; kind: string; outputShape: number[]; params: number }[] {
+    const example = tf.zeros([1, Math.min(8, this.config.contextLength)], 'int32');
+    const trace = this.trace(example, { keepTensors: false });
+    example.dispose();
+    // Parameters belong to the step whose value they produce.
+    const owner = (weight: string): string => {
+      const [head, index, part, leaf] = weight.split('.');
+      if (head === 'embed') return 'hook_embed';
+      if (head === 'pos_embed') return 'hook_pos_embed';
+      if (head === 'ln_final') return 'ln_final.hook_normalized';
+      if (head === 'unembed') return 'hook_logits';
+      const b = `blocks.${index}`;
+      if (part === 'ln1' || part === 'ln2') return `${b}.${part}.hook_normalized`;
+      if (part === 'attn') return `${b}.${{ Q: 'attn.hook_q', K: 'attn.hook_k', V: 'attn.hook_v', O: 'hook_attn_out' }[leaf.slice(2)]}`;
+      return `${b}.${leaf.endsWith('in') ? 'mlp.hook_pre' : 'hook_mlp_out'}`;
+    };
+    const params = new Map<string, number>();
+    for (const [name, w] of Object.entries(this.weights)) params.set(owner(name), (params.get(owner(name)) ?? 0) + w.size);
+    return trace.steps.map((s) => ({ name: s.name, kind: s.kind, outputShape: s.outputShape, params: params.get(s.name) ?? 0 }));
+  }
+
+  override toString(): string {
+    const { nLayers, nHeads, dModel, contextLength, vocabSize } = this.config;
+    return `GPT "${this.name}": ${this.parameterCount.toLocaleString('en-US')} parameters, ${nLayers} blocks x ${nHeads} heads, d_model ${dModel}, context ${contextLength}, vocabulary ${vocabSize} (${this.config.tokenizer.kind})`;
+  }
+
+  async toMimeBundle(): Promise<MimeBundle> {
+    return modelSummary(this.summary(), `${this.toString()}; shapes for one 8-token input`);
+  }
+
+  /** Write weights.safetensors + config.json into `dir`. */
+  save(dir: string, extra: Record<string, unknown> = {}): void {
+    saveModelFiles(dir, 'gpt', this.config, this.weights, extra);
+  }
+
+  /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
+  static load(dir: string, name = path.basename(dir)): GPT {
+    return loadModelDir<GPTConfig, GPT>(dir, 'gpt', (config) => new GPT(config, name));
+  }
+
+  dispose(): void {
+    for (const w of Object.values(this.weights)) w.dispose();
+    this.transposedEmbedding?.value.dispose();
+    this.transposedEmbedding = null;
+  }
+}
+
+/** [pos, past+pos] additive mask: query i (at absolute position past+i) sees keys 0..past+i. */
+function causalMaskBias(pos: number, past: number): Tensor {
+  const keys = past + pos;
+  const bias = new Float32Array(pos * keys);
+  for (let i = 0; i < pos; i++) bias.fill(-1e9, i * keys + past + i + 1, (i + 1) * keys);
+  return tf.tensor2d(bias, [pos, keys]);
+}
