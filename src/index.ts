@@ -101,3 +101,13 @@ export type { Chapter, CorpusSplit } from './data/corpus';
 export { trainLanguageModel, evaluateLanguageModel, sampleWindows, learningRateAt } from './train/language-model';
 export type { LanguageModel, LanguageModelTraining, LanguageModelRecord } from './train/language-model';
 export { matMulTrainable, isRecordingGradients } from './engine/ops';
+
+// the fast path: a GPT in ONNX Runtime behind the same interface
+export { OnnxGPT } from './models/gpt-onnx';
+export type { CompileOptions } from './models/gpt-onnx';
+export { exportGptToOnnx } from './optimize/export-gpt-onnx';
+export type { GptOnnxOptions, GptOnnxExport } from './optimize/export-gpt-onnx';
+export { OrtSession } from './engine/ort-session';
+export type { OrtValue, OrtSessionOptions } from './engine/ort-session';
+export { generateWith, checkTokenIds } from './models/gpt';
+export type { Stepper } from './models/gpt';

@@ -18,6 +18,7 @@ import { loadModelDir, saveModelFiles } from './model-files';
 import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
 import { seededRandom } from '../data/random';
 import type { MimeBundle } from '../viz/mime';
+import { OnnxGPT, type CompileOptions } from './gpt-onnx'; // a cycle, safe: each uses the other only inside functions
 import { modelSummary } from '../viz/views';
 
 export interface GPTConfig {
@@ -172,6 +173,70 @@ export function drawToken(distribution: [number, number][], u: number): [number,
   return distribution[distribution.length - 1];
 }
 
+/** Token ids must be int32 [batch, pos], fit the context after `past` cached positions, and be in the vocabulary. */
+export function checkTokenIds(name: string, config: GPTConfig, input: Tensor, past = 0): void {
+  const shape = input.shape;
+  if (shape.length !== 2 || shape[0] < 1 || shape[1] < 1 || input.dtype !== 'int32') {
+    throw new Error(`${name} expects token ids shaped [batch, pos] (int32; make them with model.encode(text)), got [${shape}] ${input.dtype}.`);
+  }
+  if (past + shape[1] > config.contextLength) {
+    throw new Error(`${name} reads at most ${config.contextLength} positions; got ${shape[1]} tokens${past ? ` after ${past} cached` : ''}.`);
+  }
+  const ids = input.dataSync();
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= config.vocabSize) throw new Error(`${name}: token id ${ids[i]} at index ${i} is outside the vocabulary 0..${config.vocabSize - 1}.`);
+  }
+}
+
+/** What generation needs of a model (tfjs or ONNX Runtime): next-token logits, with or without a cache. */
+export interface Stepper {
+  /** Reuses keys and values of earlier positions. */
+  readonly caching: boolean;
+  /** Positions the cache holds. */
+  cachedLength(): number;
+  /** Logits after the last id. With a cache, only the last `fresh` ids are new; without, `fresh` ids are the whole window. */
+  next(ids: number[], fresh: number): Float32Array;
+  /** Drop the cache (the window slid). */
+  reset(): void;
+  dispose(): void;
+}
+
+/** The generation loop shared by every execution path: sample, append, slide the window. */
+export function generateWith(stepper: Stepper, tokenizer: Tokenizer, contextLength: number, prompt: string | number[], options: GenerateOptions): Generation {
+  const maxTokens = options.maxTokens ?? 50;
+  const random = seededRandom(options.seed ?? 0);
+  const ids = typeof prompt === 'string' ? tokenizer.encode(prompt) : [...prompt];
+  if (ids.length === 0) throw new Error('generate: the prompt is empty; a GPT needs at least one token.');
+  const promptText = typeof prompt === 'string' ? prompt : tokenizer.decode(ids);
+  const produced: GeneratedToken[] = [];
+  const started = performance.now();
+  try {
+    let fresh = Math.min(ids.length, contextLength); // ids the model has not seen yet (the prompt is cropped to the context)
+    let textSoFar = '';
+    for (let step = 0; step < maxTokens; step++) {
+      if (!stepper.caching) {
+        fresh = Math.min(ids.length, contextLength); // the whole window, every step
+      } else if (stepper.cachedLength() + fresh > contextLength) {
+        stepper.reset(); // the window slid: recompute keys and values for the last context-1 ids
+        fresh = Math.min(ids.length, contextLength);
+      }
+      const logits = stepper.next(ids, fresh);
+      const [id, p] = drawToken(samplingDistribution(logits, options), random());
+      ids.push(id);
+      fresh = 1;
+      const text = tokenizer.decode([id]);
+      produced.push({ id, text, p });
+      textSoFar += text;
+      if (options.stop && textSoFar.endsWith(options.stop)) break;
+    }
+  } finally {
+    stepper.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const continuation = tokenizer.decode(produced.map((t) => t.id)); // whole, so multi-byte characters join up
+  return { prompt: promptText, text: promptText + continuation, continuation, tokens: produced, seconds, tokensPerSecond: produced.length / seconds };
+}
+
 export class GPT extends HookedModel {
   readonly name: string;
   readonly config: GPTConfig;
@@ -286,6 +351,20 @@ export class GPT extends HookedModel {
     return copy;
   }
 
+  /** Where this model runs: tfjs and its backend (the fast path reports onnxruntime). */
+  get backend(): string {
+    return `tfjs (${tf.getBackend()})`;
+  }
+
+  /**
+   * The same model on the fast path: exported to ONNX once and run in ONNX Runtime, with the same
+   * interface (hooks that only read run there; a patching hook re-runs on this model).
+   */
+  compile(target: 'onnx', options: CompileOptions = {}): OnnxGPT {
+    if (target !== 'onnx') throw new Error(`compile: unknown target ${JSON.stringify(target)}; expected 'onnx'.`);
+    return new OnnxGPT(this, options);
+  }
+
   // ---- input ------------------------------------------------------------------------------
 
   /** Text -> ids `[1, pos]` (int32), ready for forward / runWithCache / trace. */
@@ -296,22 +375,11 @@ export class GPT extends HookedModel {
   }
 
   protected validateInput(input: Tensor): void {
-    const { vocabSize, contextLength } = this.config;
     const past = this.activeKv?.length ?? 0;
-    const shape = input.shape;
-    if (shape.length !== 2 || shape[0] < 1 || shape[1] < 1 || input.dtype !== 'int32') {
-      throw new Error(`${this.name} expects token ids shaped [batch, pos] (int32; make them with model.encode(text)), got [${shape}] ${input.dtype}.`);
+    if (this.activeKv && past > 0 && this.activeKv.keys[0].shape[0] !== input.shape[0]) {
+      throw new Error(`${this.name}: the KV cache holds batch ${this.activeKv.keys[0].shape[0]}, the input has batch ${input.shape[0]}.`);
     }
-    if (past + shape[1] > contextLength) {
-      throw new Error(`${this.name} reads at most ${contextLength} positions; got ${shape[1]} tokens${past ? ` after ${past} cached` : ''}.`);
-    }
-    if (this.activeKv && past > 0 && this.activeKv.keys[0].shape[0] !== shape[0]) {
-      throw new Error(`${this.name}: the KV cache holds batch ${this.activeKv.keys[0].shape[0]}, the input has batch ${shape[0]}.`);
-    }
-    const ids = input.dataSync();
-    for (let i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= vocabSize) throw new Error(`${this.name}: token id ${ids[i]} at index ${i} is outside the vocabulary 0..${vocabSize - 1}.`);
-    }
+    checkTokenIds(this.name, this.config, input, past);
   }
 
   // ---- the forward pass ---------------------------------------------------------------------
@@ -429,15 +497,28 @@ export class GPT extends HookedModel {
     }
   }
 
-  /** Logits of the last position for a sequence of ids (cropped to the context), no cache. */
-  private lastLogits(ids: number[], cache: KVCache | null, fresh: number): Float32Array {
-    return tf.tidy(() => {
-      const window = ids.slice(-this.config.contextLength);
-      const input = cache ? tf.tensor2d(ids.slice(-fresh), [1, fresh], 'int32') : tf.tensor2d(window, [1, window.length], 'int32'); // [1, pos]
-      const logits = cache ? this.forwardCached(input, cache) : this.forward(input); // [1, pos, vocab]
-      const lastRow = tf.slice(logits, [0, logits.shape[1]! - 1, 0], [1, 1, this.config.vocabSize]); // [1, 1, vocab]
-      return lastRow.dataSync() as Float32Array;
-    });
+  /** How generate() runs this model: one position at a time against a KV cache, or the whole window. */
+  stepper(useCache: boolean): Stepper {
+    let cache = useCache ? new KVCache() : null;
+    return {
+      cachedLength: () => cache?.length ?? 0,
+      caching: useCache,
+      next: (ids, fresh) => {
+        const logits = tf.tidy(() => {
+          const input = tf.tensor2d(ids.slice(-fresh), [1, fresh], 'int32'); // [1, fresh]
+          const all = cache ? this.forwardCached(input, cache) : this.forward(input); // [1, fresh, vocab]
+          return tf.slice(all, [0, fresh - 1, 0], [1, 1, this.config.vocabSize]); // [1, 1, vocab]
+        });
+        const row = logits.dataSync() as Float32Array; // read outside tf.tidy: it would scan a returned typed array element by element
+        logits.dispose();
+        return row;
+      },
+      reset: () => {
+        cache?.dispose();
+        cache = useCache ? new KVCache() : null;
+      },
+      dispose: () => cache?.dispose(),
+    };
   }
 
   /**
@@ -446,40 +527,7 @@ export class GPT extends HookedModel {
    * from the last context-1 tokens, so both ways see exactly the same window.
    */
   generate(prompt: string | number[], options: GenerateOptions = {}): Generation {
-    const maxTokens = options.maxTokens ?? 50;
-    const random = seededRandom(options.seed ?? 0);
-    const ids = typeof prompt === 'string' ? this.tokenizer.encode(prompt) : [...prompt];
-    if (ids.length === 0) throw new Error(`${this.name}.generate: the prompt is empty.`);
-    const promptText = typeof prompt === 'string' ? prompt : this.tokenizer.decode(ids);
-    const useCache = options.kvCache ?? true;
-    let cache = useCache ? new KVCache() : null;
-    const produced: GeneratedToken[] = [];
-    const started = performance.now();
-    try {
-      let fresh = ids.length; // tokens the cache has not seen yet
-      if (cache && fresh > this.config.contextLength) fresh = this.config.contextLength; // the prompt itself is cropped
-      let textSoFar = '';
-      for (let step = 0; step < maxTokens; step++) {
-        if (cache && cache.length + fresh > this.config.contextLength) {
-          cache.dispose(); // the window slid: recompute keys and values for the last context-1 tokens
-          cache = new KVCache();
-          fresh = Math.min(ids.length, this.config.contextLength);
-        }
-        const logits = this.lastLogits(ids, cache, fresh);
-        const [id, p] = drawToken(samplingDistribution(logits, options), random());
-        ids.push(id);
-        fresh = 1;
-        const text = this.tokenizer.decode([id]);
-        produced.push({ id, text, p });
-        textSoFar += text;
-        if (options.stop && textSoFar.endsWith(options.stop)) break;
-      }
-    } finally {
-      cache?.dispose();
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const continuation = this.tokenizer.decode(produced.map((t) => t.id)); // whole, so multi-byte characters join up
-    return { prompt: promptText, text: promptText + continuation, continuation, tokens: produced, seconds, tokensPerSecond: produced.length / seconds };
+    return generateWith(this.stepper(options.kvCache ?? true), this.tokenizer, this.config.contextLength, prompt, options);
   }
 
   /** Mean cross-entropy (nats per token) of predicting each next token of `ids` [batch, pos]. */
@@ -526,7 +574,7 @@ export class GPT extends HookedModel {
 
   override toString(): string {
     const { nLayers, nHeads, dModel, contextLength, vocabSize } = this.config;
-    return `GPT "${this.name}": ${this.parameterCount.toLocaleString('en-US')} parameters, ${nLayers} blocks x ${nHeads} heads, d_model ${dModel}, context ${contextLength}, vocabulary ${vocabSize} (${this.config.tokenizer.kind})`;
+    return `GPT "${this.name}": ${this.parameterCount.toLocaleString('en-US')} parameters, ${nLayers} blocks x ${nHeads} heads, d_model ${dModel}, context ${contextLength}, vocabulary ${vocabSize} (${this.config.tokenizer.kind}); runs in ${this.backend}`;
   }
 
   async toMimeBundle(): Promise<MimeBundle> {

@@ -4,8 +4,7 @@
 import { tf } from '../engine/tf';
 import type { DigitsCNN } from '../models/cnn';
 import type { QuantizationInfo } from './quantize-model';
-import { roundHalfEven } from './quantize';
-import { buildOnnxModel, float32Raw, int64Raw, OnnxType, type OnnxNode, type OnnxTensor } from './onnx';
+import { buildOnnxModel, float32Raw, int64Raw, OnnxType, quantizePerChannel, type OnnxNode, type OnnxTensor } from './onnx';
 
 export interface OnnxExport {
   bytes: Uint8Array;
@@ -61,15 +60,9 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
       inits.push({ name, type: OnnxType.FLOAT, dims, raw: float32Raw(values) });
       return name;
     }
-    // Symmetric int8, one scale per channel along `axis` (ONNX per-axis DequantizeLinear).
+    const p = quantizePerChannel(values, dims, axis, QMAX); // symmetric int8, one scale per channel along `axis`
+    const q = p.q;
     const channels = dims[axis];
-    const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const channelOf = (i: number) => Math.floor(i / inner) % channels;
-    const amax = new Float32Array(channels);
-    values.forEach((v, i) => (amax[channelOf(i)] = Math.max(amax[channelOf(i)], Math.abs(v))));
-    const scale = Float32Array.from(amax, (a) => (a > 0 ? a / QMAX : 1));
-    const q = Int8Array.from(values, (v, i) => Math.max(-QMAX - 1, Math.min(QMAX, roundHalfEven(Math.fround(v / scale[channelOf(i)])))));
-    const p = { scale };
     inits.push({ name: `${name}_q`, type: OnnxType.INT8, dims, raw: new Uint8Array(q.buffer) });
     inits.push({ name: `${name}_scale`, type: OnnxType.FLOAT, dims: [channels], raw: float32Raw(p.scale) });
     inits.push({ name: `${name}_zp`, type: OnnxType.INT8, dims: [channels], raw: new Uint8Array(channels) });

@@ -1,19 +1,37 @@
 // A minimal ONNX writer: enough protobuf to build small graphs (QuantizeLinear, DequantizeLinear,
 // MatMul, Conv ...) and run them in ONNX Runtime. Field numbers follow onnx/onnx.proto.
+import { roundHalfEven } from './quantize';
 
 /** ONNX TensorProto.DataType values used here. */
 export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, UINT4: 21, INT4: 22 } as const;
 
+/**
+ * Protobuf bytes as a list of chunks: large payloads (weights) are appended by reference and
+ * nested messages by their chunks, so a 500 MB model is copied once, in `finish`.
+ */
 class Writer {
-  private readonly parts: number[] = [];
+  private readonly chunks: Uint8Array[] = [];
+  private small: number[] = []; // varints and short fields, flushed into a chunk when needed
+  private length = 0;
 
   private varint(v: number | bigint): void {
     let n = BigInt.asUintN(64, BigInt(v));
     while (n >= 0x80n) {
-      this.parts.push(Number(n & 0x7fn) | 0x80);
+      this.small.push(Number(n & 0x7fn) | 0x80);
       n >>= 7n;
     }
-    this.parts.push(Number(n));
+    this.small.push(Number(n));
+  }
+
+  private flush(): void {
+    if (!this.small.length) return;
+    this.chunks.push(Uint8Array.from(this.small));
+    this.length += this.small.length;
+    this.small = [];
+  }
+
+  get size(): number {
+    return this.length + this.small.length;
   }
 
   int(field: number, v: number | bigint): this {
@@ -22,10 +40,22 @@ class Writer {
     return this;
   }
 
+  float(field: number, v: number): this {
+    this.varint((field << 3) | 5); // wire type 5: 32-bit
+    this.small.push(...new Uint8Array(Float32Array.of(v).buffer));
+    return this;
+  }
+
   bytes(field: number, data: Uint8Array): this {
     this.varint((field << 3) | 2);
     this.varint(data.length);
-    for (const b of data) this.parts.push(b);
+    if (data.length < 64) {
+      for (const b of data) this.small.push(b);
+    } else {
+      this.flush();
+      this.chunks.push(data);
+      this.length += data.length;
+    }
     return this;
   }
 
@@ -34,11 +64,24 @@ class Writer {
   }
 
   message(field: number, w: Writer): this {
-    return this.bytes(field, w.finish());
+    w.flush();
+    this.varint((field << 3) | 2);
+    this.varint(w.length);
+    this.flush();
+    this.chunks.push(...w.chunks);
+    this.length += w.length;
+    return this;
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.parts);
+    this.flush();
+    const out = new Uint8Array(this.length);
+    let offset = 0;
+    for (const c of this.chunks) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    return out;
   }
 }
 
@@ -54,15 +97,16 @@ export interface OnnxNode {
   op: string;
   inputs: string[];
   outputs: string[];
-  /** Integer (INT) or integer-list (INTS) attributes. */
-  attributes?: Record<string, number | number[]>;
+  /** Attributes: an integer (INT), integers (INTS), a string (STRING), or `{ float: x }` (FLOAT). */
+  attributes?: Record<string, number | number[] | string | { float: number }>;
   domain?: string;
 }
 
 export interface OnnxValue {
   name: string;
   type: number;
-  dims: number[];
+  /** Fixed sizes, or names of free dimensions ('batch', 'pos'); -1 means 'batch'. */
+  dims: (number | string)[];
 }
 
 function tensorProto(t: OnnxTensor): Writer {
@@ -73,7 +117,10 @@ function tensorProto(t: OnnxTensor): Writer {
 
 function valueInfo(v: OnnxValue): Writer {
   const shape = new Writer();
-  for (const d of v.dims) shape.message(1, d < 0 ? new Writer().string(2, 'batch') : new Writer().int(1, d)); // dim_param for a free batch size
+  for (const d of v.dims) {
+    const free = typeof d === 'string' ? d : d < 0 ? 'batch' : null;
+    shape.message(1, free !== null ? new Writer().string(2, free) : new Writer().int(1, d as number)); // dim_param for a free size
+  }
   const tensorType = new Writer().int(1, v.type).message(2, shape);
   return new Writer().string(1, v.name).message(2, new Writer().message(1, tensorType));
 }
@@ -88,6 +135,10 @@ function nodeProto(n: OnnxNode, index: number): Writer {
     if (Array.isArray(value)) {
       for (const v of value) attr.int(8, v);
       attr.int(20, 7); // AttributeProto.INTS
+    } else if (typeof value === 'string') {
+      attr.string(4, value).int(20, 3); // AttributeProto.STRING
+    } else if (typeof value === 'object') {
+      attr.float(2, value.float).int(20, 1); // AttributeProto.FLOAT
     } else {
       attr.int(3, value).int(20, 2); // AttributeProto.INT
     }
@@ -97,8 +148,12 @@ function nodeProto(n: OnnxNode, index: number): Writer {
   return w;
 }
 
-/** Serialise a single-graph ONNX model (ModelProto) with the given opset. */
-export function buildOnnxModel(graph: { nodes: OnnxNode[]; initializers: OnnxTensor[]; inputs: OnnxValue[]; outputs: OnnxValue[]; name?: string }, opset = 21): Uint8Array {
+/** Serialise a single-graph ONNX model (ModelProto) with the given opset (and any extra domains, e.g. com.microsoft). */
+export function buildOnnxModel(graph: { nodes: OnnxNode[]; initializers: OnnxTensor[]; inputs: OnnxValue[]; outputs: OnnxValue[]; name?: string }, opset = 21, domains: Record<string, number> = {}): Uint8Array {
+  const payload = graph.initializers.reduce((n, t) => n + t.raw.length, 0);
+  if (payload >= 2 ** 31 - 2 ** 24) {
+    throw new Error(`This model's weights are ${(payload / 2 ** 30).toFixed(2)} GiB; one ONNX protobuf holds at most 2 GiB (larger models need ONNX external data, which this exporter does not write).`);
+  }
   const g = new Writer();
   graph.nodes.forEach((n, i) => g.message(1, nodeProto(n, i)));
   g.string(2, graph.name ?? 'inference-lab');
@@ -106,12 +161,13 @@ export function buildOnnxModel(graph: { nodes: OnnxNode[]; initializers: OnnxTen
   for (const v of graph.inputs) g.message(11, valueInfo(v));
   for (const v of graph.outputs) g.message(12, valueInfo(v));
   const ir = opset >= 21 ? 10 : 8;
-  return new Writer()
+  const model = new Writer()
     .int(1, ir)
     .string(2, 'inference-lab')
     .message(7, g)
-    .message(8, new Writer().string(1, '').int(2, opset))
-    .finish();
+    .message(8, new Writer().string(1, '').int(2, opset));
+  for (const [domain, version] of Object.entries(domains)) model.message(8, new Writer().string(1, domain).int(2, version));
+  return model.finish();
 }
 
 export function float32Raw(values: ArrayLike<number>): Uint8Array {
@@ -120,4 +176,81 @@ export function float32Raw(values: ArrayLike<number>): Uint8Array {
 
 export function int64Raw(values: number[]): Uint8Array {
   return new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
+}
+
+/**
+ * A graph under construction: `op(...)` appends a node and returns its output's name, so an
+ * exporter reads like the forward pass it mirrors. Values can be given names (hook names).
+ */
+export class OnnxGraph {
+  readonly nodes: OnnxNode[] = [];
+  readonly initializers: OnnxTensor[] = [];
+  readonly inputs: OnnxValue[] = [];
+  readonly outputs: OnnxValue[] = [];
+  private counter = 0;
+
+  constructor(readonly name: string) {}
+
+  /** A float32 constant (a weight, or a scalar when `dims` is []). */
+  floats(name: string, values: ArrayLike<number>, dims: number[]): string {
+    this.initializers.push({ name, type: OnnxType.FLOAT, dims, raw: float32Raw(values) });
+    return name;
+  }
+
+  /** A float32 scalar constant, made once however often it is asked for. */
+  scalar(name: string, v: number): string {
+    const existing = this.initializers.find((t) => t.name === name);
+    if (existing) {
+      if (new Float32Array(existing.raw.slice().buffer)[0] !== Math.fround(v)) throw new Error(`ONNX constant "${name}" defined twice with different values.`);
+      return name;
+    }
+    return this.floats(name, [v], []);
+  }
+
+  int64s(name: string, values: number[], dims: number[] = [values.length]): string {
+    this.initializers.push({ name, type: OnnxType.INT64, dims, raw: int64Raw(values) });
+    return name;
+  }
+
+  int8s(name: string, values: Int8Array, dims: number[]): string {
+    this.initializers.push({ name, type: OnnxType.INT8, dims, raw: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) });
+    return name;
+  }
+
+  /** Append `op`; returns the name of its (first) output: `output` if given, else a fresh one. */
+  op(op: string, inputs: string[], attributes?: OnnxNode['attributes'], output?: string | string[], domain?: string): string {
+    const outputs = Array.isArray(output) ? output : [output ?? `${op.toLowerCase()}_${this.counter++}`];
+    this.nodes.push({ op, inputs, outputs, attributes, domain });
+    return outputs[0];
+  }
+
+  input(name: string, type: number, dims: (number | string)[]): string {
+    this.inputs.push({ name, type, dims });
+    return name;
+  }
+
+  output(name: string, type: number, dims: (number | string)[]): void {
+    this.outputs.push({ name, type, dims });
+  }
+
+  build(opset: number, domains: Record<string, number> = {}): Uint8Array {
+    return buildOnnxModel({ name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs }, opset, domains);
+  }
+}
+
+/**
+ * Symmetric int8 per channel along `axis` (one scale per channel, zero point 0), as ONNX's
+ * per-axis DequantizeLinear reads it. `qmax` 63 is 7-bit: x86 u8s8 kernels (VPMADDUBSW) add
+ * pairs of products in int16 and saturate with full 8-bit weights (ONNX Runtime's reduce_range).
+ */
+export function quantizePerChannel(values: ArrayLike<number>, dims: number[], axis: number, qmax = 63): { q: Int8Array; scale: Float32Array } {
+  const channels = dims[axis];
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const channelOf = (i: number) => Math.floor(i / inner) % channels;
+  const amax = new Float32Array(channels);
+  for (let i = 0; i < values.length; i++) amax[channelOf(i)] = Math.max(amax[channelOf(i)], Math.abs(values[i]));
+  const scale = Float32Array.from(amax, (a) => (a > 0 ? a / qmax : 1));
+  const q = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) q[i] = Math.max(-qmax - 1, Math.min(qmax, roundHalfEven(Math.fround(values[i] / scale[channelOf(i)]))));
+  return { q, scale };
 }
