@@ -9,6 +9,7 @@ import { quantize } from '../src/optimize/quantize-model';
 import { CALIBRATION_METHODS } from '../src/optimize/calibrate';
 import { exportDigitsCnnToOnnx } from '../src/optimize/export-onnx';
 import * as ort from 'onnxruntime-node';
+import { benchTransformers } from './transformers';
 
 /** p50 and p95 in ms of an async call, after warm-up. */
 async function percentiles(fn: () => Promise<unknown>, runs = 300): Promise<[number, number]> {
@@ -164,7 +165,10 @@ async function main(): Promise<void> {
   staticInt8.dispose();
   tf.dispose([calibration, x64]);
   model.dispose();
-  console.log(pass ? '\nAll targets met.' : '\nSome targets missed (see above).');
+
+  console.log('\n7. Transformers (bench/transformers.ts)');
+  await benchTransformers();
+  console.log(pass ? '\nAll CNN targets met (transformer targets are marked in section 7).' : '\nSome targets missed (see above).');
   if (!pass) process.exitCode = 1;
 }
 

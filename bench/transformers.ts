@@ -1,0 +1,156 @@
+// Transformer figures for `npm run bench` (or `npm run bench:gpt` alone), measured in one run:
+//   1. the tiny GPT's generation speed with and without the KV cache, at 32, 128 and 256 tokens of
+//      context, on tfjs and on the fast path (ONNX Runtime);
+//   2. a GPT-2-small-shaped model (random weights): one forward of 64 tokens in tfjs, ONNX Runtime
+//      float32 and int8, and PyTorch (Debian python3-torch) on the same weights, with the ratios the
+//      issues set targets for; and the fast path with a full read-only cache against without;
+//   3. int8 against float32 in ONNX Runtime at batch 1 and 64 (p50/p95).
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { tf } from '../src/engine/tf';
+import { GPT, GPT_PRESETS } from '../src/models/gpt';
+import type { OnnxGPT } from '../src/models/gpt-onnx';
+import { loadModel, packageRoot } from '../src/models/registry';
+import { initBackend } from '../src/engine/backend';
+
+/** Median and 95th percentile (ms) of `fn` after warm-up, over at least `runs` runs or `budgetMs`. */
+export function latency(fn: () => void, runs = 10, budgetMs = 2000): { p50: number; p95: number } {
+  for (let i = 0; i < 2; i++) fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < runs || (performance.now() - start < budgetMs && times.length < 500)) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length * 0.5)], p95: times[Math.min(times.length - 1, Math.floor(times.length * 0.95))] };
+}
+
+const verdict = (ok: boolean) => (ok ? 'meets the target' : 'MISSES the target');
+
+function generationSpeed(tiny: GPT, fast: OnnxGPT): void {
+  console.log('\nA. Tiny GPT generation, tokens/s (16 new tokens after a prompt that fills the context to N)');
+  const text = fs.readFileSync(path.join(packageRoot(), 'assets', 'tiny-gpt', 'heldout.txt'), 'utf8');
+  for (const context of [32, 128, 256]) {
+    const prompt = text.slice(0, context - 16);
+    const rate = (run: () => { tokensPerSecond: number }) => {
+      run(); // warm-up
+      return Math.max(run().tokensPerSecond, run().tokensPerSecond);
+    };
+    const opts = { maxTokens: 16, temperature: 0 };
+    const tfjsCached = rate(() => tiny.generate(prompt, { ...opts, kvCache: true }));
+    const tfjsFull = rate(() => tiny.generate(prompt, { ...opts, kvCache: false }));
+    const ortCached = rate(() => fast.generate(prompt, { ...opts, kvCache: true }));
+    const ortFull = rate(() => fast.generate(prompt, { ...opts, kvCache: false }));
+    console.log(`   context ${String(context).padStart(3)}: tfjs ${tfjsCached.toFixed(0).padStart(5)} with KV cache, ${tfjsFull.toFixed(0).padStart(5)} without (${(tfjsCached / tfjsFull).toFixed(1)}x)   ` +
+      `ONNX Runtime ${ortCached.toFixed(0).padStart(5)} / ${ortFull.toFixed(0).padStart(5)} (${(ortCached / ortFull).toFixed(1)}x); fast path ${(ortCached / tfjsCached).toFixed(1)}x tfjs`);
+  }
+}
+
+/** PyTorch on the same weights: {threads: ms} and the last position's first logits. */
+function torchForward(model: GPT, ids: number[], threads: number[]): { ms: Record<string, number>; last: number[]; version: string } | string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-gpt2-'));
+  try {
+    model.save(dir);
+    const script = path.join(packageRoot(), 'bench', 'torch_gpt2.py');
+    const r = spawnSync('/usr/bin/python3', [script, path.join(dir, 'weights.safetensors'), path.join(dir, 'config.json'), ids.join(','), threads.join(',')], { encoding: 'utf8', maxBuffer: 2 ** 24 });
+    if (r.status !== 0) return `PyTorch run failed (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); apt-get install python3-torch`;
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    return { ms: out.ms, last: out.last_logits, version: out.torch };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function gpt2Small(): void {
+  console.log('\nB. GPT-2-small shape (124 M parameters, random weights), one forward of 64 tokens, batch 1 (median ms)');
+  const model = new GPT(GPT_PRESETS.gpt2, 'gpt2-shape', 7);
+  const pos = 64;
+  const ids = Array.from({ length: pos }, (_, i) => (i * 7919) % 50257);
+  const input = tf.tensor2d(ids, [1, pos], 'int32');
+  const tfjsMs = latency(() => model.forward(input).dispose(), 3, 4000).p50;
+  const tfjsLast = tf.tidy(() => Array.from(tf.slice(model.forward(input), [0, pos - 1, 0], [1, 1, 16]).dataSync()));
+  console.log(`   tfjs (${tf.getBackend()}):              ${tfjsMs.toFixed(0).padStart(6)} ms`);
+  const threads = [1, 2];
+  const ort: Record<string, Record<number, number>> = { float32: {}, int8: {} };
+  let hookedMs = 0;
+  let plainAtBest = 0;
+  for (const quantize of [undefined, 'int8'] as const) {
+    for (const t of threads) {
+      const fast = model.compile('onnx', { threads: t, quantize });
+      ort[quantize ?? 'float32'][t] = latency(() => fast.forward(input).dispose(), 5, 3000).p50;
+      if (!quantize && t === threads[threads.length - 1]) {
+        // The full read-only cache: every hook point copied out of ONNX Runtime.
+        fast.runWithCache(input)[1].dispose(); // builds the instrumented session
+        plainAtBest = ort.float32[t];
+        hookedMs = latency(() => {
+          const [out, cache] = fast.runWithCache(input);
+          out.dispose();
+          cache.dispose();
+        }, 5, 3000).p50;
+      }
+      fast.dispose();
+    }
+  }
+  const bestFloat = Math.min(...threads.map((t) => ort.float32[t]));
+  const bestInt8 = Math.min(...threads.map((t) => ort.int8[t]));
+  for (const kind of ['float32', 'int8']) console.log(`   ONNX Runtime ${kind.padEnd(8)}         ${threads.map((t) => `${ort[kind][t].toFixed(0).padStart(6)} ms (${t} thread${t > 1 ? 's' : ''})`).join('  ')}`);
+  const torch = torchForward(model, ids, threads);
+  if (typeof torch === 'string') {
+    console.log(`   PyTorch: ${torch}`);
+  } else {
+    const bestTorch = Math.min(...Object.values(torch.ms));
+    const agree = Math.max(...torch.last.map((v, i) => Math.abs(v - tfjsLast[i])));
+    console.log(`   PyTorch ${torch.version.padEnd(14)}        ${threads.map((t) => `${torch.ms[t].toFixed(0).padStart(6)} ms (${t} thread${t > 1 ? 's' : ''})`).join('  ')}   (logits agree with tfjs to ${agree.toExponential(1)})`);
+    console.log(`   fast path / PyTorch, best thread count of each: ${(bestFloat / bestTorch).toFixed(2)}x (target <= 1.0x: ${verdict(bestFloat / bestTorch <= 1)})`);
+    console.log(`   tfjs / PyTorch: ${(tfjsMs / bestTorch).toFixed(1)}x`);
+  }
+  console.log(`   int8 / float32 in ONNX Runtime: ${(bestFloat / bestInt8).toFixed(2)}x faster (target >= 1.5x: ${verdict(bestFloat / bestInt8 >= 1.5)})`);
+  console.log(`   fast path with every hook cached / without: ${(hookedMs / plainAtBest).toFixed(2)}x (target <= 1.3x: ${verdict(hookedMs / plainAtBest <= 1.3)})`);
+  input.dispose();
+  model.dispose();
+}
+
+function int8Batches(tiny: GPT): void {
+  console.log('\nC. Tiny GPT in ONNX Runtime, float32 vs int8, one forward of 256 characters (ms, p50 / p95)');
+  const text = fs.readFileSync(path.join(packageRoot(), 'assets', 'tiny-gpt', 'heldout.txt'), 'utf8');
+  for (const batch of [1, 64]) {
+    const windows = Array.from({ length: batch }, (_, b) => tiny.tokenizer.encode(text.slice(b * 256, b * 256 + 256)));
+    const input = tf.tensor2d(windows, [batch, 256], 'int32');
+    const row: string[] = [];
+    for (const quantize of [undefined, 'int8'] as const) {
+      const fast = tiny.compile('onnx', { quantize });
+      const l = latency(() => fast.forward(input).dispose(), 10, 2000);
+      row.push(`${(quantize ?? 'float32').padEnd(7)} ${l.p50.toFixed(1).padStart(7)} / ${l.p95.toFixed(1).padStart(7)}`);
+      fast.dispose();
+    }
+    const tfjs = latency(() => tiny.forward(input).dispose(), 5, 2000);
+    console.log(`   batch ${String(batch).padStart(2)}:  ${row.join('   ')}   tfjs ${tfjs.p50.toFixed(1)} / ${tfjs.p95.toFixed(1)}`);
+    input.dispose();
+  }
+}
+
+export async function benchTransformers(only?: string): Promise<void> {
+  if (only === 'gpt2') return gpt2Small();
+  const tiny = loadModel('tiny-gpt') as GPT;
+  const fast = tiny.compile('onnx');
+  generationSpeed(tiny, fast);
+  fast.dispose();
+  int8Batches(tiny);
+  tiny.dispose();
+  gpt2Small();
+}
+
+if (require.main === module) {
+  (async () => {
+    await initBackend();
+    console.log(`Inference Lab transformer benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores`);
+    await benchTransformers(process.argv[2]);
+  })().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
