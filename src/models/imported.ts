@@ -7,7 +7,8 @@
 //   after the model's own names: `conv2d_1.hook_out`, or for the node
 //   `StatefulPartitionedCall/model/block_1/Relu` the name `model.block_1.Relu.hook_out` (the
 //   `StatefulPartitionedCall/` wrapper that TF2 exports put in front of every node is dropped; a
-//   node's second output is `.hook_out_1`). Names are stable: the same file gives the same names.
+//   node's second output is `.hook_out_1`; a folder every node shares, such as CenterNet's
+//   `tower_0/`, is left out too). Names are stable: the same file gives the same names.
 // - LayersModel: the forward walks the model's own graph of layer calls (each layer's inbound
 //   nodes) in topological order and calls each layer's `apply` on real tensors, exactly as
 //   tfjs's `predict` does, routing every output through `this.hook`. A patched value is what the
@@ -16,15 +17,22 @@
 //   `graphModel.execute(feeds, [node])`, where `feeds` holds the node's inputs as this forward
 //   computed them (after hooks). tfjs stops at fed nodes, so it runs only that node's op, with
 //   its own kernels and attribute parsing; replacing a value changes everything downstream.
-//   Two kinds of value cannot be fed to tfjs's executor: outputs of a node with several used
-//   outputs (the executor keeps one fed output per node) and values its feed check rejects
-//   (e.g. the bool output of `Equal`, whose attribute claims float32). Such a node is recomputed
-//   inside each consumer's call from its own fed inputs; its hook can read it, and patching it is
-//   refused with an error that says why. Which values can be fed is measured at load by feeding
-//   each one once (a dry run on zeros), not guessed.
+//   Two kinds of value cannot be fed to tfjs's executor: one of several used outputs of a node
+//   (the executor keeps one fed output per node) and values its feed check rejects (the bool
+//   output of `Equal`, whose attribute claims float32). Which ones, is measured at load by
+//   feeding each value of a dry run on zeros once; each gets an Identity stand-in node that its
+//   consumers read instead (the graph is rebuilt once from the same artifacts; Identity changes
+//   no value), so every node can be read AND patched. If some value still cannot be fed, its
+//   consumers recompute it inside their own call and patching it is refused with a clear error.
+// - Speed: until a hook or transform returns a different tensor, all values come from ONE
+//   whole-graph call (same kernels, same values); from the first replacement on, nodes run one
+//   at a time on the patched values. Reading (caches, traces) costs about one tfjs execute.
 // - Weights: float32 constants (GraphModel) and layer variables (LayersModel) are tf.Variables in
 //   `weights`; a GraphModel gets them fed into every call, so a copy (`clone`) with quantized
-//   weights computes with its own values while sharing the parsed graph.
+//   weights computes with its own values while sharing the parsed graph. Depthwise filters are
+//   kept as [kh, kw, multiplier, in] (transposed back when fed) so that the quantizer's
+//   per-channel axis, the last one, is their channel axis: per tensor, MobileNet's depthwise
+//   filters (batch norm folded in) lose about 20 dB.
 // - Checked against tfjs itself: the forward equals `model.execute` / `model.predict`, and every
 //   hook value equals what tfjs returns for that node or layer (test/imported.test.ts).
 // - Not supported (a clear error at load names the node and op): control flow and ops with
