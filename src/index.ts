@@ -111,3 +111,13 @@ export { OrtSession } from './engine/ort-session';
 export type { OrtValue, OrtSessionOptions } from './engine/ort-session';
 export { generateWith, checkTokenIds } from './models/gpt';
 export type { Stepper } from './models/gpt';
+
+// your own model: any TensorFlow.js LayersModel / GraphModel from disk, instrumented; a real pretrained detector
+export { ImportedModel, loadImportedModel, loadImportedSource } from './models/imported';
+export type { ImportedModelOptions, ImportedPreprocess, ImportedSource } from './models/imported';
+export { fileIOHandler, detectFormat, modelJsonPath } from './models/tfjs-files';
+export type { TfjsFormat } from './models/tfjs-files';
+export { ObjectDetector, loadObjectDetector, centernetModelFile, COCO_LABELS, DETECTOR_DEFAULTS } from './models/centernet';
+export type { Detection, DetectorConfig } from './models/centernet';
+export { detectionsView, photoToPngUrl, importedErrorView } from './viz/imported-views';
+export type { LabelledBox } from './viz/imported-views';
