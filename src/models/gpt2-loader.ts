@@ -1,0 +1,296 @@
+// GPT-2 from the user's own Hugging Face files: a directory with config.json and model.safetensors
+// (or the sharded form: model.safetensors.index.json + model-0000i-of-0000n.safetensors), as
+// `save_pretrained` writes it and the hub serves it. Each tensor is mapped into the GPT of gpt.ts,
+// which uses GPT-2's own layout (Conv1D stores W as [in, out], y = x W + b), so the only reshaping
+// is cutting c_attn [d, 3d] into W_Q | W_K | W_V and transposing a separate lm_head.
+//
+// Tensors are read one at a time from disk (SafetensorsReader), checked (shape from config.json,
+// every value finite) and copied once into the backend, so GPT-2 small's 500 MB of float32 is in
+// memory about once. Any failure names the file and the tensor and frees what was built.
+import * as fs from 'fs';
+import * as path from 'path';
+import { type Tensor } from '../engine/tf';
+import { checkedValues, floatTensor, SafetensorsReader, WeightsError, type TensorEntry } from '../engine/safetensors';
+import { GPT, type GPTConfig } from './gpt';
+
+/** The fields of a Hugging Face GPT-2 config.json that shape the model (defaults as transformers' GPT2Config). */
+export interface HFGPT2Config {
+  model_type: 'gpt2';
+  /** Rows of wte (GPT-2: 50257). */
+  vocab_size?: number;
+  /** Rows of wpe: the longest sequence (GPT-2: 1024). */
+  n_positions?: number;
+  /** Width of the residual stream (GPT-2 small: 768). */
+  n_embd?: number;
+  n_layer?: number;
+  n_head?: number;
+  /** MLP width; null means 4 x n_embd. */
+  n_inner?: number | null;
+  layer_norm_epsilon?: number;
+  /** 'gelu_new' (tanh approximation, GPT-2's) or 'gelu' (exact). */
+  activation_function?: string;
+  /** lm_head is wte (default true); false: the file has its own lm_head.weight. */
+  tie_word_embeddings?: boolean;
+  /** Scores divided by sqrt(d_head) (default true); the GPT here always does. */
+  scale_attn_weights?: boolean;
+  /** Scores further divided by the layer index (default false); not supported. */
+  scale_attn_by_inverse_layer_idx?: boolean;
+  /** Encoder-decoder cross-attention (default false); not supported. */
+  add_cross_attention?: boolean;
+}
+
+/** GPT-2's BPE has 50,257 tokens; a model may have fewer rows (small test models), never more. */
+const GPT2_BPE_TOKENS = 50257;
+
+/** Files of a directory that hold weights this loader cannot read, and what they are. */
+const OTHER_WEIGHT_FILES: Record<string, string> = {
+  'pytorch_model.bin': 'a PyTorch pickle',
+  'pytorch_model.bin.index.json': 'sharded PyTorch pickles',
+  'tf_model.h5': 'TensorFlow/Keras weights',
+  'flax_model.msgpack': 'Flax weights',
+};
+
+/** True when `dir` holds a Hugging Face GPT-2 (config.json with model_type "gpt2"). */
+export function isHuggingFaceGPT2(dir: string): boolean {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).model_type === 'gpt2';
+  } catch {
+    return false;
+  }
+}
+
+/** Read and check a directory's config.json. */
+export function readHFGPT2Config(dir: string): HFGPT2Config {
+  const file = path.join(dir, 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new WeightsError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (a Hugging Face GPT-2 directory has config.json and model.safetensors).`);
+  }
+  let config: HFGPT2Config;
+  try {
+    config = JSON.parse(text);
+  } catch (err) {
+    throw new WeightsError(`${file} is not valid JSON (${(err as Error).message}).`);
+  }
+  if (config?.model_type !== 'gpt2') throw new WeightsError(`${file}: model_type is ${JSON.stringify(config?.model_type)}; loadGPT2 reads GPT-2 models (model_type "gpt2") only.`);
+  return config;
+}
+
+/** A Hugging Face GPT-2 config as the GPT's config; anything this GPT cannot run is an error naming the field. */
+export function gpt2ConfigFromHF(hf: HFGPT2Config, source = 'config.json'): GPTConfig {
+  const whole = (field: keyof HFGPT2Config, fallback: number): number => {
+    const value = hf[field] ?? fallback;
+    if (!(Number.isInteger(value) && (value as number) > 0)) throw new WeightsError(`${source}: ${field} must be a positive integer, got ${JSON.stringify(value)}.`);
+    return value as number;
+  };
+  const vocabSize = whole('vocab_size', GPT2_BPE_TOKENS);
+  const dModel = whole('n_embd', 768);
+  const nHeads = whole('n_head', 12);
+  const config: GPTConfig = {
+    vocabSize,
+    contextLength: whole('n_positions', 1024),
+    dModel,
+    nLayers: whole('n_layer', 12),
+    nHeads,
+    dMlp: hf.n_inner == null ? 4 * dModel : whole('n_inner', 0),
+    layerNormEps: hf.layer_norm_epsilon ?? 1e-5,
+    tiedEmbeddings: hf.tie_word_embeddings ?? true,
+    activation: 'gelu_new',
+    tokenizer: { kind: 'gpt2' },
+  };
+  if (!(config.layerNormEps > 0)) throw new WeightsError(`${source}: layer_norm_epsilon must be a positive number, got ${JSON.stringify(hf.layer_norm_epsilon)}.`);
+  if (typeof config.tiedEmbeddings !== 'boolean') throw new WeightsError(`${source}: tie_word_embeddings must be true or false, got ${JSON.stringify(hf.tie_word_embeddings)}.`);
+  const activation = hf.activation_function ?? 'gelu_new';
+  if (activation !== 'gelu_new' && activation !== 'gelu') throw new WeightsError(`${source}: activation_function "${activation}" is not supported; expected "gelu_new" (GPT-2's) or "gelu".`);
+  config.activation = activation;
+  if (vocabSize > GPT2_BPE_TOKENS) throw new WeightsError(`${source}: vocab_size ${vocabSize} is larger than GPT-2's BPE (${GPT2_BPE_TOKENS} tokens); this model needs another tokenizer.`);
+  if (dModel % nHeads !== 0) throw new WeightsError(`${source}: n_embd ${dModel} is not divisible by n_head ${nHeads}.`);
+  if (hf.scale_attn_weights === false) throw new WeightsError(`${source}: scale_attn_weights false (scores not divided by sqrt(d_head)) is not supported.`);
+  if (hf.scale_attn_by_inverse_layer_idx) throw new WeightsError(`${source}: scale_attn_by_inverse_layer_idx (scores divided by the layer number) is not supported.`);
+  if (hf.add_cross_attention) throw new WeightsError(`${source}: add_cross_attention (an encoder-decoder GPT-2) is not supported.`);
+  return config;
+}
+
+/** The weights of a directory, one file or sharded, read tensor by tensor. */
+class WeightFiles {
+  private readonly readers: SafetensorsReader[] = [];
+  /** Tensor name -> the reader of the file that holds it. */
+  private readonly where = new Map<string, SafetensorsReader>();
+
+  constructor(readonly dir: string) {
+    try {
+      this.open();
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  private open(): void {
+    const single = path.join(this.dir, 'model.safetensors');
+    const index = path.join(this.dir, 'model.safetensors.index.json');
+    if (fs.existsSync(single)) {
+      this.add(new SafetensorsReader(single));
+      return;
+    }
+    if (!fs.existsSync(index)) {
+      const other = Object.keys(OTHER_WEIGHT_FILES).find((f) => fs.existsSync(path.join(this.dir, f)));
+      if (other) {
+        throw new WeightsError(
+          `${this.dir} has ${other} (${OTHER_WEIGHT_FILES[other]}) but no model.safetensors; loadGPT2 reads safetensors only. ` +
+            `Convert it once with transformers: python3 -c "from transformers import GPT2LMHeadModel as M; M.from_pretrained('${this.dir}').save_pretrained('${this.dir}', safe_serialization=True)"`,
+        );
+      }
+      throw new WeightsError(`${this.dir}: no weights; expected model.safetensors (or model.safetensors.index.json with its shards) next to config.json.`);
+    }
+    let weightMap: Record<string, string>;
+    try {
+      weightMap = JSON.parse(fs.readFileSync(index, 'utf8')).weight_map;
+    } catch (err) {
+      throw new WeightsError(`${index}: cannot read it as JSON (${(err as Error).message}).`);
+    }
+    if (typeof weightMap !== 'object' || weightMap === null || Object.values(weightMap).some((f) => typeof f !== 'string')) {
+      throw new WeightsError(`${index}: expected {"weight_map": {"<tensor>": "<file>.safetensors", ...}}.`);
+    }
+    const shards = new Map<string, SafetensorsReader>();
+    for (const [name, file] of Object.entries(weightMap)) {
+      if (path.basename(file) !== file) throw new WeightsError(`${index}: shard "${file}" of tensor "${name}" must be a file name in the same directory.`);
+      let reader = shards.get(file);
+      if (!reader) {
+        reader = new SafetensorsReader(path.join(this.dir, file)); // a missing shard fails here, naming it
+        shards.set(file, reader);
+        this.readers.push(reader);
+      }
+      if (!reader.locations.has(name)) throw new WeightsError(`${index} puts tensor "${name}" in ${file}, which has no such tensor.`);
+      this.where.set(name, reader);
+    }
+  }
+
+  private add(reader: SafetensorsReader): void {
+    this.readers.push(reader);
+    for (const name of reader.names) this.where.set(name, reader);
+  }
+
+  get names(): string[] {
+    return [...this.where.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.where.has(name);
+  }
+
+  fileOf(name: string): string {
+    return this.where.get(name)?.file ?? this.dir;
+  }
+
+  read(name: string): TensorEntry {
+    const reader = this.where.get(name);
+    if (!reader) throw new WeightsError(`${this.dir}: no tensor "${name}" in the weights.`);
+    return reader.read(name);
+  }
+
+  close(): void {
+    for (const reader of this.readers) reader.close();
+  }
+}
+
+/** Buffers transformers keeps in old checkpoints (the causal mask and its fill value): not weights. */
+const IGNORED = /(^|\.)attn\.(bias|masked_bias)$/;
+
+/** Columns [from, from + count) of a row-major [rows, cols] matrix. */
+function columns(values: Float32Array, rows: number, cols: number, from: number, count: number): Float32Array {
+  const out = new Float32Array(rows * count);
+  for (let r = 0; r < rows; r++) out.set(values.subarray(r * cols + from, r * cols + from + count), r * count);
+  return out;
+}
+
+/** The transpose of a row-major [rows, cols] matrix. */
+function transposed(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
+  return out;
+}
+
+export interface LoadGPT2Options {
+  /** The model's name (default: the directory's name). */
+  name?: string;
+}
+
+/**
+ * Load a Hugging Face GPT-2 directory (the user's own files) as a GPT with every hook point and
+ * GPT-2's tokenizer (offline). Keys may carry the `transformer.` prefix (GPT2LMHeadModel) or not
+ * (GPT2Model); the attention-mask buffers of old checkpoints are skipped. Float16 and bfloat16
+ * weights are widened to float32. Errors name the file, the tensor and the shape config.json implies.
+ */
+export function loadGPT2(dir: string, options: LoadGPT2Options = {}): GPT {
+  const source = path.join(dir, 'config.json');
+  const config = gpt2ConfigFromHF(readHFGPT2Config(dir), source);
+  const files = new WeightFiles(dir);
+  let model: GPT | null = null;
+  try {
+    const prefix = files.has('transformer.wte.weight') ? 'transformer.' : '';
+    if (!files.has(`${prefix}wte.weight`)) {
+      throw new WeightsError(`${dir}: no token embedding; expected "transformer.wte.weight" or "wte.weight" in the weights. Present: ${files.names.slice(0, 8).join(', ')}${files.names.length > 8 ? ', ...' : ''}.`);
+    }
+    model = new GPT(config, options.name ?? path.basename(path.resolve(dir)), null); // zeros: every weight is filled below
+    const target = model;
+    const { vocabSize: v, contextLength: n, dModel: d, nLayers, dMlp } = config;
+    const used = new Set<string>();
+    /** Read, check and return the values of one tensor. */
+    const values = (key: string, shape: number[], why: string): Float32Array => {
+      const name = key === 'lm_head.weight' ? key : prefix + key;
+      if (!files.has(name)) throw new WeightsError(`${dir}: missing tensor "${name}" (expected shape [${shape}]: ${why}).`);
+      used.add(name);
+      return checkedValues(files.read(name), name, shape, files.fileOf(name), `${why} in config.json`);
+    };
+    const put = (weight: string, data: Float32Array) => {
+      const variable = target.weights[weight];
+      const tensor: Tensor = floatTensor(data, variable.shape); // [same as the variable]
+      variable.assign(tensor);
+      tensor.dispose(); // the variable holds the data now
+    };
+    const ln = (hf: string, ours: string) => {
+      put(`${ours}.w`, values(`${hf}.weight`, [d], 'n_embd'));
+      put(`${ours}.b`, values(`${hf}.bias`, [d], 'n_embd'));
+    };
+
+    put('embed.W_E', values('wte.weight', [v, d], 'vocab_size x n_embd')); // [vocab, d_model]
+    put('pos_embed.W_pos', values('wpe.weight', [n, d], 'n_positions x n_embd')); // [context, d_model]
+    for (let i = 0; i < nLayers; i++) {
+      const hf = `h.${i}`;
+      const ours = `blocks.${i}`;
+      ln(`${hf}.ln_1`, `${ours}.ln1`);
+      const qkv = values(`${hf}.attn.c_attn.weight`, [d, 3 * d], 'n_embd x 3 n_embd'); // [d_model, 3 d_model]: Q | K | V
+      const qkvBias = values(`${hf}.attn.c_attn.bias`, [3 * d], '3 n_embd'); // [3 d_model]
+      ['Q', 'K', 'V'].forEach((part, j) => {
+        put(`${ours}.attn.W_${part}`, columns(qkv, d, 3 * d, j * d, d)); // [d_model, d_model]
+        put(`${ours}.attn.b_${part}`, qkvBias.slice(j * d, (j + 1) * d)); // [d_model]
+      });
+      put(`${ours}.attn.W_O`, values(`${hf}.attn.c_proj.weight`, [d, d], 'n_embd x n_embd')); // [d_model, d_model]
+      put(`${ours}.attn.b_O`, values(`${hf}.attn.c_proj.bias`, [d], 'n_embd'));
+      ln(`${hf}.ln_2`, `${ours}.ln2`);
+      put(`${ours}.mlp.W_in`, values(`${hf}.mlp.c_fc.weight`, [d, dMlp], 'n_embd x n_inner')); // [d_model, d_mlp]
+      put(`${ours}.mlp.b_in`, values(`${hf}.mlp.c_fc.bias`, [dMlp], 'n_inner'));
+      put(`${ours}.mlp.W_out`, values(`${hf}.mlp.c_proj.weight`, [dMlp, d], 'n_inner x n_embd')); // [d_mlp, d_model]
+      put(`${ours}.mlp.b_out`, values(`${hf}.mlp.c_proj.bias`, [d], 'n_embd'));
+    }
+    ln('ln_f', 'ln_final');
+    if (!config.tiedEmbeddings) {
+      put('unembed.W_U', transposed(values('lm_head.weight', [v, d], 'vocab_size x n_embd, tie_word_embeddings false'), v, d)); // [d_model, vocab]
+    } else if (files.has('lm_head.weight')) {
+      used.add('lm_head.weight'); // tied: transformers makes lm_head share wte, whatever the file holds
+    }
+    const unexpected = files.names.filter((name) => !used.has(name) && !IGNORED.test(name));
+    if (unexpected.length) {
+      throw new WeightsError(`${dir}: ${unexpected.length} tensor(s) that a GPT-2 language model with n_layer ${nLayers} does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''} (does config.json match the weights?).`);
+    }
+    return model;
+  } catch (err) {
+    model?.dispose();
+    throw err;
+  } finally {
+    files.close();
+  }
+}
