@@ -181,6 +181,11 @@ class WeightFiles {
     return this.where.has(name);
   }
 
+  /** The shape the header gives, without reading the data. */
+  shapeOf(name: string): number[] | undefined {
+    return this.where.get(name)?.locations.get(name)?.shape;
+  }
+
   fileOf(name: string): string {
     return this.where.get(name)?.file ?? this.dir;
   }
@@ -213,6 +218,58 @@ function transposed(values: Float32Array, rows: number, cols: number): Float32Ar
   return out;
 }
 
+/** One tensor of the file: its full name, the shape config.json implies (and why), and where its values go. */
+interface PlannedTensor {
+  name: string;
+  shape: number[];
+  why: string;
+  /** The token embedding and the LM head: the large ones, loaded last. */
+  embedding: boolean;
+  fill: (values: Float32Array, put: (weight: string, values: Float32Array) => void) => void;
+}
+
+/** Every tensor a GPT-2 language model of this config has, mapped to the GPT's weights. */
+function weightPlan(config: GPTConfig, files: WeightFiles, dir: string): PlannedTensor[] {
+  const prefix = files.has('transformer.wte.weight') ? 'transformer.' : '';
+  if (!files.has(`${prefix}wte.weight`)) {
+    throw new WeightsError(`${dir}: no token embedding; expected "transformer.wte.weight" or "wte.weight" in the weights. Present: ${files.names.slice(0, 8).join(', ')}${files.names.length > 8 ? ', ...' : ''}.`);
+  }
+  const { vocabSize: v, contextLength: n, dModel: d, nLayers, dMlp } = config;
+  const plan: PlannedTensor[] = [];
+  const copy = (hf: string, ours: string, shape: number[], why: string, embedding = false) =>
+    plan.push({ name: prefix + hf, shape, why, embedding, fill: (values, put) => put(ours, values) });
+  const ln = (hf: string, ours: string) => {
+    copy(`${hf}.weight`, `${ours}.w`, [d], 'n_embd');
+    copy(`${hf}.bias`, `${ours}.b`, [d], 'n_embd');
+  };
+  copy('wte.weight', 'embed.W_E', [v, d], 'vocab_size x n_embd', true); // [vocab, d_model]
+  copy('wpe.weight', 'pos_embed.W_pos', [n, d], 'n_positions x n_embd'); // [context, d_model]
+  for (let i = 0; i < nLayers; i++) {
+    const hf = `h.${i}`;
+    const ours = `blocks.${i}`;
+    ln(`${hf}.ln_1`, `${ours}.ln1`);
+    // c_attn [d_model, 3 d_model] holds Q | K | V side by side: three [d_model, d_model] matrices.
+    plan.push({ name: `${prefix}${hf}.attn.c_attn.weight`, shape: [d, 3 * d], why: 'n_embd x 3 n_embd', embedding: false,
+      fill: (qkv, put) => ['Q', 'K', 'V'].forEach((part, j) => put(`${ours}.attn.W_${part}`, columns(qkv, d, 3 * d, j * d, d))) }); // [d_model, d_model] each
+    plan.push({ name: `${prefix}${hf}.attn.c_attn.bias`, shape: [3 * d], why: '3 n_embd', embedding: false,
+      fill: (bias, put) => ['Q', 'K', 'V'].forEach((part, j) => put(`${ours}.attn.b_${part}`, bias.slice(j * d, (j + 1) * d))) }); // [d_model] each
+    copy(`${hf}.attn.c_proj.weight`, `${ours}.attn.W_O`, [d, d], 'n_embd x n_embd'); // [d_model, d_model]
+    copy(`${hf}.attn.c_proj.bias`, `${ours}.attn.b_O`, [d], 'n_embd');
+    ln(`${hf}.ln_2`, `${ours}.ln2`);
+    copy(`${hf}.mlp.c_fc.weight`, `${ours}.mlp.W_in`, [d, dMlp], 'n_embd x n_inner'); // [d_model, d_mlp]
+    copy(`${hf}.mlp.c_fc.bias`, `${ours}.mlp.b_in`, [dMlp], 'n_inner');
+    copy(`${hf}.mlp.c_proj.weight`, `${ours}.mlp.W_out`, [dMlp, d], 'n_inner x n_embd'); // [d_mlp, d_model]
+    copy(`${hf}.mlp.c_proj.bias`, `${ours}.mlp.b_out`, [d], 'n_embd');
+  }
+  ln('ln_f', 'ln_final');
+  if (!config.tiedEmbeddings) {
+    // lm_head is a torch Linear, stored [out, in]: transposed into W_U [d_model, vocab].
+    plan.push({ name: 'lm_head.weight', shape: [v, d], why: 'vocab_size x n_embd, tie_word_embeddings false', embedding: true,
+      fill: (values, put) => put('unembed.W_U', transposed(values, v, d)) });
+  }
+  return plan;
+}
+
 export interface LoadGPT2Options {
   /** The model's name (default: the directory's name). */
   name?: string;
@@ -230,62 +287,32 @@ export function loadGPT2(dir: string, options: LoadGPT2Options = {}): GPT {
   const files = new WeightFiles(dir);
   let model: GPT | null = null;
   try {
-    const prefix = files.has('transformer.wte.weight') ? 'transformer.' : '';
-    if (!files.has(`${prefix}wte.weight`)) {
-      throw new WeightsError(`${dir}: no token embedding; expected "transformer.wte.weight" or "wte.weight" in the weights. Present: ${files.names.slice(0, 8).join(', ')}${files.names.length > 8 ? ', ...' : ''}.`);
+    const plan = weightPlan(config, files, dir);
+    // Every tensor's presence and shape, from the headers alone: a mismatch fails before anything is allocated.
+    for (const { name, shape, why } of plan) {
+      const found = files.shapeOf(name);
+      if (!found) throw new WeightsError(`${dir}: missing tensor "${name}" (expected shape [${shape}]: ${why}).`);
+      if (found.join(',') !== shape.join(',')) throw new WeightsError(`${files.fileOf(name)}: tensor "${name}" has shape [${found}], expected [${shape}] (${why} in config.json).`);
     }
+    const planned = new Set(plan.map((p) => p.name));
+    if (config.tiedEmbeddings) planned.add('lm_head.weight'); // tied: transformers makes lm_head share wte, whatever the file holds
+    const unexpected = files.names.filter((name) => !planned.has(name) && !IGNORED.test(name));
+    if (unexpected.length) {
+      throw new WeightsError(`${dir}: ${unexpected.length} tensor(s) that a GPT-2 language model with n_layer ${config.nLayers} does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''} (does config.json match the weights?).`);
+    }
+
     model = new GPT(config, options.name ?? path.basename(path.resolve(dir)), null); // zeros: every weight is filled below
     const target = model;
-    const { vocabSize: v, contextLength: n, dModel: d, nLayers, dMlp } = config;
-    const used = new Set<string>();
-    /** Read, check and return the values of one tensor. */
-    const values = (key: string, shape: number[], why: string): Float32Array => {
-      const name = key === 'lm_head.weight' ? key : prefix + key;
-      if (!files.has(name)) throw new WeightsError(`${dir}: missing tensor "${name}" (expected shape [${shape}]: ${why}).`);
-      used.add(name);
-      return checkedValues(files.read(name), name, shape, files.fileOf(name), `${why} in config.json`);
-    };
-    const put = (weight: string, data: Float32Array) => {
+    const put = (weight: string, values: Float32Array) => {
       const variable = target.weights[weight];
-      const tensor: Tensor = floatTensor(data, variable.shape); // [same as the variable]
+      const tensor: Tensor = floatTensor(values, variable.shape); // [same as the variable]
       variable.assign(tensor);
       tensor.dispose(); // the variable holds the data now
     };
-    const ln = (hf: string, ours: string) => {
-      put(`${ours}.w`, values(`${hf}.weight`, [d], 'n_embd'));
-      put(`${ours}.b`, values(`${hf}.bias`, [d], 'n_embd'));
-    };
-
-    put('embed.W_E', values('wte.weight', [v, d], 'vocab_size x n_embd')); // [vocab, d_model]
-    put('pos_embed.W_pos', values('wpe.weight', [n, d], 'n_positions x n_embd')); // [context, d_model]
-    for (let i = 0; i < nLayers; i++) {
-      const hf = `h.${i}`;
-      const ours = `blocks.${i}`;
-      ln(`${hf}.ln_1`, `${ours}.ln1`);
-      const qkv = values(`${hf}.attn.c_attn.weight`, [d, 3 * d], 'n_embd x 3 n_embd'); // [d_model, 3 d_model]: Q | K | V
-      const qkvBias = values(`${hf}.attn.c_attn.bias`, [3 * d], '3 n_embd'); // [3 d_model]
-      ['Q', 'K', 'V'].forEach((part, j) => {
-        put(`${ours}.attn.W_${part}`, columns(qkv, d, 3 * d, j * d, d)); // [d_model, d_model]
-        put(`${ours}.attn.b_${part}`, qkvBias.slice(j * d, (j + 1) * d)); // [d_model]
-      });
-      put(`${ours}.attn.W_O`, values(`${hf}.attn.c_proj.weight`, [d, d], 'n_embd x n_embd')); // [d_model, d_model]
-      put(`${ours}.attn.b_O`, values(`${hf}.attn.c_proj.bias`, [d], 'n_embd'));
-      ln(`${hf}.ln_2`, `${ours}.ln2`);
-      put(`${ours}.mlp.W_in`, values(`${hf}.mlp.c_fc.weight`, [d, dMlp], 'n_embd x n_inner')); // [d_model, d_mlp]
-      put(`${ours}.mlp.b_in`, values(`${hf}.mlp.c_fc.bias`, [dMlp], 'n_inner'));
-      put(`${ours}.mlp.W_out`, values(`${hf}.mlp.c_proj.weight`, [dMlp, d], 'n_inner x n_embd')); // [d_mlp, d_model]
-      put(`${ours}.mlp.b_out`, values(`${hf}.mlp.c_proj.bias`, [d], 'n_embd'));
-    }
-    ln('ln_f', 'ln_final');
-    if (!config.tiedEmbeddings) {
-      put('unembed.W_U', transposed(values('lm_head.weight', [v, d], 'vocab_size x n_embd, tie_word_embeddings false'), v, d)); // [d_model, vocab]
-    } else if (files.has('lm_head.weight')) {
-      used.add('lm_head.weight'); // tied: transformers makes lm_head share wte, whatever the file holds
-    }
-    const unexpected = files.names.filter((name) => !used.has(name) && !IGNORED.test(name));
-    if (unexpected.length) {
-      throw new WeightsError(`${dir}: ${unexpected.length} tensor(s) that a GPT-2 language model with n_layer ${nLayers} does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''} (does config.json match the weights?).`);
-    }
+    // The embeddings last: the big zero blocks they free are then still whole when the first
+    // forward allocates the transposed embedding (WASM memory grows but never shrinks).
+    const order = [...plan.filter((p) => !p.embedding), ...plan.filter((p) => p.embedding)];
+    for (const { name, shape, why, fill } of order) fill(checkedValues(files.read(name), name, shape, files.fileOf(name), `${why} in config.json`), put);
     return model;
   } catch (err) {
     model?.dispose();
