@@ -101,3 +101,9 @@ export type { Chapter, CorpusSplit } from './data/corpus';
 export { trainLanguageModel, evaluateLanguageModel, sampleWindows, learningRateAt } from './train/language-model';
 export type { LanguageModel, LanguageModelTraining, LanguageModelRecord } from './train/language-model';
 export { matMulTrainable, isRecordingGradients } from './engine/ops';
+
+// GPT-2 from Hugging Face files (the user's own: config.json + model.safetensors, read offline)
+export { loadGPT2, isHuggingFaceGPT2, readHFGPT2Config, gpt2ConfigFromHF } from './models/gpt2-loader';
+export type { HFGPT2Config, LoadGPT2Options } from './models/gpt2-loader';
+export { SafetensorsReader } from './engine/safetensors';
+export type { TensorLocation, TensorEntry } from './engine/safetensors';

@@ -83,7 +83,7 @@ export function loadModel(nameOrDir: string): HookedModel {
   const dir = isDir ? path.resolve(nameOrDir) : path.join(assetsDir(), nameOrDir);
   if (!isDir && !modelNames().includes(nameOrDir)) throw unknownModel(nameOrDir);
   const configFile = path.join(dir, 'config.json');
-  if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors.`);
+  if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors (or, for a Hugging Face GPT-2, model.safetensors).`);
   const saved = JSON.parse(fs.readFileSync(configFile, 'utf8'));
   if (saved.model_type === 'gpt2' && saved.architecture === undefined) return loadGPT2(dir); // a Hugging Face GPT-2 directory
   const architecture = saved.architecture;
