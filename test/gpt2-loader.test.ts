@@ -8,8 +8,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { tf, initBackend, type Tensor } from '../src/index';
 import { GPT } from '../src/models/gpt';
-import { loadGPT2, isHuggingFaceGPT2 } from '../src/models/gpt2-loader';
+import { loadGPT2, isHuggingFaceGPT2, gptParameterCount, wasmBytesNeeded } from '../src/models/gpt2-loader';
+import { GPT_PRESETS } from '../src/models/gpt';
 import { loadModel } from '../src/models/registry';
+import { backend } from '../src/engine/backend';
 import { WeightsError } from '../src/engine/safetensors';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
@@ -303,6 +305,16 @@ describe('loadGPT2 rejects damaged or mismatched files clearly, leaking nothing'
     expectLoadError(damagedCopy(TIED, (d) => editConfig(d, (c) => (c.n_head = 5))), /n_embd 64 is not divisible by n_head 5/);
     expectLoadError(damagedCopy(TIED, (d) => editConfig(d, (c) => (c.vocab_size = 50304))), /vocab_size 50304 is larger than GPT-2's BPE \(50257 tokens\)/);
     expectLoadError(damagedCopy(TIED, (d) => fs.writeFileSync(path.join(d, 'config.json'), '{"model_type": "gpt2",')), /config\.json is not valid JSON/);
+  });
+
+  it('a model too large for the WASM heap is refused before anything is read', () => {
+    // The published parameter counts of the GPT-2 family.
+    expect([GPT_PRESETS.gpt2, GPT_PRESETS['gpt2-medium'], GPT_PRESETS['gpt2-large'], GPT_PRESETS['gpt2-xl']].map(gptParameterCount)).toEqual([124_439_808, 354_823_168, 774_030_080, 1_557_611_200]);
+    expect(wasmBytesNeeded(GPT_PRESETS['gpt2-medium'])).toBeLessThan(3.5 * 2 ** 30);
+    expect(wasmBytesNeeded(GPT_PRESETS['gpt2-large'])).toBeGreaterThan(4 * 2 ** 30);
+    expect(backend()).toBe('wasm');
+    const dir = damagedCopy(TIED, (d) => editConfig(d, (c) => Object.assign(c, { vocab_size: 50257, n_positions: 1024, n_embd: 1280, n_layer: 36, n_head: 20 })));
+    expectLoadError(dir, /this GPT-2 \(774 M parameters\) needs about 6\.2 GiB of memory on the WASM backend, which addresses at most 4 GiB/);
   });
 
   it('a WeightsError is what callers catch', () => {

@@ -9,7 +9,7 @@
 // memory about once. Any failure names the file and the tensor and frees what was built.
 import * as fs from 'fs';
 import * as path from 'path';
-import { type Tensor } from '../engine/tf';
+import { tf, type Tensor } from '../engine/tf';
 import { checkedValues, floatTensor, SafetensorsReader, WeightsError, type TensorEntry } from '../engine/safetensors';
 import { GPT, type GPTConfig } from './gpt';
 
@@ -218,6 +218,31 @@ function transposed(values: Float32Array, rows: number, cols: number): Float32Ar
   return out;
 }
 
+/** Parameters of a GPT of this shape (GPT-2 small: 124,439,808). */
+export function gptParameterCount(c: GPTConfig): number {
+  const { vocabSize: v, contextLength: n, dModel: d, nLayers, dMlp: m } = c;
+  const block = 4 * d /* two LayerNorms */ + 4 * d * d + 4 * d /* Q, K, V, O */ + 2 * d * m + m + d; /* MLP */
+  return v * d + n * d + nLayers * block + 2 * d + (c.tiedEmbeddings ? 0 : d * v);
+}
+
+/**
+ * Bytes of WASM memory a GPT holds once it has run: its float32 weights, the transposed copy of a
+ * tied embedding (the unembedding), the packed copy XNNPACK makes of every matrix a matmul reads,
+ * and one embedding-sized block left over from loading. GPT-2 small: 1,240 MiB (measured: 1,242).
+ */
+export function wasmBytesNeeded(c: GPTConfig): number {
+  const embedding = c.vocabSize * c.dModel;
+  const matrices = c.nLayers * (4 * c.dModel * c.dModel + 2 * c.dModel * c.dMlp) + embedding;
+  return 4 * (gptParameterCount(c) + (c.tiedEmbeddings ? embedding : 0) + matrices + embedding);
+}
+
+/**
+ * The WASM heap is 32-bit: 4 GiB at most, and an allocation past it fails without an error
+ * (measured here: the tensor then reads back garbage, or the process aborts). Keep the model to
+ * 3.5 GiB so activations have room.
+ */
+const WASM_MODEL_BUDGET = 3.5 * 2 ** 30;
+
 /** One tensor of the file: its full name, the shape config.json implies (and why), and where its values go. */
 interface PlannedTensor {
   name: string;
@@ -284,6 +309,13 @@ export interface LoadGPT2Options {
 export function loadGPT2(dir: string, options: LoadGPT2Options = {}): GPT {
   const source = path.join(dir, 'config.json');
   const config = gpt2ConfigFromHF(readHFGPT2Config(dir), source);
+  if (tf.getBackend() === 'wasm' && wasmBytesNeeded(config) > WASM_MODEL_BUDGET) {
+    const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+    throw new WeightsError(
+      `${source}: this GPT-2 (${(gptParameterCount(config) / 1e6).toFixed(0)} M parameters) needs about ${gib(wasmBytesNeeded(config))} GiB of memory on the WASM backend, ` +
+        `which addresses at most 4 GiB (${gib(WASM_MODEL_BUDGET)} GiB for the model). gpt2 and gpt2-medium fit; for larger ones install @tensorflow/tfjs-node (the native backend).`,
+    );
+  }
   const files = new WeightFiles(dir);
   let model: GPT | null = null;
   try {
