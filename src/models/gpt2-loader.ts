@@ -238,8 +238,8 @@ export function wasmBytesNeeded(c: GPTConfig): number {
 
 /**
  * The WASM heap is 32-bit: 4 GiB at most, and an allocation past it fails without an error
- * (measured here: the tensor then reads back garbage, or the process aborts). Keep the model to
- * 3.5 GiB so activations have room.
+ * (measured here: malloc returns 0 and the tensor is written over the start of the heap, over
+ * other tensors; or the process aborts). Keep the model to 3.5 GiB so activations have room.
  */
 const WASM_MODEL_BUDGET = 3.5 * 2 ** 30;
 
