@@ -19,6 +19,8 @@ import { quantize } from './optimize/quantize-model';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './optimize/calibrate';
 import { errorMetrics, layerErrors } from './optimize/analyze';
 import { prune, pruneChannels, type Pruned } from './optimize/prune';
+import { GPT } from './models/gpt';
+import { GPT_BOOLEAN_FLAGS, GPT_VALUED_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './cli-gpt';
 
 class UsageError extends Error {}
 
@@ -29,6 +31,12 @@ Usage:
   inference-lab eval <model> [--json]                 evaluate a model on its held-out set
   inference-lab run <model> --input <file.png|file.json|heldout:N> [--trace out.json] [--json]
                                                       one forward pass, every step traced
+  inference-lab run <gpt|dir> (--text STR | --tokens 1,2,3) [--json]
+                                                      a GPT (tiny-gpt, or a Hugging Face GPT-2 directory):
+                                                      logits and the top-5 next tokens per position
+  inference-lab generate <gpt|dir> --prompt STR [--max-tokens N] [--temperature T] [--top-k K]
+                [--top-p P] [--seed S] [--no-kv-cache] [--json]
+                                                      continue a text token by token
   inference-lab compare <model> [--quantize int8|int4 [--per-channel] [--asymmetric]
                 [--activations none|dynamic|static] [--calibration minmax|percentile|mse|entropy]]
                 [--prune S [--structured]] [--distill-into student] [--json]
@@ -60,7 +68,7 @@ function parseArgs(argv: string[], valued: string[]): Args {
       const v = argv[++i];
       if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value.`);
       flags.set(name, v);
-    } else if (['json', 'help', 'per-channel', 'asymmetric', 'structured'].includes(name)) {
+    } else if (['json', 'help', 'per-channel', 'asymmetric', 'structured', ...GPT_BOOLEAN_FLAGS].includes(name)) {
       flags.set(name, true);
     } else {
       throw new UsageError(`Unknown option --${name}.`);
@@ -208,6 +216,24 @@ async function compare(args: Args, json: boolean): Promise<number> {
   return 0;
 }
 
+const usage = (message: string) => new UsageError(message);
+
+/**
+ * Load `name` (a shipped model or a directory), check that it is a GPT, run `body` on it and
+ * write what it returns to stdout (waiting for the write: the logits of a long text are megabytes).
+ */
+async function withGpt(name: string, command: string, hint: string, body: (model: GPT) => string): Promise<number> {
+  const model = loadModel(name);
+  try {
+    if (!(model instanceof GPT)) throw usage(`${command} ${name}: ${name} is not a GPT${hint}. GPT models: tiny-gpt, or a Hugging Face GPT-2 directory.`);
+    const out = body(model);
+    await new Promise<void>((resolve) => process.stdout.write(out + '\n', () => resolve()));
+  } finally {
+    (model as { dispose?: () => void }).dispose?.();
+  }
+  return 0;
+}
+
 /** `train`: run the training script of a shipped model as a child process, with a progress bar over its epochs. */
 async function train(args: Args): Promise<number> {
   const scripts: Record<string, string> = { digits: 'train-digits.js', langid: 'train-langid.js' };
@@ -246,7 +272,7 @@ async function train(args: Args): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration', 'prune', 'distill-into', 'port', 'host', 'epochs', 'seed', 'cell']);
+  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration', 'prune', 'distill-into', 'port', 'host', 'epochs', 'seed', 'cell', ...GPT_VALUED_FLAGS]);
   const command = args.positional[0];
   const json = args.flags.get('json') === true;
   if (!command || command === 'help' || args.flags.has('help')) {
@@ -293,9 +319,15 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const name = requireModelName(args, 'run');
       const inputSpec = args.flags.get('input');
-      if (typeof inputSpec !== 'string') throw new UsageError('run needs --input <file.png|file.json|heldout:N>.');
+      const gptInput = gptRunInput(args, usage);
       await initBackend();
-      const model = loadModel(name) as DigitsCNN;
+      if (gptInput) return withGpt(name, 'run', ' (--text and --tokens are for GPT models; an image model takes --input)', (gpt) => runGpt(gpt, gptInput, json));
+      const loaded = loadModel(name);
+      if (loaded instanceof GPT || typeof inputSpec !== 'string') {
+        (loaded as DigitsCNN).dispose();
+        throw usage(loaded instanceof GPT ? `run ${name} needs --text STR or --tokens 1,2,3 (it is a GPT).` : 'run needs --input <file.png|file.json|heldout:N>.');
+      }
+      const model = loaded as DigitsCNN;
       const input = readInput(inputSpec);
       try {
         const trace = model.trace(input, { keepTensors: true });
@@ -314,6 +346,12 @@ async function main(argv: string[]): Promise<number> {
         model.dispose();
       }
       return 0;
+    }
+    case 'generate': {
+      const name = requireModelName(args, 'generate');
+      const { prompt, options } = generateOptions(args, usage);
+      await initBackend();
+      return withGpt(name, 'generate', '', (gpt) => generateText(gpt, prompt, options, json));
     }
     case 'compare':
       return compare(args, json);
@@ -357,7 +395,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: models, eval, run, compare, lab, serve, kernel, backend.`);
+      throw new UsageError(`Unknown command "${command}". Commands: models, eval, run, generate, compare, lab, serve, kernel, backend.`);
   }
 }
 

@@ -121,3 +121,9 @@ export { ObjectDetector, loadObjectDetector, centernetModelFile, COCO_LABELS, DE
 export type { Detection, DetectorConfig } from './models/centernet';
 export { detectionsView, photoToPngUrl, importedErrorView } from './viz/imported-views';
 export type { LabelledBox } from './viz/imported-views';
+
+// GPT-2 from Hugging Face files (the user's own: config.json + model.safetensors, read offline)
+export { loadGPT2, isHuggingFaceGPT2, readHFGPT2Config, gpt2ConfigFromHF } from './models/gpt2-loader';
+export type { HFGPT2Config, LoadGPT2Options } from './models/gpt2-loader';
+export { SafetensorsReader } from './engine/safetensors';
+export type { TensorLocation, TensorEntry } from './engine/safetensors';

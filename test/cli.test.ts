@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PNG } from 'pngjs';
 import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
+import { Gpt2Tokenizer } from '../src/data/tokenizers';
 
 const root = path.resolve(__dirname, '..');
 const cli = path.join(root, 'dist', 'src', 'cli.js');
@@ -147,5 +148,122 @@ describe('inference-lab CLI', () => {
   it('prints the backend it runs on', () => {
     const r = run('backend', '--json');
     expect(JSON.parse(r.stdout)).toEqual({ backend: 'wasm' });
+  });
+});
+
+describe('inference-lab CLI on GPT models', () => {
+  // A random GPT-2 saved by Hugging Face transformers, with what transformers computed from it
+  // (made by scripts/fixtures/make-gpt2-fixture.py).
+  const fixture = path.join(root, 'test', 'fixtures', 'gpt2-tiny');
+  const expected = JSON.parse(fs.readFileSync(path.join(fixture, 'expected.json'), 'utf8'));
+  const reference = expected.sequences[0] as { ids: number[]; logits: number[][] };
+  const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i][j]))));
+  const softmax = (row: number[]) => {
+    const top = Math.max(...row);
+    const e = row.map((v) => Math.exp(v - top));
+    const total = e.reduce((s, v) => s + v, 0);
+    return e.map((v) => v / total);
+  };
+
+  it('run --tokens --json on a Hugging Face GPT-2 directory gives transformers\' logits and the top-5 next tokens', () => {
+    const r = run('run', fixture, '--tokens', reference.ids.join(','), '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.tokens).toEqual(reference.ids);
+    expect(out.logits).toHaveLength(reference.ids.length);
+    expect(out.logits[0]).toHaveLength(1000);
+    expect(maxDiff(out.logits, reference.logits)).toBeLessThan(1e-4);
+    // top: per position the 5 most likely next tokens, with transformers' probabilities.
+    expect(out.top).toHaveLength(reference.ids.length);
+    out.top.forEach((next: { id: number; text: string; p: number }[], i: number) => {
+      const p = softmax(reference.logits[i]);
+      const ranked = p.map((v, id) => [id, v]).sort((a, b) => b[1] - a[1]);
+      expect(next).toHaveLength(5);
+      expect(next[0].id).toBe(ranked[0][0]);
+      next.forEach((t) => expect(t.p).toBeCloseTo(p[t.id], 5));
+      for (let k = 1; k < 5; k++) expect(next[k].p).toBeLessThanOrEqual(next[k - 1].p);
+      expect(next[4].p).toBeGreaterThanOrEqual(ranked[5][1] - 1e-6);
+    });
+    const bpe = new Gpt2Tokenizer();
+    expect(out.top[3].map((t: { id: number; text: string }) => t.text)).toEqual(out.top[3].map((t: { id: number }) => bpe.decode([t.id])));
+    expect(out.pieces.join('')).toBe(expected.text);
+  });
+
+  it('run --text tokenizes with GPT-2 BPE', () => {
+    const r = run('run', fixture, '--text', expected.text, '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.tokens).toEqual(reference.ids);
+    expect(maxDiff(out.logits, reference.logits)).toBeLessThan(1e-4);
+    const text = run('run', fixture, '--text', 'The man');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/2 tokens; after each, the 5 most likely next tokens/);
+    expect(text.stdout).toMatch(/464 {2}"The"/);
+  });
+
+  it('generate --temperature 0 continues exactly as transformers\' greedy generate, with and without the KV cache', () => {
+    const prompt = 'The man said that he'; // GPT-2 BPE: the first 5 ids of the reference text
+    expect(reference.ids.slice(0, 5)).toEqual(expected.greedy.prompt);
+    for (const extra of [[], ['--no-kv-cache']]) {
+      const r = run('generate', fixture, '--prompt', prompt, '--max-tokens', String(expected.greedy.continuation.length), '--temperature', '0', '--json', ...extra);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.tokens.map((t: { id: number }) => t.id)).toEqual(expected.greedy.continuation);
+      expect(out.text).toBe(prompt + out.continuation);
+      expect(out.settings.kv_cache).toBe(extra.length === 0);
+    }
+  });
+
+  it('generate samples reproducibly by seed; top-k 1 is greedy', () => {
+    const sample = (...extra: string[]) => JSON.parse(run('generate', fixture, '--prompt', 'The man', '--max-tokens', '12', '--json', ...extra).stdout);
+    const a = sample('--seed', '7', '--temperature', '1.5');
+    expect(sample('--seed', '7', '--temperature', '1.5').continuation).toBe(a.continuation);
+    expect(sample('--seed', '8', '--temperature', '1.5').continuation).not.toBe(a.continuation);
+    const greedy = sample('--temperature', '0');
+    expect(sample('--top-k', '1', '--seed', '3').continuation).toBe(greedy.continuation);
+    const nucleus = sample('--top-p', '0.5', '--top-k', '40', '--seed', '1');
+    expect(nucleus.tokens.every((t: { p: number }) => t.p > 0 && t.p <= 1)).toBe(true);
+    const plain = run('generate', fixture, '--prompt', 'The man', '--max-tokens', '3', '--temperature', '0');
+    expect(plain.code).toBe(0);
+    expect(plain.stdout.startsWith(`The man${greedy.tokens.slice(0, 3).map((t: { text: string }) => t.text).join('')}\n`)).toBe(true);
+  });
+
+  it('bad GPT arguments give one-line errors saying what was expected', () => {
+    expectCleanError(run('run', fixture), /needs --text STR or --tokens 1,2,3/);
+    expectCleanError(run('run', fixture, '--tokens', '1,x'), /--tokens expects comma-separated token ids like 1,2,3; got "1,x"/);
+    expectCleanError(run('run', fixture, '--tokens', '1,5000'), /token id 5000 at index 1 is outside the vocabulary 0\.\.999/);
+    expectCleanError(run('run', fixture, '--text', 'Hello'), /token id 15496 at index 0 is outside the vocabulary 0\.\.999/);
+    expectCleanError(run('run', fixture, '--text', 'a', '--tokens', '1'), /--text or --tokens, not both/);
+    expectCleanError(run('run', 'gpt-17', '--text', 'a'), /Unknown model "gpt-17"/);
+    expectCleanError(run('run', 'digits-cnn', '--text', 'a'), /digits-cnn is not a GPT/);
+    expectCleanError(run('generate', fixture), /generate needs --prompt STR/);
+    expectCleanError(run('generate', 'digits-cnn', '--prompt', 'a'), /digits-cnn is not a GPT/);
+    expectCleanError(run('generate', fixture, '--prompt', 'a', '--max-tokens', 'ten'), /--max-tokens expects a whole number >= 1; got ten/);
+    expectCleanError(run('generate', fixture, '--prompt', 'a', '--temperature', '-1'), /--temperature expects a number >= 0/);
+    expectCleanError(run('generate', fixture, '--prompt', 'a', '--top-k', '0'), /--top-k expects a whole number >= 1; got 0/);
+    expectCleanError(run('generate', fixture, '--prompt', 'a', '--top-p', '1.5'), /--top-p expects a number in \(0, 1\]; got 1\.5/);
+    expectCleanError(run('generate', fixture, '--prompt', 'a', '--seed', '-3'), /--seed expects a whole number >= 0; got -3/);
+    expectCleanError(run('generate', path.join(tmp, 'no-such-dir'), '--prompt', 'a'), /No model at .*no-such-dir/);
+    expect(run('generate', fixture, '--prompt', 'a', '--top-p', '2').code).toBe(2);
+  });
+
+  it('run and generate work on the shipped tiny GPT (characters)', () => {
+    const text = 'And God said';
+    const r = run('run', 'tiny-gpt', '--text', text, '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.tokens).toHaveLength(text.length); // one token per character
+    expect(out.pieces.join('')).toBe(text);
+    expect(out.logits).toHaveLength(text.length);
+    const vocab = out.logits[0].length;
+    const p = softmax(out.logits[text.length - 1]);
+    expect(out.top.at(-1)[0].p).toBeCloseTo(Math.max(...p), 5);
+    expect(out.top.at(-1).reduce((s: number, t: { p: number }) => s + t.p, 0)).toBeLessThanOrEqual(1 + 1e-6);
+    expect(vocab).toBeGreaterThan(30);
+    const cached = JSON.parse(run('generate', 'tiny-gpt', '--prompt', text, '--max-tokens', '40', '--temperature', '0', '--json').stdout);
+    const uncached = JSON.parse(run('generate', 'tiny-gpt', '--prompt', text, '--max-tokens', '40', '--temperature', '0', '--no-kv-cache', '--json').stdout);
+    expect(cached.tokens).toHaveLength(40);
+    expect(cached.continuation).toBe(uncached.continuation);
+    expect(cached.text).toBe(text + cached.continuation);
   });
 });

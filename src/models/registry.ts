@@ -5,6 +5,7 @@ import * as path from 'path';
 import { DigitsCNN } from './cnn';
 import { CharRNN } from './rnn';
 import { GPT } from './gpt';
+import { loadGPT2 } from './gpt2-loader';
 import type { HookedModel } from '../hooks/hooked-model';
 
 /** The repository root: the nearest ancestor with this package's package.json. */
@@ -76,14 +77,16 @@ export function listModels(): ModelInfo[] {
   return modelNames().map(modelInfo);
 }
 
-/** Load a shipped model by name, or a model directory by path. */
+/** Load a shipped model by name, or a model directory by path (also a Hugging Face GPT-2 directory). */
 export function loadModel(nameOrDir: string): HookedModel {
   const isDir = nameOrDir.includes(path.sep) || nameOrDir.startsWith('.');
   const dir = isDir ? path.resolve(nameOrDir) : path.join(assetsDir(), nameOrDir);
   if (!isDir && !modelNames().includes(nameOrDir)) throw unknownModel(nameOrDir);
   const configFile = path.join(dir, 'config.json');
-  if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors.`);
-  const architecture = JSON.parse(fs.readFileSync(configFile, 'utf8')).architecture;
+  if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors (or, for a Hugging Face GPT-2, model.safetensors).`);
+  const saved = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  if (saved.model_type === 'gpt2' && saved.architecture === undefined) return loadGPT2(dir); // a Hugging Face GPT-2 directory
+  const architecture = saved.architecture;
   const load = LOADERS[architecture];
   if (!load) throw new Error(`${configFile}: unknown architecture "${architecture}". Expected one of: ${Object.keys(LOADERS).join(', ')}.`);
   return load(dir, path.basename(dir));
