@@ -349,7 +349,7 @@ export class GPT extends HookedModel {
 
   /** A copy with its own weights (same config and hook names). */
   clone(name = `${this.name}-copy`): this {
-    const copy = new GPT(this.config, name) as this;
+    const copy = new GPT(this.config, name, null) as this; // zeros, then every weight copied
     for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
     return copy;
   }
@@ -396,7 +396,12 @@ export class GPT extends HookedModel {
     const posEmbed = this.hook('hook_pos_embed', tf.broadcastTo(tf.expandDims(rows, 0), [batch, pos, d])); // [batch, pos, d_model]
     const mask = causalMaskBias(pos, past); // [pos, past+pos]: 0 where a query may look, -1e9 where it may not
     let resid = tf.add(embed, posEmbed); // [batch, pos, d_model]
-    for (let i = 0; i < nLayers; i++) resid = this.block(i, resid, mask);
+    for (let i = 0; i < nLayers; i++) {
+      // Free each block's intermediates as soon as it is done (GPT-2 at 1,024 tokens holds 50 MB per
+      // attention score tensor); kept hook values survive. Under a gradient tape the tape owns them.
+      const input = resid;
+      resid = isRecordingGradients() ? this.block(i, input, mask) : tf.tidy(() => this.block(i, input, mask));
+    }
     const normalized = this.layerNorm('ln_final', resid); // [batch, pos, d_model]
     return this.hook('hook_logits', this.linear(normalized, this.unembedMatrix())); // [batch, pos, vocab]
   }
@@ -591,7 +596,7 @@ export class GPT extends HookedModel {
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): GPT {
-    return loadModelDir<GPTConfig, GPT>(dir, 'gpt', (config) => new GPT(config, name));
+    return loadModelDir<GPTConfig, GPT>(dir, 'gpt', (config) => new GPT(config, name, null));
   }
 
   dispose(): void {
