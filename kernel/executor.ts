@@ -138,6 +138,53 @@ function createExports(): Record<string, any> {
   });
 }
 
+let tsForTslab: typeof import('typescript') | null = null;
+/** The TypeScript that tslab bundles (its scanner is what reads cells). */
+function tslabTypeScript(): typeof import('typescript') {
+  if (!tsForTslab) {
+    const tslabDir = path.dirname(require.resolve('tslab/package.json'));
+    tsForTslab = require(require.resolve('@tslab/typescript-for-tslab', { paths: [tslabDir] }));
+  }
+  return tsForTslab!;
+}
+
+/** True when `src` has a `)`, `]` or `}` that closes nothing or the wrong bracket (strings, comments, templates and regexps skipped). */
+export function hasUnmatchedCloser(src: string): boolean {
+  const ts = tslabTypeScript();
+  const K = ts.SyntaxKind;
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, src);
+  const stack: number[] = []; // the kind of closer each open bracket wants; -1 for a template `${`
+  let prev: number = K.Unknown;
+  const endsExpression = (k: number) =>
+    k === K.Identifier || k === K.CloseParenToken || k === K.CloseBracketToken || k === K.CloseBraceToken ||
+    k === K.NumericLiteral || k === K.StringLiteral || k === K.BigIntLiteral || k === K.ThisKeyword ||
+    k === K.NoSubstitutionTemplateLiteral || k === K.TemplateTail || k === K.RegularExpressionLiteral ||
+    k === K.PlusPlusToken || k === K.MinusMinusToken || k === K.TrueKeyword || k === K.FalseKeyword || k === K.NullKeyword;
+  for (let k: number = scanner.scan(); k !== K.EndOfFileToken; k = scanner.scan()) {
+    if ((k === K.SlashToken || k === K.SlashEqualsToken) && !endsExpression(prev)) k = scanner.reScanSlashToken();
+    switch (k) {
+      case K.OpenParenToken: stack.push(K.CloseParenToken); break;
+      case K.OpenBracketToken: stack.push(K.CloseBracketToken); break;
+      case K.OpenBraceToken: stack.push(K.CloseBraceToken); break;
+      case K.TemplateHead: stack.push(-1); break;
+      case K.CloseParenToken:
+      case K.CloseBracketToken:
+        if (stack.pop() !== k) return true;
+        break;
+      case K.CloseBraceToken: {
+        const want = stack.pop();
+        if (want === -1) {
+          k = scanner.reScanTemplateToken(false);
+          if (k === K.TemplateMiddle) stack.push(-1);
+        } else if (want !== K.CloseBraceToken) return true;
+        break;
+      }
+    }
+    prev = k;
+  }
+  return false;
+}
+
 export class Executor {
   private readonly converter: Converter;
   private readonly sideOutputs = new Map<string, string>();
@@ -146,6 +193,9 @@ export class Executor {
   private prevDecl = '';
   private rejectInterrupt: (e: unknown) => void = () => {};
   private interruptPromise!: Promise<never>;
+  /** A cell is running; an interrupt that arrives between its awaits is remembered. */
+  private running = false;
+  private interruptPending = false;
 
   constructor(rootDir: string = process.cwd()) {
     this.converter = createConverter({ isJS: false, isBrowser: false });
@@ -164,13 +214,23 @@ export class Executor {
 
   /** Interrupt an awaiting cell (a synchronous loop is stopped by SIGINT through breakOnSigint). */
   interrupt(): void {
+    if (this.running) this.interruptPending = true;
     this.rejectInterrupt(new InterruptError());
     this.resetInterrupt();
   }
 
-  /** Await `p`, but give up when the user interrupts. */
+  /** Await `p`, but give up when the user interrupts (also if they did since the cell started). */
   race<T>(p: PromiseLike<T>): Promise<T> {
+    if (this.interruptPending) {
+      Promise.resolve(p).catch(() => {}); // abandoned: its rejection is not the user's business now
+      return Promise.reject(new InterruptError());
+    }
     return Promise.race([Promise.resolve(p), this.interruptPromise]);
+  }
+
+  /** Evaluate a JavaScript expression over the notebook's variables (for user_expressions). */
+  evaluate(expr: string): unknown {
+    return vm.runInThisContext(`with (__tslab__.exports) { (${expr}\n) }`, { filename: 'user_expression', breakOnSigint: true });
   }
 
   private updateSideOutputs(outs: SideOutput[]): void {
@@ -181,6 +241,17 @@ export class Executor {
   }
 
   async execute(src: string, cellName = 'cell'): Promise<CellOutcome> {
+    this.running = true;
+    this.interruptPending = false;
+    try {
+      return await this.executeCell(src, cellName);
+    } finally {
+      this.running = false;
+      this.interruptPending = false;
+    }
+  }
+
+  private async executeCell(src: string, cellName: string): Promise<CellOutcome> {
     const meta = getCodeMetadata(src);
     if (meta.module) {
       const diags = this.converter.addModule(meta.module, src, meta);
@@ -231,9 +302,20 @@ export class Executor {
     return info ? printQuickInfo(info) : null;
   }
 
-  isComplete(src: string): { status: 'complete' } | { status: 'incomplete'; indent: string } {
-    const r = isCompleteCode(src);
-    return r.completed ? { status: 'complete' } : { status: 'incomplete', indent: r.indent ?? '' };
+  /**
+   * tslab's isCompleteCode knows complete / incomplete only; code that no continuation can fix
+   * (a closing bracket without its opener, or the wrong one) is `invalid`, so a console
+   * frontend runs it and shows the error instead of waiting for more lines. `unknown` when the
+   * code defeats the parser (e.g. nesting deeper than its stack).
+   */
+  isComplete(src: string): { status: 'complete' | 'invalid' | 'unknown' } | { status: 'incomplete'; indent: string } {
+    try {
+      if (hasUnmatchedCloser(src)) return { status: 'invalid' };
+      const r = isCompleteCode(src);
+      return r.completed ? { status: 'complete' } : { status: 'incomplete', indent: r.indent ?? '' };
+    } catch {
+      return { status: 'unknown' };
+    }
   }
 
   close(): void {

@@ -4,8 +4,9 @@
  * message as JSON. One kernel run; each `it` checks one behaviour.
  */
 import * as path from 'path';
+import { createRequire } from 'module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findPython, kernelspecEnv, parseJsonOutput, PY_DIR, requirePythonModules, runPython } from './helpers/jupyter';
+import { findPython, kernelspecEnv, parseJsonOutput, PY_DIR, requirePythonModules, ROOT, runPython } from './helpers/jupyter';
 
 interface Msg {
   msg_type: string;
@@ -15,8 +16,17 @@ interface Exchange {
   reply: Msg | null;
   iopub: Msg[];
 }
+interface Interrupted {
+  control_reply: Msg | null;
+  reply: Msg | null;
+  iopub: Msg[];
+  latency_s: number;
+  after: Exchange;
+  beating_while_running: boolean;
+}
 interface Probe {
   probe_error?: string;
+  startup: { first_result_s: number; first: Exchange };
   kernel_info: Exchange;
   cells: Record<string, Exchange>;
   bad_signature: { reply: Msg | null; after: Exchange };
@@ -25,8 +35,32 @@ interface Probe {
   is_complete: Exchange;
   history: Exchange;
   comm_info: { reply: Msg | null };
-  interrupt_sync: Exchange;
-  interrupt_async: Exchange;
+  is_complete_all: Record<string, Msg | null>;
+  user_expressions: Exchange;
+  history_search: Exchange;
+  history_range: Exchange;
+  comm_open: { iopub: Msg[] };
+  comm_info_target: { reply: Msg | null };
+  after_comm: Exchange;
+  survival: Record<string, Exchange> & {
+    megabyte: { reply: Msg | null; stream_chars: number; seconds: number; messages: number };
+    live_output: { first_stream_s: number | null; cell_s: number };
+  };
+  fuzz: { sent: number; kinds: string[]; alive: boolean };
+  after_fuzz: Exchange;
+  after_fuzz_info: Exchange;
+  after_fuzz_control: Msg | null;
+  after_fuzz_hb: boolean;
+  heap: {
+    grow?: Exchange;
+    after?: Exchange;
+    seconds?: number;
+    alive: boolean;
+    error?: string;
+    shutdown_busy_s?: number;
+    alive_after_shutdown?: boolean;
+  };
+  interrupts: Record<string, Interrupted>;
   after_interrupt: Exchange;
   shutdown: { alive_after?: boolean; error?: string };
 }
@@ -114,6 +148,8 @@ describe('inference-lab kernel (through jupyter_client)', () => {
     const [res] = outputs(probe.cells.mime, 'execute_result');
     expect(res.content.data['application/vnd.vegalite.v5+json']).toMatchObject({ mark: 'bar' });
     expect(res.content.data['text/plain']).toBe('a chart');
+    // A function inside a bundle is dropped as JSON would drop it (not the whole output).
+    expect(outputs(probe.cells.uncloneable, 'execute_result')[0].content.data['application/json']).toEqual({ a: 1 });
     const [later] = outputs(probe.cells.async_mime, 'execute_result');
     expect(later.content.data['image/png']).toBe('iVBORw0KGgo=');
   });
@@ -148,11 +184,121 @@ describe('inference-lab kernel (through jupyter_client)', () => {
     expect(probe.comm_info.reply).toEqual({ msg_type: 'comm_info_reply', content: { status: 'ok', comms: {} } });
   });
 
-  it('interrupts a synchronous loop and a pending await, then keeps working', () => {
-    for (const x of [probe.interrupt_sync, probe.interrupt_async]) {
-      expect(x.reply!.content.status).toBe('error');
-      expect(x.reply!.content.ename).toBe('KeyboardInterrupt');
+  it('starts and gives its first result fast (target < 3 s)', () => {
+    const t = probe.startup.first_result_s;
+    console.log(`[kernel] start to first result: ${t.toFixed(2)} s`);
+    expect(resultText(probe.startup.first)).toEqual(['3']);
+    expect(t).toBeLessThan(6); // the target is 3 s; leave room for a loaded CI machine
+  });
+
+  it('kernel_info has a banner, help links and the real TypeScript version', () => {
+    const c = probe.kernel_info.reply!.content;
+    const fromTslab = createRequire(path.join(ROOT, 'node_modules', 'tslab', 'package.json'));
+    expect(c.language_info.version).toBe(fromTslab('@tslab/typescript-for-tslab/package.json').version);
+    expect(c.banner).toMatch(/TypeScript/);
+    expect(c.help_links.length).toBeGreaterThan(0);
+    expect(c.implementation).toBe('inference-lab');
+  });
+
+  it('says complete / incomplete / invalid', () => {
+    const st = Object.fromEntries(Object.entries(probe.is_complete_all).map(([k, v]) => [k, v!.content.status]));
+    expect(st).toEqual({
+      '1 + 1': 'complete',
+      'function f() {': 'incomplete',
+      'foo())': 'invalid',
+      '}': 'invalid',
+      'const a = [1, 2)]': 'invalid',
+      '`${1}`': 'complete',
+    });
+  });
+
+  it('evaluates user_expressions', () => {
+    const ue = probe.user_expressions.reply!.content.user_expressions;
+    expect(ue.double).toEqual({ status: 'ok', data: { 'text/plain': '10' }, metadata: {} });
+    expect(ue.bad).toMatchObject({ status: 'error', ename: 'ReferenceError' });
+  });
+
+  it('answers history search and range', () => {
+    expect(probe.history_search.reply!.content.history.map((h: unknown[]) => h[2])).toEqual(['counter * 2']);
+    const range = probe.history_range.reply!.content.history;
+    expect(range.map((h: unknown[]) => h[1])).toEqual([1, 2]);
+    expect(range[0][2]).toEqual(['1 + 2', '3']); // output=True gives [input, output]
+  });
+
+  it('closes a comm a frontend opens to an unknown target, and lists no comms', () => {
+    const closes = probe.comm_open.iopub.filter((m) => m.msg_type === 'comm_close');
+    expect(closes.map((m) => m.content.comm_id)).toEqual(['c-123']);
+    expect(probe.comm_info_target.reply!.content).toEqual({ status: 'ok', comms: {} });
+    expect(resultText(probe.after_comm)).toEqual(['2']);
+  });
+
+  it('survives a throw, late rejections / exceptions, failed allocations and a megabyte of output', () => {
+    const s = probe.survival;
+    expect(outputs(s.throws, 'error').map((m) => m.content.ename)).toEqual(['RangeError']);
+    expect(resultText(s.after_throws)).toEqual(['2']);
+    // An error raised after its cell finished shows up (as stderr) on the next cell, which runs.
+    const lateText = (x: Exchange) => outputs(x, 'stream').map((m) => m.content.text).join('');
+    expect(lateText(s.after_late_rejection)).toMatch(/Unhandled promise rejection.*late rejection/);
+    expect(resultText(s.after_late_rejection)).toEqual(["'next cell'"]);
+    expect(lateText(s.after_late_throw)).toMatch(/Uncaught exception.*timer threw/);
+    expect(resultText(s.after_late_throw)).toEqual(["'next cell'"]);
+    for (const k of ['alloc_arraybuffer', 'alloc_string', 'alloc_typed']) {
+      expect(outputs(s[k], 'error').map((m) => m.content.ename), k).toEqual(['RangeError']);
     }
+    expect(resultText(s.after_alloc)).toEqual(['1']);
+    expect(s.megabyte.reply!.content.status).toBe('ok');
+    expect(s.megabyte.stream_chars).toBe((1 << 20) + 1);
+    console.log(`[kernel] 1 MiB of stdout: ${s.megabyte.seconds.toFixed(2)} s in ${s.megabyte.messages} iopub messages`);
+    expect(resultText(s.after_megabyte)).toEqual(['2']);
+  });
+
+  it('stops a cell that grows the JS heap without end before V8 aborts the kernel (memory guard)', () => {
+    const h = probe.heap;
+    expect(h.error).toBeUndefined();
+    const errs = outputs(h.grow!, 'error');
+    expect(errs.map((m) => m.content.ename)).toEqual(['MemoryError']);
+    expect(errs[0].content.evalue).toMatch(/heap reached about \d+ MB of its \d+ MB limit/);
+    console.log(`[kernel] heap exhaustion (512 MB heap) stopped after ${h.seconds!.toFixed(1)} s: ${errs[0].content.evalue}`);
+    expect(resultText(h.after!)).toEqual(["'still here'"]); // same process, earlier variables kept
+    expect(h.alive).toBe(true);
+  });
+
+  it('shuts down within about a second while a synchronous loop runs', () => {
+    console.log(`[kernel] shutdown_request during while(true): ${probe.heap.shutdown_busy_s!.toFixed(2)} s`);
+    expect(probe.heap.alive_after_shutdown).toBe(false);
+    expect(probe.heap.shutdown_busy_s!).toBeLessThan(4); // jupyter_client would kill after 5 s
+  });
+
+  it('streams output of a synchronous loop while it runs', () => {
+    const live = probe.survival.live_output;
+    expect(live.first_stream_s).not.toBeNull();
+    expect(live.first_stream_s!).toBeLessThan(1.0); // the loop itself runs 1.5 s
+  });
+
+  it('drops a few hundred fuzzed, malformed and wrongly signed messages and keeps working', () => {
+    expect(probe.fuzz.sent).toBeGreaterThanOrEqual(300);
+    expect(probe.fuzz.alive).toBe(true);
+    expect(resultText(probe.after_fuzz)).toEqual(["'undefined 42'"]); // nothing wrongly signed ran
+    expect(probe.after_fuzz_info.reply!.msg_type).toBe('kernel_info_reply');
+    expect(probe.after_fuzz_control!.msg_type).toBe('kernel_info_reply');
+    expect(probe.after_fuzz_hb).toBe(true);
+  });
+
+  it('interrupt_request (control) and SIGINT stop a sync loop and an await within 2 s, keeping variables', () => {
+    const lines: string[] = [];
+    for (const [name, x] of Object.entries(probe.interrupts)) {
+      lines.push(`${name} ${(x.latency_s * 1000).toFixed(0)} ms`);
+      if (name.startsWith('control')) expect(x.control_reply, name).toEqual({ msg_type: 'interrupt_reply', content: { status: 'ok' } });
+      expect(x.reply!.content, name).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+      expect(outputs(x as unknown as Exchange, 'error'), name).toHaveLength(1);
+      expect(x.latency_s, name).toBeLessThan(2);
+      expect(x.beating_while_running, `${name}: heartbeat while the cell runs`).toBe(true);
+      expect(resultText(x.after), name).toEqual(['43']); // `let kept_... = 42` from before survived
+    }
+    console.log(`[kernel] interrupt to execute_reply: ${lines.join(', ')}`);
+    expect(Object.keys(probe.interrupts).sort()).toEqual(
+      ['control_await', 'control_sync', 'control_sync_after_output', 'signal_await', 'signal_sync', 'signal_sync_after_output'].sort(),
+    );
     expect(resultText(probe.after_interrupt)).toEqual(['2']);
   });
 
@@ -162,12 +308,16 @@ describe('inference-lab kernel (through jupyter_client)', () => {
 });
 
 describe('jupyter_kernel_test conformance suite', () => {
-  it('passes (kernel_info, execute_result, error, streams, display, completion, inspect, history, clear_output)', async () => {
+  it('passes every test it has an attribute for (all but the pager)', async () => {
     const python = findPython();
     requirePythonModules(python, ['jupyter_kernel_test']);
     const r = await runPython(python, ['-m', 'unittest', '-v', 'conformance'], { env: kernelspecEnv(), cwd: PY_DIR, timeoutMs: 280_000 });
     const summary = r.stderr.split('\n').filter((l) => /\.\.\. |^Ran |^OK|^FAILED/.test(l)).join('\n');
     expect(r.code, `${summary}\n${r.stderr.slice(-4000)}`).toBe(0);
     expect(summary).toMatch(/^OK/m);
+    console.log(`[jupyter_kernel_test]\n${summary}`);
+    // Only the pager may be skipped (no `?` pager in TypeScript; inspect_request covers it).
+    const skipped = summary.split('\n').filter((l) => / \.\.\. skipped/.test(l));
+    expect(skipped.map((l) => l.split(' ')[0])).toEqual(['test_pager']);
   }, 300_000);
 });

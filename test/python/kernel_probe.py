@@ -56,14 +56,186 @@ def request(kc, method, *args, **kw):
     return {"reply": shell_reply(kc, msg_id), "iopub": collect(kc, msg_id)}
 
 
+def control_request(kc, msg_type, content=None, timeout=TIMEOUT):
+    msg = kc.session.msg(msg_type, content or {})
+    kc.control_channel.send(msg)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            rep = kc.get_control_msg(timeout=1)
+        except Empty:
+            continue
+        if rep["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+            return {"msg_type": rep["msg_type"], "content": rep["content"]}
+    return None
+
+
+def interrupts(km, kc):
+    """Each way to interrupt (control message, SIGINT) x each kind of running cell (sync, await).
+    A variable defined before must survive; the latency is interrupt sent -> execute_reply."""
+    out = {}
+    cases = [
+        ("sync", "while (true) {}"),
+        ("await", "await new Promise(() => {})"),
+        ("sync_after_output", "console.log('looping'); for (;;) {}"),
+    ]
+    for how in ("control", "signal"):
+        for kind, code in cases:
+            name = f"{how}_{kind}"
+            var = f"kept_{how}_{kind}"
+            run(kc, f"let {var} = 42;")
+            msg_id = kc.execute(code)
+            time.sleep(1.5)
+            beating = kc.hb_channel.is_beating()  # the heartbeat lives in the socket thread
+            t0 = time.time()
+            if how == "control":
+                ctl = control_request(kc, "interrupt_request", timeout=10)
+            else:
+                ctl = None
+                km.interrupt_kernel()  # interrupt_mode "signal": SIGINT to the kernel
+            reply = shell_reply(kc, msg_id, timeout=20)
+            latency = time.time() - t0
+            iopub = collect(kc, msg_id, timeout=5)
+            after = run(kc, f"{var} + 1")
+            out[name] = {"control_reply": ctl, "reply": reply, "iopub": iopub, "latency_s": latency, "after": after,
+                         "beating_while_running": beating}
+    return out
+
+
+def fuzz(kc, km, rounds=300):
+    """Malformed, wrongly signed and oddly typed messages on shell and control. Counts the checks
+    in between that the kernel still answered."""
+    import random
+    rnd = random.Random(1234)
+    sess = kc.session
+    shell = kc.shell_channel.socket
+    control = kc.control_channel.socket
+
+    def signed(header, parent=b"{}", metadata=b"{}", content=b"{}"):
+        parts = [header, parent, metadata, content]
+        parts = [p if isinstance(p, bytes) else json.dumps(p).encode() for p in parts]
+        return [b"<IDS|MSG>", sess.sign(parts)] + parts
+
+    def header(msg_type):
+        h = sess.msg_header(msg_type)
+        h["date"] = str(h["date"])
+        return h
+
+    types = ["execute_request", "complete_request", "inspect_request", "is_complete_request", "history_request",
+             "kernel_info_request", "comm_info_request", "comm_open", "comm_msg", "comm_close", "no_such_request",
+             "input_reply", "debug_request"]
+    weird = [None, 1, -1, 2**70, 1.5, "", "x" * 10000, [], {}, [1, 2], {"a": None}, True, "\u0000\ud800"]
+    kinds = []
+    for i in range(rounds):
+        kind = rnd.choice(["random_frames", "bad_signature", "bad_json", "truncated", "header_not_object",
+                           "no_msg_type", "unknown_type", "wrong_types", "content_not_object", "huge", "binary"])
+        t = rnd.choice(types)
+        if kind == "random_frames":
+            frames = [bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 64))) for _ in range(rnd.randint(1, 8))]
+        elif kind == "bad_signature":
+            frames = signed(header(t), content={"code": "globalThis.__fuzzed = true"})
+            frames[1] = b"0" * 64
+        elif kind == "bad_json":
+            frames = signed(b"{not json", b"{}", b"{}", b"{\"code\": ")
+        elif kind == "truncated":
+            frames = signed(header(t))[: rnd.randint(1, 5)]
+        elif kind == "header_not_object":
+            frames = signed(rnd.choice([b"[]", b"1", b"null", b'"s"']))
+        elif kind == "no_msg_type":
+            h = header(t); del h["msg_type"]
+            frames = signed(h)
+        elif kind == "unknown_type":
+            frames = signed(header("x_" + str(rnd.getrandbits(32))))
+        elif kind == "wrong_types":
+            c = {k: rnd.choice(weird) for k in ("code", "cursor_pos", "silent", "store_history", "user_expressions",
+                                                  "allow_stdin", "stop_on_error", "hist_access_type", "n", "start",
+                                                  "stop", "pattern", "unique", "comm_id", "target_name", "data",
+                                                  "detail_level", "raw", "output")}
+            if t == "execute_request" and not isinstance(c["code"], (int, float)):
+                c["code"] = "1"  # no code that could loop forever
+            h = header(t)
+            h[rnd.choice(["msg_id", "session", "username", "version"])] = rnd.choice(weird)
+            frames = signed(h, parent=rnd.choice([{}, [], 1, None]), metadata=rnd.choice([{}, [], 1, None]), content=c)
+        elif kind == "content_not_object":
+            frames = signed(header(t), content=rnd.choice([b"[]", b"1", b"null", b'"x"']))
+        elif kind == "huge":
+            frames = signed(header("is_complete_request"), content={"code": "(" * 200000})
+        else:
+            frames = signed(header(t)) + [bytes(rnd.getrandbits(8) for _ in range(32))]
+        kinds.append(kind)
+        ident = [] if rnd.random() < 0.5 else [b"fuzz-%d" % i]
+        (control if rnd.random() < 0.2 else shell).send_multipart(ident + frames)
+    # give the kernel a moment to chew through them, then check it still works
+    time.sleep(2)
+    return {"sent": rounds, "kinds": sorted(set(kinds)), "alive": km.is_alive()}
+
+
+def live_output(kc):
+    """Output printed by a synchronous loop arrives while the loop still runs."""
+    code = "const t0 = Date.now();\nlet k = 0;\nwhile (Date.now() - t0 < 1500) { if (Date.now() - t0 > 150 * k) { console.log('tick', k); k++; } }"
+    msg_id = kc.execute(code)
+    first = None
+    t0 = time.time()
+    while time.time() - t0 < 20:
+        try:
+            m = kc.get_iopub_msg(timeout=1)
+        except Empty:
+            continue
+        if m["parent_header"].get("msg_id") != msg_id:
+            continue
+        if m["msg_type"] == "stream" and first is None:
+            first = time.time() - t0
+        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
+            break
+    shell_reply(kc, msg_id)
+    return {"first_stream_s": first, "cell_s": time.time() - t0}
+
+
+def heap_exhaustion():
+    """A kernel with a small heap (NODE_OPTIONS=--max-old-space-size=512) runs a cell that grows the
+    JS heap without end. V8 would abort the process; the memory guard stops the cell first."""
+    import os
+    km = KernelManager(kernel_name=KERNEL)
+    km.start_kernel(env={**os.environ, "NODE_OPTIONS": "--max-old-space-size=512"})
+    kc = km.client()
+    kc.start_channels()
+    out = {}
+    try:
+        kc.wait_for_ready(timeout=TIMEOUT)
+        run(kc, "const before = 'still here';")
+        t0 = time.time()
+        out["grow"] = run(kc, "const keep: unknown[] = [];\nwhile (true) keep.push({ a: Math.random(), b: [1, 2, 3] });")
+        out["seconds"] = time.time() - t0
+        out["after"] = run(kc, "keep.length = 0;\nbefore")
+        out["alive"] = km.is_alive()
+        # Shut down while a synchronous loop holds the main thread (as JupyterLab's restart does).
+        kc.execute("while (true) {}")
+        time.sleep(1.0)
+        t0 = time.time()
+        km.shutdown_kernel(now=False)
+        out["shutdown_busy_s"] = time.time() - t0
+        out["alive_after_shutdown"] = km.is_alive()
+    except Exception:
+        out["error"] = traceback.format_exc()
+        out["alive"] = km.is_alive()
+    finally:
+        kc.stop_channels()
+        if km.is_alive():
+            km.shutdown_kernel(now=True)
+    return out
+
+
 def main():
     results = {}
     km = KernelManager(kernel_name=KERNEL)
+    t_start = time.time()
     km.start_kernel()
     kc = km.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=TIMEOUT)
+        first = run(kc, "1 + 2")
+        results["startup"] = {"first_result_s": time.time() - t_start, "first": first}
         results["kernel_info"] = request(kc, "kernel_info")
 
         cells = {
@@ -83,6 +255,7 @@ def main():
             "rejected": "await Promise.reject(new TypeError('nope'))",
             "promise_value": "Promise.resolve(7)",
             "undefined_value": "undefined",
+            "uncloneable": "({ toMimeBundle() { return { 'text/plain': 'f', 'application/json': { a: 1, f() { return 2; } } }; } })",
             "display": (
                 "const bridge = (globalThis as any)[Symbol.for('inference-lab.kernel')];\n"
                 "bridge.display({ 'text/plain': 'first', 'image/svg+xml': '<svg/>' }, { displayId: 'd1' });\n"
@@ -113,12 +286,54 @@ def main():
         kc.shell_channel.send(msg)
         results["comm_info"] = {"reply": shell_reply(kc, msg["header"]["msg_id"])}
 
-        # Interrupts: a synchronous loop (SIGINT -> breakOnSigint) and a never-settling await.
-        for name, code in [("interrupt_sync", "while (true) {}"), ("interrupt_async", "await new Promise(() => {})")]:
-            msg_id = kc.execute(code)
-            time.sleep(1.5)
-            km.interrupt_kernel()
-            results[name] = {"reply": shell_reply(kc, msg_id, timeout=20), "iopub": collect(kc, msg_id, timeout=5)}
+        results["is_complete_all"] = {
+            code: request(kc, "is_complete", code)["reply"]
+            for code in ["1 + 1", "function f() {", "foo())", "}", "const a = [1, 2)]", "`${1}`"]
+        }
+        results["user_expressions"] = run(kc, "const ue = 5;", user_expressions={"double": "ue * 2", "bad": "nope_not_defined"})
+        results["history_search"] = request(kc, "history", hist_access_type="search", pattern="counter*", raw=True, output=False)
+        results["history_range"] = request(kc, "history", hist_access_type="range", session=0, start=1, stop=3, raw=True, output=True)
+
+        # Comms: a frontend opening a comm to a target the kernel does not have.
+        comm = kc.session.msg("comm_open", {"comm_id": "c-123", "target_name": "jupyter.widget", "data": {}})
+        kc.shell_channel.send(comm)
+        results["comm_open"] = {"iopub": collect(kc, comm["header"]["msg_id"])}
+        msg = kc.session.msg("comm_info_request", {"target_name": "jupyter.widget"})
+        kc.shell_channel.send(msg)
+        results["comm_info_target"] = {"reply": shell_reply(kc, msg["header"]["msg_id"])}
+        results["after_comm"] = run(kc, "1+1")
+
+        # Survival.
+        results["survival"] = {
+            "throws": run(kc, "function deep(n: number): number { return deep(n + 1); }\ndeep(0)"),
+            "after_throws": run(kc, "1+1"),
+            "late_rejection": run(kc, "setTimeout(() => { Promise.reject(new Error('late rejection')); }, 10);\n'scheduled'"),
+        }
+        time.sleep(0.5)
+        results["survival"]["after_late_rejection"] = run(kc, "'next cell'")
+        results["survival"]["late_throw"] = run(kc, "setTimeout(() => { throw new Error('timer threw'); }, 10);\n'scheduled'")
+        time.sleep(0.5)
+        results["survival"]["after_late_throw"] = run(kc, "'next cell'")
+        results["survival"]["alloc_arraybuffer"] = run(kc, "const chunks: ArrayBuffer[] = [];\nfor (let i = 0; i < 64; i++) chunks.push(new ArrayBuffer(2 ** 40));")
+        results["survival"]["alloc_string"] = run(kc, "let s = 'x';\nwhile (true) s = s + s;")
+        results["survival"]["alloc_typed"] = run(kc, "(() => {\n  const grow: Float64Array[] = [];\n  for (let n = 2 ** 20; ; n *= 4) grow.push(new Float64Array(n));\n})()")
+        results["survival"]["after_alloc"] = run(kc, "chunks.length + 1")
+        t0 = time.time()
+        mb = run(kc, "console.log('x'.repeat(1 << 20)); 'printed'")
+        mb_text = sum(len(m["content"]["text"]) for m in mb["iopub"] if m["msg_type"] == "stream")
+        results["survival"]["megabyte"] = {"reply": mb["reply"], "stream_chars": mb_text, "seconds": time.time() - t0,
+                                            "messages": len(mb["iopub"])}
+        results["survival"]["after_megabyte"] = run(kc, "1+1")
+        results["survival"]["live_output"] = live_output(kc)
+
+        results["fuzz"] = fuzz(kc, km)
+        results["after_fuzz"] = run(kc, "typeof (globalThis as any).__fuzzed + ' ' + (40 + 2)")
+        results["after_fuzz_info"] = request(kc, "kernel_info")
+        results["after_fuzz_control"] = control_request(kc, "kernel_info_request")
+        results["after_fuzz_hb"] = kc.hb_channel.is_beating()
+
+        results["heap"] = heap_exhaustion()
+        results["interrupts"] = interrupts(km, kc)
         results["after_interrupt"] = run(kc, "1+1")
     except Exception:
         results["probe_error"] = traceback.format_exc()
