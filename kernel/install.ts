@@ -46,7 +46,9 @@ export function kernelSpec(): Record<string, unknown> {
     argv: kernelArgv(),
     display_name: DISPLAY_NAME,
     language: 'typescript',
-    interrupt_mode: 'signal',
+    // "message": clients send interrupt_request on control, which the socket thread serves even while
+    // a cell keeps the main thread busy; SIGINT cannot reach a loop that runs after an await.
+    interrupt_mode: 'message',
     metadata: { debugger: false },
   };
 }

@@ -38,6 +38,15 @@ function kernelVersion(): string {
   }
 }
 
+/**
+ * The name in an IPython-style help request (`Math.max?`, `?Math.max`), else null. Neither form
+ * is valid TypeScript, so no real cell is taken for one.
+ */
+export function helpTarget(code: string): string | null {
+  const m = /^\s*(?:\?\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)|([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*\?)\s*$/.exec(code);
+  return m ? (m[1] ?? m[2]) : null;
+}
+
 export class Kernel {
   private readonly server: KernelServer;
   private executorInstance: Executor | null = null;
@@ -48,13 +57,9 @@ export class Kernel {
   private readonly history: HistoryEntry[] = [];
   /** Shell messages with arrival number <= this are aborted (they were queued behind an error). */
   private abortThrough = 0;
-  private pending: { name: StreamName; text: string }[] = [];
-  private pendingBytes = 0;
-  private flushScheduled = false;
   private readonly realStdout = process.stdout.write.bind(process.stdout);
   private readonly realStderr = process.stderr.write.bind(process.stderr);
   private shuttingDown = false;
-  private lastFlush = 0;
   /** True while an execute_request runs (its outputs go to it). */
   private running = false;
   /** Errors raised after their cell had finished (a late promise rejection, a timer that threw). */
@@ -62,9 +67,8 @@ export class Kernel {
 
   constructor(conn: ConnectionInfo, rootDir: string = process.cwd()) {
     this.server = new KernelServer(conn, (line) => this.log(line));
-    this.server.onInterrupt = () => {
-      if (process.platform === 'win32') this.executorInstance?.interrupt(); // no signals there
-    };
+    // The socket thread performed an interrupt (see socket-worker.ts): reject what the cell awaits.
+    this.server.onInterrupt = (generation) => this.executorInstance?.interruptRequested(generation);
     this.rootDir = rootDir;
   }
 
@@ -73,7 +77,7 @@ export class Kernel {
    * language service over the lib and @types declarations), and kernel_info is answered first.
    */
   private get executor(): Executor {
-    if (!this.executorInstance) this.executorInstance = new Executor(this.rootDir);
+    if (!this.executorInstance) this.executorInstance = new Executor(this.rootDir, this.server.sharedState);
     return this.executorInstance;
   }
 
@@ -164,26 +168,9 @@ export class Kernel {
       (name === 'stdout' ? this.realStdout : this.realStderr)(text);
       return;
     }
-    const last = this.pending[this.pending.length - 1];
-    if (last && last.name === name) last.text += text;
-    else this.pending.push({ name, text });
-    this.pendingBytes += text.length;
-    // Size or age: output of a long synchronous loop goes out while it runs (the socket
-    // thread publishes it; this thread's event loop may be blocked).
-    if (this.pendingBytes > 64 * 1024 || Date.now() - this.lastFlush > 100) this.flushStreams();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushStreams());
-    }
-  }
-
-  private flushStreams(): void {
-    this.flushScheduled = false;
-    this.lastFlush = Date.now();
-    const chunks = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    for (const c of chunks) this.server.publish('stream', { name: c.name, text: c.text }, this.parent);
+    // Handed to the socket thread at once; it batches stream text into messages and publishes
+    // it even while a synchronous cell keeps this thread busy (see socket-worker.ts).
+    this.server.stream(name, text, this.parent);
   }
 
   // ---- display bridge ---------------------------------------------------------------------
@@ -191,14 +178,15 @@ export class Kernel {
   private installBridge(): void {
     const bridge: KernelBridge = {
       display: (bundle, options = {}) => {
+        // Library loops show progress through here: an interrupted cell's loop stops at its next draw.
+        this.executorInstance?.checkInterrupt();
         const data = normalizeBundle(bundle, () => '<display>');
         if (options.update && !options.displayId) throw new TypeError('display({update: true}) needs a displayId');
-        this.flushStreams();
         const transient = options.displayId ? { display_id: options.displayId } : {};
         this.server.publish(options.update ? 'update_display_data' : 'display_data', { data, metadata: {}, transient }, this.parent);
       },
       clearOutput: (wait = false) => {
-        this.flushStreams();
+        this.executorInstance?.checkInterrupt();
         this.server.publish('clear_output', { wait }, this.parent);
       },
     };
@@ -207,7 +195,7 @@ export class Kernel {
     try {
       const tslabJupyter = require('tslab/dist/jupyter');
       tslabJupyter.lastWriteDisplayData = (content: unknown, update: boolean) => {
-        this.flushStreams();
+        this.executorInstance?.checkInterrupt();
         this.server.publish(update ? 'update_display_data' : 'display_data', content, this.parent);
       };
     } catch (e) {
@@ -216,9 +204,11 @@ export class Kernel {
   }
 
   private installProcessHandlers(): void {
-    // SIGINT (from Jupyter, interrupt_mode "signal", or from the socket thread for an
-    // interrupt_request): a synchronous cell is stopped by vm's breakOnSigint, which takes the
-    // signal while it runs; otherwise this handler rejects what the cell is awaiting.
+    // SIGINT (sent by a user or by a client with interrupt_mode "signal"): a cell's synchronous
+    // part is stopped by vm's breakOnSigint, which takes the signal while it runs; otherwise this
+    // handler runs once the thread is free and rejects what the cell awaits. (A loop after the
+    // cell's first await keeps the thread busy, so SIGINT cannot reach it: interrupt_request can,
+    // which is why the kernelspec says interrupt_mode "message".)
     process.on('SIGINT', () => this.executorInstance?.interrupt());
     // Neither is fatal. While a cell runs it goes to that cell's stderr; after it finished, it is
     // kept and shown at the top of the next cell's output (a frontend has stopped listening to
@@ -251,7 +241,6 @@ export class Kernel {
     }
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
-    this.flushStreams(); // leftovers of the previous cell stay with the previous cell
     this.parent = msg;
     this.running = true;
     if (!silent) this.server.publish('execute_input', { code, execution_count: count }, msg);
@@ -272,35 +261,47 @@ export class Kernel {
     const entry: HistoryEntry = { line: count, input: code, output: null };
     if (storeHistory) this.history.push(entry);
 
+    const helpFor = helpTarget(code);
+    if (helpFor !== null) {
+      await this.server.reply(channel, msg, 'execute_reply', {
+        status: 'ok',
+        execution_count: count,
+        user_expressions: {},
+        payload: this.helpPayload(helpFor, msg),
+      });
+      return;
+    }
+
     let error: CellError | null = null;
     this.server.takeMemoryGuardTrip(); // a stale trip is not this cell's
     try {
       const outcome = await this.executor.execute(code, `cell-${count}`);
       const guardMB = this.server.takeMemoryGuardTrip();
       if (outcome.status === 'error' && outcome.ename === 'KeyboardInterrupt' && guardMB !== null) {
+        // What the guard sees is the process's growth while the cell ran (mostly JS heap here).
         const evalue =
-          `the JavaScript heap reached about ${guardMB} MB of its ${Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20)} MB ` +
-          'limit; the cell was stopped before V8 would abort the kernel. Variables defined so far are kept: ' +
-          'free big ones (x = null) before going on.';
+          `the kernel's memory grew by about ${guardMB} MB while this cell ran, close to the JavaScript heap limit of ` +
+          `${Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20)} MB; the cell was stopped before V8 would abort the kernel. ` +
+          'Variables defined so far are kept: free big ones (x = null) before going on.';
         error = { ename: 'MemoryError', evalue, traceback: [`MemoryError: ${evalue}`] };
       } else if (outcome.status === 'error') {
         error = outcome;
       } else if (outcome.hasValue && !silent) {
         const data = await valueToBundle(outcome.value, (p) => this.executor.race(p));
-        this.flushStreams();
         this.server.publish('execute_result', { execution_count: count, data, metadata: {} }, msg);
         entry.output = String(data['text/plain'] ?? '');
       }
     } catch (e) {
       error = describeError(e);
     }
-    this.flushStreams();
 
     if (error) {
       this.server.publish('error', { ename: error.ename, evalue: error.evalue, traceback: error.traceback }, msg);
       if (c.stop_on_error !== false) {
-        // Let requests that were sent before this reply reach the queue, then abort them.
-        await new Promise((r) => setTimeout(r, 20));
+        // Abort the requests that reached the kernel before this reply (Run All's later cells):
+        // after a round trip through the socket thread, every message it had read has arrived
+        // here (ipykernel likewise flushes its shell socket before aborting).
+        await this.server.drain();
         this.abortThrough = this.server.receivedCount;
       }
       await this.server.reply(channel, msg, 'execute_reply', {
@@ -314,6 +315,24 @@ export class Kernel {
     }
     const userExpressions = this.userExpressions(c.user_expressions);
     await this.server.reply(channel, msg, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: userExpressions, payload: [] });
+  }
+
+  /**
+   * `name?` / `?name`: what inspect_request says about `name`, as a pager payload (JupyterLab
+   * shows it below the cell, a console in its pager), or "not found" on stdout, as IPython does.
+   */
+  private helpPayload(name: string, msg: Message): unknown[] {
+    let text: string | null = null;
+    try {
+      text = this.executor.inspect(name, name.length);
+    } catch (e) {
+      this.log(`inspect for help on ${name} failed: ${(e as Error).message}`);
+    }
+    if (text === null) {
+      this.server.stream('stdout', `${name}: not found (nothing by that name is in scope)\n`, msg);
+      return [];
+    }
+    return [{ source: 'page', data: { 'text/plain': text }, start: 0 }];
   }
 
   /** Evaluate `user_expressions` (name -> JavaScript expression over the notebook's variables). */
@@ -399,8 +418,7 @@ export class Kernel {
     setTimeout(() => {
       void (async () => {
         try {
-          this.flushStreams();
-          this.executorInstance?.close();
+            this.executorInstance?.close();
           await this.server.close();
         } finally {
           process.exit(0);

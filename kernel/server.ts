@@ -14,6 +14,7 @@ import * as v8 from 'v8';
 import { Worker } from 'worker_threads';
 import type { Message } from './wire';
 import type { FromWorker, SocketChannel, ToWorker, WorkerInit } from './socket-worker';
+import { GUARD_MB, GUARD_TRIPPED, newSharedState } from './shared-state';
 
 export interface ConnectionInfo {
   transport: string;
@@ -55,9 +56,10 @@ export class KernelServer {
   /** Messages received so far on shell; lets the kernel abort requests queued before an error. */
   private received = 0;
   private readonly seqOf = new WeakMap<Message, number>();
-  private readonly guardState = new Int32Array(new SharedArrayBuffer(8));
-  /** Called (on this thread) after the socket thread has answered an interrupt_request. */
-  onInterrupt: (msg: Message) => void = () => {};
+  /** Shared with the socket thread (slots in kernel/shared-state.ts); the executor reads it too. */
+  readonly sharedState = newSharedState();
+  /** Called (on this thread, when it is free) after the socket thread performed an interrupt. */
+  onInterrupt: (generation: number) => void = () => {};
 
   constructor(
     private readonly conn: ConnectionInfo,
@@ -83,8 +85,8 @@ export class KernelServer {
    * size in MB at that moment (and the guard is reset); else null.
    */
   takeMemoryGuardTrip(): number | null {
-    if (Atomics.exchange(this.guardState, 0, 0) !== 1) return null;
-    return Atomics.load(this.guardState, 1);
+    if (Atomics.exchange(this.sharedState, GUARD_TRIPPED, 0) !== 1) return null;
+    return Atomics.load(this.sharedState, GUARD_MB);
   }
 
   start(): Promise<void> {
@@ -92,7 +94,7 @@ export class KernelServer {
     // whole process when the heap is full). INFERENCE_LAB_MEMORY_GUARD=0 turns it off.
     const ratio = Number(process.env.INFERENCE_LAB_MEMORY_GUARD ?? '0.8');
     const limitBytes = Number.isFinite(ratio) && ratio > 0 ? Math.round(ratio * v8.getHeapStatistics().heap_size_limit) : 0;
-    const init: WorkerInit = { conn: this.conn, session: this.session, memoryGuard: { limitBytes, state: this.guardState.buffer as SharedArrayBuffer } };
+    const init: WorkerInit = { conn: this.conn, session: this.session, state: this.sharedState.buffer as SharedArrayBuffer, memoryGuardBytes: limitBytes };
     const worker = new Worker(path.join(__dirname, 'socket-worker.js'), { workerData: init, stdout: false, stderr: false });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
@@ -127,7 +129,7 @@ export class KernelServer {
             this.waiting.delete(m.id);
             break;
           case 'interrupted':
-            this.onInterrupt(this.revive(m.msg));
+            this.onInterrupt(m.generation);
             break;
           case 'msg':
             this.receive(m.channel, this.revive(m.msg));
@@ -192,6 +194,11 @@ export class KernelServer {
       identities: channel === 'iopub' || !parent ? undefined : parent.identities,
       metadata,
     });
+  }
+
+  /** Stream text (stdout / stderr) belonging to `parent`; the socket thread batches it into messages. */
+  stream(name: 'stdout' | 'stderr', text: string, parent: Message): void {
+    this.post({ op: 'stream', name, text, parentHeader: parent.header });
   }
 
   /** Reply on the channel the request came from. */

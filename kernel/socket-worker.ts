@@ -3,11 +3,13 @@
  * thread is busy with a cell (a synchronous `while (true) {}` included):
  *
  * - the heartbeat keeps answering, so a long synchronous cell does not look like a dead kernel;
- * - `interrupt_request` on the control channel is answered HERE: the worker sends SIGINT to its
- *   own process, which stops a synchronous cell through vm's `breakOnSigint` and an awaiting
- *   cell through the main thread's SIGINT handler — the same path as `interrupt_mode: signal`;
- * - output the main thread posts while a cell runs is published at once (postMessage is
- *   delivered to this thread's own event loop, not the blocked one).
+ * - `interrupt_request` on the control channel is answered HERE. An interrupt raises the shared
+ *   interrupt generation (kernel/shared-state.ts), which the loops of cell code check (see
+ *   Executor.checkInterrupt); if the main thread is inside vm running a cell's synchronous part
+ *   the worker also sends SIGINT to its own process (vm's `breakOnSigint` stops any code there);
+ *   and it tells the main thread, which rejects what an awaiting cell waits for;
+ * - stream output the main thread posts while a cell runs is batched here and published within
+ *   50 ms (postMessage is delivered to this thread's own event loop, not the blocked one).
  *
  * Everything else is decoded and verified here and handed to the main thread; what the main
  * thread wants sent comes back as { channel, msgType, content, parent } and is signed here.
@@ -19,6 +21,7 @@ import { parentPort, workerData } from 'worker_threads';
 import * as zmq from 'zeromq';
 import { decode, encode, Header, makeHeader, Message, Signer, WireError } from './wire';
 import type { ConnectionInfo } from './server';
+import { GUARD_MB, GUARD_TRIPPED, INTERRUPTS, IN_VM, VM_SIGINT_SENT } from './shared-state';
 
 export type SocketChannel = 'shell' | 'control' | 'stdin' | 'iopub';
 
@@ -35,6 +38,8 @@ export type ToWorker =
       identities?: Uint8Array[];
       metadata?: Record<string, unknown>;
     }
+  /** Text written to stdout / stderr while `parentHeader`'s request ran. */
+  | { op: 'stream'; name: 'stdout' | 'stderr'; text: string; parentHeader: Header }
   | { op: 'drain'; id: number }
   | { op: 'close'; id: number }
   /** The main thread's memory, sent whenever its event loop is free (see the memory guard). */
@@ -45,18 +50,17 @@ export type FromWorker =
   | { op: 'ready' }
   | { op: 'failed'; error: string }
   | { op: 'msg'; channel: 'shell' | 'control'; msg: Message }
-  | { op: 'interrupted'; msg: Message }
+  /** An interrupt was performed; `generation` is the new interrupt generation. */
+  | { op: 'interrupted'; generation: number; reason: 'request' | 'memory' | 'shutdown' }
   | { op: 'done'; id: number };
 
 export interface WorkerInit {
   conn: ConnectionInfo;
   session: string;
-  memoryGuard: {
-    /** Interrupt when the process grew by this many bytes beyond its non-heap memory; 0 = off. */
-    limitBytes: number;
-    /** [0] = 1 when the guard fired (the main thread resets it), [1] = the heap growth in MB then. */
-    state: SharedArrayBuffer;
-  };
+  /** The buffer behind kernel/shared-state.ts's slots. */
+  state: SharedArrayBuffer;
+  /** Memory guard: interrupt when the process grew by this many bytes beyond its non-heap memory; 0 = off. */
+  memoryGuardBytes: number;
 }
 
 const log = (line: string) => {
@@ -84,6 +88,17 @@ const asBuffer = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buff
 async function main(): Promise<void> {
   const port = parentPort!;
   const { conn, session } = workerData as WorkerInit;
+  const shared = new Int32Array((workerData as WorkerInit).state);
+  /** Interrupt the main thread's cell, however it is busy (see the file comment). */
+  const interrupt = (reason: 'request' | 'memory' | 'shutdown') => {
+    const generation = Atomics.add(shared, INTERRUPTS, 1) + 1;
+    // Windows has no SIGINT to send (process.kill would end the process): there the loop checks
+    // and the message below do it all.
+    if (process.platform !== 'win32' && Atomics.compareExchange(shared, IN_VM, 1, VM_SIGINT_SENT) === 1) {
+      process.kill(process.pid, 'SIGINT');
+    }
+    port.postMessage({ op: 'interrupted', generation, reason } satisfies FromWorker);
+  };
   const signer = new Signer(conn.key ?? '', conn.signature_scheme ?? 'hmac-sha256');
   const sockets = {
     shell: new zmq.Router(),
@@ -104,6 +119,26 @@ async function main(): Promise<void> {
   const send = (channel: SocketChannel, msgType: string, content: unknown, parentHeader: Message['parent_header'], identities: Uint8Array[] = [], metadata: Record<string, unknown> = {}) => {
     const ids = channel === 'iopub' ? [Buffer.from(`kernel.${session}.${msgType}`)] : identities.map(asBuffer);
     return out[channel].send(encode(signer, ids, makeHeader(msgType, session), parentHeader, metadata, content));
+  };
+
+  // Stream text is batched here: consecutive writes to one stream for one request become one
+  // message, sent 50 ms after the first write or at 64 KiB, and always before any other message
+  // (so output stays in order with displays, results, replies and `idle`).
+  let streamBuffer: { name: 'stdout' | 'stderr'; parentHeader: Header; text: string } | null = null;
+  let streamTimer: NodeJS.Timeout | null = null;
+  const flushStream = () => {
+    if (streamTimer) clearTimeout(streamTimer);
+    streamTimer = null;
+    const b = streamBuffer;
+    streamBuffer = null;
+    if (b) void send('iopub', 'stream', { name: b.name, text: b.text }, b.parentHeader);
+  };
+  const addStream = (name: 'stdout' | 'stderr', text: string, parentHeader: Header) => {
+    if (streamBuffer && (streamBuffer.name !== name || streamBuffer.parentHeader.msg_id !== parentHeader.msg_id)) flushStream();
+    if (streamBuffer) streamBuffer.text += text;
+    else streamBuffer = { name, parentHeader, text };
+    if (streamBuffer.text.length >= 64 * 1024) flushStream();
+    else if (!streamTimer) streamTimer = setTimeout(flushStream, 50);
   };
 
   const addr = (p: number) => (conn.transport === 'ipc' ? `ipc://${conn.ip}-${p}` : `${conn.transport}://${conn.ip}:${p}`);
@@ -143,16 +178,13 @@ async function main(): Promise<void> {
           // Answered here: the main thread may be stuck in a synchronous loop.
           void send('iopub', 'status', { execution_state: 'busy' }, msg.header);
           try {
-            // Windows has no SIGINT to send (process.kill would end the process): there the main
-            // thread interrupts what the cell awaits when it gets the 'interrupted' note below.
-            if (process.platform !== 'win32') process.kill(process.pid, 'SIGINT');
+            interrupt('request');
             void send('control', 'interrupt_reply', { status: 'ok' }, msg.header, msg.identities);
           } catch (e) {
             const m = (e as Error)?.message ?? String(e);
             void send('control', 'interrupt_reply', { status: 'error', ename: 'InterruptError', evalue: m, traceback: [m] }, msg.header, msg.identities);
           }
           void send('iopub', 'status', { execution_state: 'idle' }, msg.header);
-          port.postMessage({ op: 'interrupted', msg } satisfies FromWorker);
           continue;
         }
         if (msg.header.msg_type === 'shutdown_request' && !shutdownNudge) {
@@ -161,7 +193,7 @@ async function main(): Promise<void> {
           // the client's kill timeout.
           shutdownNudge = setTimeout(() => {
             log('shutdown_request not answered within 1 s: interrupting the running cell');
-            if (process.platform !== 'win32') process.kill(process.pid, 'SIGINT');
+            interrupt('shutdown');
           }, 1000);
         }
         port.postMessage({ op: 'msg', channel, msg } satisfies FromWorker);
@@ -175,18 +207,25 @@ async function main(): Promise<void> {
 
   port.on('message', (m: ToWorker) => {
     switch (m.op) {
+      case 'stream':
+        addStream(m.name, m.text, m.parentHeader);
+        break;
       case 'send':
         if (m.msgType === 'shutdown_reply' && shutdownNudge) clearTimeout(shutdownNudge);
+        flushStream();
         void send(m.channel, m.msgType, m.content, m.parentHeader, m.identities, m.metadata);
         break;
       case 'mem':
         nonHeap = m.rss - m.heapUsed;
         armed = true;
+        lastReport = Date.now();
         break;
       case 'drain':
+        flushStream();
         void Promise.all(Object.values(out).map((q) => q.drain())).then(() => port.postMessage({ op: 'done', id: m.id } satisfies FromWorker));
         break;
       case 'close':
+        flushStream();
         void Promise.all(Object.values(out).map((q) => q.drain())).then(() => {
           closed = true;
           for (const s of [...Object.values(sockets), hb]) {
@@ -207,20 +246,23 @@ async function main(): Promise<void> {
   // grows the heap without end would kill the kernel. The main thread reports rss - heapUsed
   // (memory that is not JS heap: code, wasm, buffers) whenever it is free; while it is busy,
   // growth of the RSS beyond that is taken as heap growth, and when it passes the limit the
-  // cell is interrupted with SIGINT, as a user would. Armed again at the main thread's next report.
-  const guard = new Int32Array(workerData.memoryGuard.state as SharedArrayBuffer);
-  const guardLimit = (workerData as WorkerInit).memoryGuard.limitBytes;
+  // cell is interrupted as by an interrupt_request. Armed again at the main thread's next report.
+  const guardLimit = (workerData as WorkerInit).memoryGuardBytes;
   let nonHeap = process.memoryUsage.rss();
   let armed = true;
-  if (guardLimit > 0 && process.platform !== 'win32') {
+  let lastReport = Date.now();
+  if (guardLimit > 0) {
     setInterval(() => {
+      // Only while the main thread is busy (it reports every 250 ms when free): a notebook that
+      // merely holds a lot of memory between cells is not interrupted.
+      if (!armed || Date.now() - lastReport < 400) return;
       const rss = process.memoryUsage.rss();
-      if (!armed || rss - nonHeap < guardLimit) return;
+      if (rss - nonHeap < guardLimit) return;
       armed = false;
-      log(`memory guard: RSS ${(rss / 2 ** 20).toFixed(0)} MB, heap growth past ${(guardLimit / 2 ** 20).toFixed(0)} MB: interrupting the running cell`);
-      Atomics.store(guard, 1, Math.round((rss - nonHeap) / 2 ** 20));
-      Atomics.store(guard, 0, 1);
-      process.kill(process.pid, 'SIGINT');
+      log(`memory guard: RSS ${(rss / 2 ** 20).toFixed(0)} MB, growth past ${(guardLimit / 2 ** 20).toFixed(0)} MB while busy: interrupting the running cell`);
+      Atomics.store(shared, GUARD_MB, Math.round((rss - nonHeap) / 2 ** 20));
+      Atomics.store(shared, GUARD_TRIPPED, 1);
+      interrupt('memory');
     }, 50);
   }
 
