@@ -44,9 +44,15 @@ interface Probe {
   after_comm: Exchange;
   survival: Record<string, Exchange> & {
     megabyte: { reply: Msg | null; stream_chars: number; seconds: number; messages: number };
-    live_output: { first_stream_s: number | null; cell_s: number };
+    live_output: { seen_while_looping: string | null; reply: Msg | null; iopub: Msg[] };
   };
-  fuzz: { sent: number; kinds: string[]; alive: boolean };
+  abort_queue: { replies: (Msg | null)[] };
+  after_abort: Exchange;
+  no_abort: { replies: (Msg | null)[] };
+  pager: Exchange;
+  pager_prefix: Exchange;
+  pager_unknown: Exchange;
+  fuzz: { sent: number; kinds: string[]; kinds_sent: string[]; alive: boolean };
   after_fuzz: Exchange;
   after_fuzz_info: Exchange;
   after_fuzz_control: Msg | null;
@@ -54,18 +60,24 @@ interface Probe {
   heap: {
     grow?: Exchange;
     after?: Exchange;
+    grow_async?: Exchange;
+    after_async?: Exchange;
     seconds?: number;
     alive: boolean;
     error?: string;
+    shutdown_reply?: Msg | null;
     shutdown_busy_s?: number;
     alive_after_shutdown?: boolean;
+    exit_code?: number | null;
   };
-  interrupts: Record<string, Interrupted>;
+  interrupts: Record<string, Interrupted> & { zombie: { control_reply: Msg | null; reply: Msg | null; after: Exchange } };
   after_interrupt: Exchange;
   shutdown: { alive_after?: boolean; error?: string };
 }
 
 let probe: Probe;
+/** What the kernels wrote to stderr (their log lines: dropped messages, late errors, ...). */
+let kernelLog = '';
 
 const outputs = (x: Exchange, type: string) => x.iopub.filter((m) => m.msg_type === type);
 const resultText = (x: Exchange) => outputs(x, 'execute_result').map((m) => m.content.data['text/plain']);
@@ -75,6 +87,7 @@ beforeAll(async () => {
   requirePythonModules(python, ['jupyter_client']);
   const r = await runPython(python, [path.join(PY_DIR, 'kernel_probe.py'), 'inference-lab'], { env: kernelspecEnv(), timeoutMs: 280_000 });
   probe = parseJsonOutput<Probe>(r);
+  kernelLog = r.stderr;
   if (probe.probe_error) throw new Error(`probe failed:\n${probe.probe_error}\nkernel stderr:\n${r.stderr.slice(-3000)}`);
 }, 300_000);
 
@@ -184,11 +197,9 @@ describe('inference-lab kernel (through jupyter_client)', () => {
     expect(probe.comm_info.reply).toEqual({ msg_type: 'comm_info_reply', content: { status: 'ok', comms: {} } });
   });
 
-  it('starts and gives its first result fast (target < 3 s)', () => {
-    const t = probe.startup.first_result_s;
-    console.log(`[kernel] start to first result: ${t.toFixed(2)} s`);
+  it('starts and gives its first result (the target is under 3 s: reported, not asserted)', () => {
+    console.log(`[kernel] start to first result: ${probe.startup.first_result_s.toFixed(2)} s`);
     expect(resultText(probe.startup.first)).toEqual(['3']);
-    expect(t).toBeLessThan(6); // the target is 3 s; leave room for a loaded CI machine
   });
 
   it('kernel_info has a banner, help links and the real TypeScript version', () => {
@@ -242,6 +253,7 @@ describe('inference-lab kernel (through jupyter_client)', () => {
     expect(resultText(s.after_late_rejection)).toEqual(["'next cell'"]);
     expect(lateText(s.after_late_throw)).toMatch(/Uncaught exception.*timer threw/);
     expect(resultText(s.after_late_throw)).toEqual(["'next cell'"]);
+    expect(kernelLog).toMatch(/Unhandled promise rejection \(from code that ran earlier\).*late rejection/);
     for (const k of ['alloc_arraybuffer', 'alloc_string', 'alloc_typed']) {
       expect(outputs(s[k], 'error').map((m) => m.content.ename), k).toEqual(['RangeError']);
     }
@@ -255,51 +267,84 @@ describe('inference-lab kernel (through jupyter_client)', () => {
   it('stops a cell that grows the JS heap without end before V8 aborts the kernel (memory guard)', () => {
     const h = probe.heap;
     expect(h.error).toBeUndefined();
-    const errs = outputs(h.grow!, 'error');
-    expect(errs.map((m) => m.content.ename)).toEqual(['MemoryError']);
-    expect(errs[0].content.evalue).toMatch(/heap reached about \d+ MB of its \d+ MB limit/);
-    console.log(`[kernel] heap exhaustion (512 MB heap) stopped after ${h.seconds!.toFixed(1)} s: ${errs[0].content.evalue}`);
-    expect(resultText(h.after!)).toEqual(["'still here'"]); // same process, earlier variables kept
+    for (const [grow, after, left] of [[h.grow!, h.after!, "'still here'"], [h.grow_async!, h.after_async!, "'still here again'"]] as const) {
+      const errs = outputs(grow, 'error');
+      expect(errs.map((m) => m.content.ename)).toEqual(['MemoryError']);
+      expect(errs[0].content.evalue).toMatch(/grew by about \d+ MB .* heap limit of \d+ MB/);
+      expect(resultText(after)).toEqual([left]); // same process, earlier variables kept
+    }
+    console.log(`[kernel] heap exhaustion (512 MB heap) stopped after ${h.seconds!.toFixed(1)} s: ${outputs(h.grow!, 'error')[0].content.evalue}`);
     expect(h.alive).toBe(true);
   });
 
-  it('shuts down within about a second while a synchronous loop runs', () => {
-    console.log(`[kernel] shutdown_request during while(true): ${probe.heap.shutdown_busy_s!.toFixed(2)} s`);
+  it('shuts down on request while a synchronous loop runs (the socket thread interrupts it)', () => {
+    console.log(`[kernel] shutdown_request during while(true): reply after ${probe.heap.shutdown_busy_s!.toFixed(2)} s`);
+    expect(probe.heap.shutdown_reply).toEqual({ msg_type: 'shutdown_reply', content: { status: 'ok', restart: false } });
     expect(probe.heap.alive_after_shutdown).toBe(false);
-    expect(probe.heap.shutdown_busy_s!).toBeLessThan(4); // jupyter_client would kill after 5 s
+    expect(probe.heap.exit_code).toBe(0); // it exited by itself, not killed by the client
   });
 
-  it('streams output of a synchronous loop while it runs', () => {
+  it('publishes output of a synchronous loop while it runs', () => {
+    // The loop ends only once the probe has seen its first line (see live_output in the probe).
     const live = probe.survival.live_output;
-    expect(live.first_stream_s).not.toBeNull();
-    expect(live.first_stream_s!).toBeLessThan(1.0); // the loop itself runs 1.5 s
+    expect(live.seen_while_looping).toBe('waiting for the flag\n');
+    expect(live.reply!.content.status).toBe('ok');
+    expect(resultText(live as unknown as Exchange)).toEqual(["'loop ended'"]);
   });
 
-  it('drops a few hundred fuzzed, malformed and wrongly signed messages and keeps working', () => {
+  it('aborts requests queued behind an error, unless stop_on_error is false', () => {
+    expect(probe.abort_queue.replies.map((r) => r!.content.status)).toEqual(['error', 'aborted', 'aborted']);
+    expect(resultText(probe.after_abort)).toEqual(["'undefined'"]); // the aborted cell never ran
+    expect(probe.no_abort.replies.map((r) => r!.content.status)).toEqual(['error', 'ok']);
+  });
+
+  it('answers `name?` and `?name` with a pager payload', () => {
+    const [page] = probe.pager.reply!.content.payload;
+    expect(page.source).toBe('page');
+    expect(page.data['text/plain']).toContain('max(...values: number[]): number');
+    expect(probe.pager_prefix.reply!.content.payload[0].data['text/plain']).toContain('min(');
+    expect(probe.pager_unknown.reply!.content).toMatchObject({ status: 'ok', payload: [] });
+    expect(outputs(probe.pager_unknown, 'stream')[0].content.text).toMatch(/no_such_name_here: not found/);
+  });
+
+  it('drops a few hundred fuzzed, malformed and wrongly signed messages with a log line and keeps working', () => {
     expect(probe.fuzz.sent).toBeGreaterThanOrEqual(300);
     expect(probe.fuzz.alive).toBe(true);
     expect(resultText(probe.after_fuzz)).toEqual(["'undefined 42'"]); // nothing wrongly signed ran
     expect(probe.after_fuzz_info.reply!.msg_type).toBe('kernel_info_reply');
     expect(probe.after_fuzz_control!.msg_type).toBe('kernel_info_reply');
     expect(probe.after_fuzz_hb).toBe(true);
+    // Every message that could not be decoded or verified left one line in the kernel's log.
+    const dropped = kernelLog.split('\n').filter((l) => /\[inference-lab kernel\] dropped a message on (shell|control): /.test(l));
+    const rejectedKinds = ['random_frames', 'bad_signature', 'bad_json', 'truncated', 'header_not_object', 'no_msg_type', 'content_not_object'];
+    const undecodable = probe.fuzz.kinds_sent.filter((k) => rejectedKinds.includes(k)).length;
+    console.log(`[kernel] fuzz: ${probe.fuzz.sent} messages sent, ${dropped.length} dropped with a log line (${undecodable} undecodable by design)`);
+    expect(dropped.length).toBeGreaterThanOrEqual(undecodable);
   });
 
-  it('interrupt_request (control) and SIGINT stop a sync loop and an await within 2 s, keeping variables', () => {
+  it('interrupt_request (control) stops sync loops, awaits, loops after an await and library loops; SIGINT the first two', () => {
     const lines: string[] = [];
-    for (const [name, x] of Object.entries(probe.interrupts)) {
+    const { zombie, ...cases } = probe.interrupts;
+    for (const [name, x] of Object.entries(cases)) {
       lines.push(`${name} ${(x.latency_s * 1000).toFixed(0)} ms`);
       if (name.startsWith('control')) expect(x.control_reply, name).toEqual({ msg_type: 'interrupt_reply', content: { status: 'ok' } });
       expect(x.reply!.content, name).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
       expect(outputs(x as unknown as Exchange, 'error'), name).toHaveLength(1);
-      expect(x.latency_s, name).toBeLessThan(2);
       expect(x.beating_while_running, `${name}: heartbeat while the cell runs`).toBe(true);
       expect(resultText(x.after), name).toEqual(['43']); // `let kept_... = 42` from before survived
     }
     console.log(`[kernel] interrupt to execute_reply: ${lines.join(', ')}`);
-    expect(Object.keys(probe.interrupts).sort()).toEqual(
-      ['control_await', 'control_sync', 'control_sync_after_output', 'signal_await', 'signal_sync', 'signal_sync_after_output'].sort(),
+    expect(Object.keys(cases).sort()).toEqual(
+      ['control_sync', 'signal_sync', 'control_await', 'signal_await', 'control_loop_after_await', 'control_library_loop'].sort(),
     );
     expect(resultText(probe.after_interrupt)).toEqual(['2']);
+  });
+
+  it('stops the loop of an interrupted async cell instead of leaving it running in the background', () => {
+    const z = probe.interrupts.zombie;
+    expect(z.reply!.content).toMatchObject({ status: 'error', ename: 'KeyboardInterrupt' });
+    // Resumed once by the next cell, the old loop counted that turn and then stopped: no new gate.
+    expect(resultText(z.after)).toEqual(["'turns 1, same gate true'"]);
   });
 
   it('shuts down cleanly', () => {
@@ -308,16 +353,18 @@ describe('inference-lab kernel (through jupyter_client)', () => {
 });
 
 describe('jupyter_kernel_test conformance suite', () => {
-  it('passes every test it has an attribute for (all but the pager)', async () => {
+  it('passes every test, with every attribute set (nothing skipped)', async () => {
     const python = findPython();
     requirePythonModules(python, ['jupyter_kernel_test']);
     const r = await runPython(python, ['-m', 'unittest', '-v', 'conformance'], { env: kernelspecEnv(), cwd: PY_DIR, timeoutMs: 280_000 });
     const summary = r.stderr.split('\n').filter((l) => /\.\.\. |^Ran |^OK|^FAILED/.test(l)).join('\n');
     expect(r.code, `${summary}\n${r.stderr.slice(-4000)}`).toBe(0);
-    expect(summary).toMatch(/^OK/m);
     console.log(`[jupyter_kernel_test]\n${summary}`);
-    // Only the pager may be skipped (no `?` pager in TypeScript; inspect_request covers it).
-    const skipped = summary.split('\n').filter((l) => / \.\.\. skipped/.test(l));
-    expect(skipped.map((l) => l.split(' ')[0])).toEqual(['test_pager']);
+    expect(summary).toMatch(/^OK$/m); // "OK (skipped=n)" would fail here
+    const ran = summary.split('\n').filter((l) => / \.\.\. ok$/.test(l)).map((l) => l.split(' ')[0]);
+    expect(ran.sort()).toEqual(
+      ['test_clear_output', 'test_completion', 'test_display_data', 'test_error', 'test_execute_result', 'test_execute_stderr',
+        'test_execute_stdout', 'test_history', 'test_inspect', 'test_is_complete', 'test_kernel_info', 'test_pager'].sort(),
+    );
   }, 300_000);
 });

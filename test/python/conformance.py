@@ -2,9 +2,11 @@
 
 Usage: python -m unittest -v conformance  (run from test/python; kernelspec found through JUPYTER_PATH)
 
-Every attribute the suite knows is set except `code_page_something` (pager payloads: a
-TypeScript kernel has no `?` help pager; inspect_request serves that need). IopubWelcomeTests
-(protocol 5.4's XPUB welcome message) is not imported: the kernel speaks protocol 5.3.
+Every attribute the suite knows is set, so nothing is skipped. The charts are the library's own
+(`import * as lab from 'inference-lab'`, resolved from the kernel's working directory inside the
+repository). IopubWelcomeTests (protocol 5.4's XPUB welcome message) is not imported: the kernel
+speaks protocol 5.3. clear_output goes through the kernel bridge that the library's display()
+uses: the library has no public clearOutput() yet.
 """
 import unittest
 
@@ -12,11 +14,8 @@ import jupyter_kernel_test as jkt
 
 BRIDGE = "(globalThis as any)[Symbol.for('inference-lab.kernel')]"
 VEGA_LITE = "application/vnd.vegalite.v5+json"
-CHART = (
-    "({ toMimeBundle() { return { 'text/plain': 'chart', '" + VEGA_LITE + "': "
-    "{ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', mark: 'bar', "
-    "data: { values: [{ a: 'x', b: 1 }] }, encoding: { x: { field: 'a' }, y: { field: 'b', type: 'quantitative' } } } }; } })"
-)
+LAB = "import * as lab from 'inference-lab';\n"
+CHART = "lab.classProbabilities(['cat', 'dog'], [0.25, 0.75], 'pets')"
 
 
 class InferenceLabTests(jkt.KernelTests):
@@ -40,15 +39,19 @@ class InferenceLabTests(jkt.KernelTests):
         {"code": "1 + 2", "result": "3"},
         {"code": "6 * 7", "result": "42"},
         {"code": "'a' + 'b'", "result": "'ab'"},
-        {"code": CHART, "mime": VEGA_LITE},
+        # A chart as a cell's value: Vega-Lite v5 (with SVG, PNG and text beside it).
+        {"code": LAB + CHART, "mime": VEGA_LITE},
     ]
     code_display_data = [
-        {"code": f"{BRIDGE}.display({CHART}.toMimeBundle(), {{}})", "mime": VEGA_LITE},
-        {"code": f"{BRIDGE}.display({{'text/plain': 'x', 'image/png': 'iVBORw0KGgo='}}, {{}})", "mime": "image/png"},
+        {"code": LAB + f"await lab.display({CHART});", "mime": VEGA_LITE},
+        {"code": LAB + f"await lab.display({CHART});", "mime": "image/png"},
+        {"code": f"{BRIDGE}.display({{'text/plain': 'x', 'image/svg+xml': '<svg/>'}}, {{}})", "mime": "image/svg+xml"},
     ]
     code_generate_error = 'throw new Error("boom")'
 
     code_inspect_sample = "Math.max"
+    # IPython-style help (`name?`) answers with a pager payload.
+    code_page_something = "Math.max?"
 
     code_history_pattern = "6 *"
     supported_history_operations = ("tail", "range", "search")

@@ -4,6 +4,7 @@ Usage: python kernel_probe.py [kernel_name]   (the kernelspec is found through J
 Every scenario is recorded even when it fails, so the TypeScript test can assert on each.
 """
 import json
+import signal
 import sys
 import time
 import traceback
@@ -71,35 +72,84 @@ def control_request(kc, msg_type, content=None, timeout=TIMEOUT):
 
 
 def interrupts(km, kc):
-    """Each way to interrupt (control message, SIGINT) x each kind of running cell (sync, await).
-    A variable defined before must survive; the latency is interrupt sent -> execute_reply."""
+    """Each way to interrupt x each kind of running cell. A variable defined before must survive;
+    latency_s is interrupt sent -> execute_reply (reported, not asserted).
+
+    "control": interrupt_request on the control channel (what JupyterLab sends: the kernelspec
+    says interrupt_mode "message"). "signal": SIGINT sent to the kernel process (a user's kill -INT,
+    or a client configured for interrupt_mode "signal"). SIGINT cannot reach a loop that runs after
+    the cell's first await (the thread never gets back to its event loop), so those cases are
+    control only."""
     out = {}
+    # Each cell says "started" once it runs (then loops or awaits): the interrupt is sent after
+    # that line arrived, so it cannot come before the cell began.
     cases = [
-        ("sync", "while (true) {}"),
-        ("await", "await new Promise(() => {})"),
-        ("sync_after_output", "console.log('looping'); for (;;) {}"),
+        ("sync", "console.log('started');\nwhile (true) {}", ("control", "signal")),
+        ("await", "console.log('started');\nawait new Promise(() => {})", ("control", "signal")),
+        # A loop after an await runs outside vm's breakOnSigint: stopped by the loop checks.
+        ("loop_after_await", "await new Promise((r) => setTimeout(r, 10));\nconsole.log('started');\nlet spins = 0;\nwhile (true) { spins++; }",
+         ("control",)),
+        # A loop inside code that was not compiled as a cell (as library code) that shows a progress
+        # bar: stopped at its next draw by the display bridge.
+        ("library_loop", "import * as lab from 'inference-lab';\nconst spin = new Function('bar', 'for (;;) bar.tick()');\n"
+                         "await new Promise((r) => setTimeout(r, 10));\nconsole.log('started');\nspin(lab.progressBar(1e15, 'spinning'));",
+         ("control",)),
     ]
-    for how in ("control", "signal"):
-        for kind, code in cases:
+    for kind, code, hows in cases:
+        for how in hows:
             name = f"{how}_{kind}"
             var = f"kept_{how}_{kind}"
             run(kc, f"let {var} = 42;")
             msg_id = kc.execute(code)
-            time.sleep(1.5)
+            early = wait_for_stream(kc, msg_id, "started")
             beating = kc.hb_channel.is_beating()  # the heartbeat lives in the socket thread
             t0 = time.time()
             if how == "control":
                 ctl = control_request(kc, "interrupt_request", timeout=10)
             else:
                 ctl = None
-                km.interrupt_kernel()  # interrupt_mode "signal": SIGINT to the kernel
+                km.signal_kernel(signal.SIGINT)
             reply = shell_reply(kc, msg_id, timeout=20)
             latency = time.time() - t0
-            iopub = collect(kc, msg_id, timeout=5)
+            iopub = early + collect(kc, msg_id, timeout=5)
             after = run(kc, f"{var} + 1")
             out[name] = {"control_reply": ctl, "reply": reply, "iopub": iopub, "latency_s": latency, "after": after,
                          "beating_while_running": beating}
+    out["zombie"] = zombie(kc)
     return out
+
+
+def wait_for_stream(kc, msg_id, text, timeout=TIMEOUT):
+    """iopub messages of msg_id up to and including the stream output that contains `text`."""
+    seen = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=1)
+        except Empty:
+            continue
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        seen.append({"msg_type": msg["msg_type"], "content": msg["content"]})
+        if msg["msg_type"] == "stream" and text in msg["content"]["text"]:
+            break
+    return seen
+
+
+def zombie(kc):
+    """An interrupted cell whose loop awaits in every turn must not go on in the background. Its
+    await waits for a gate that the next cell opens, so the outcome is decided by the kernel, not
+    by timing: resumed, the loop counts one turn and then, at the top of its next turn, stops
+    (interrupted) instead of making a new gate. Without that it would make a new gate."""
+    msg_id = kc.execute("const g = globalThis as any;\ng.turns = 0;\nconsole.log('started');\n"
+                        "while (true) { await new Promise((r) => (g.gate = r)); g.turns++; }")
+    wait_for_stream(kc, msg_id, "started")
+    ctl = control_request(kc, "interrupt_request", timeout=10)
+    reply = shell_reply(kc, msg_id, timeout=20)
+    collect(kc, msg_id, timeout=5)
+    after = run(kc, "const gateBefore = g.gate;\ngateBefore();\nawait new Promise((r) => setImmediate(r));\n"
+                    "`turns ${g.turns}, same gate ${g.gate === gateBefore}`")
+    return {"control_reply": ctl, "reply": reply, "after": after}
 
 
 def fuzz(kc, km, rounds=300):
@@ -165,30 +215,44 @@ def fuzz(kc, km, rounds=300):
         kinds.append(kind)
         ident = [] if rnd.random() < 0.5 else [b"fuzz-%d" % i]
         (control if rnd.random() < 0.2 else shell).send_multipart(ident + frames)
-    # give the kernel a moment to chew through them, then check it still works
-    time.sleep(2)
-    return {"sent": rounds, "kinds": sorted(set(kinds)), "alive": km.is_alive()}
+    # What follows on shell queues behind them (one connection, in order).
+    return {"sent": rounds, "kinds": sorted(set(kinds)), "kinds_sent": kinds, "alive": km.is_alive()}
+
+
+def temp_flag():
+    import os
+    import tempfile
+    return os.path.join(tempfile.mkdtemp(), "flag")
+
+
+def wait_for_file(path, timeout=TIMEOUT):
+    import os
+    deadline = time.time() + timeout
+    while not os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.02)
 
 
 def live_output(kc):
-    """Output printed by a synchronous loop arrives while the loop still runs."""
-    code = "const t0 = Date.now();\nlet k = 0;\nwhile (Date.now() - t0 < 1500) { if (Date.now() - t0 > 150 * k) { console.log('tick', k); k++; } }"
+    """Output printed before a synchronous loop arrives while the loop still runs: the loop runs
+    until a file exists, and the file is made only once the output has been seen. Without live
+    output this would wait until the deadline."""
+    flag = temp_flag()
+    code = ("import * as fs from 'fs';\nconsole.log('waiting for the flag');\n"
+            f"while (!fs.existsSync({json.dumps(flag)})) {{}}\n'loop ended'")
     msg_id = kc.execute(code)
-    first = None
-    t0 = time.time()
-    while time.time() - t0 < 20:
+    seen = None
+    deadline = time.time() + 30
+    while time.time() < deadline and seen is None:
         try:
             m = kc.get_iopub_msg(timeout=1)
         except Empty:
             continue
-        if m["parent_header"].get("msg_id") != msg_id:
-            continue
-        if m["msg_type"] == "stream" and first is None:
-            first = time.time() - t0
-        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
-            break
-    shell_reply(kc, msg_id)
-    return {"first_stream_s": first, "cell_s": time.time() - t0}
+        if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream":
+            seen = m["content"]["text"]
+    open(flag, "w").close()
+    reply = shell_reply(kc, msg_id)
+    rest = collect(kc, msg_id)
+    return {"seen_while_looping": seen, "reply": reply, "iopub": rest}
 
 
 def heap_exhaustion():
@@ -207,14 +271,22 @@ def heap_exhaustion():
         out["grow"] = run(kc, "const keep: unknown[] = [];\nwhile (true) keep.push({ a: Math.random(), b: [1, 2, 3] });")
         out["seconds"] = time.time() - t0
         out["after"] = run(kc, "keep.length = 0;\nbefore")
+        # The same after an await: the loop checks stop it (vm's SIGINT cannot).
+        out["grow_async"] = run(kc, "await null;\nconst keep2: unknown[] = [];\nwhile (true) keep2.push({ a: Math.random(), b: [1, 2, 3] });")
+        out["after_async"] = run(kc, "keep2.length = 0;\nbefore + ' again'")
         out["alive"] = km.is_alive()
-        # Shut down while a synchronous loop holds the main thread (as JupyterLab's restart does).
-        kc.execute("while (true) {}")
-        time.sleep(1.0)
+        # Shut down while a synchronous loop holds the main thread (as JupyterLab's restart does):
+        # the shutdown_reply must come (the socket thread interrupts the loop), and the process end.
+        busy = kc.execute("console.log('started');\nwhile (true) {}")
+        wait_for_stream(kc, busy, "started")
         t0 = time.time()
-        km.shutdown_kernel(now=False)
+        out["shutdown_reply"] = control_request(kc, "shutdown_request", {"restart": False}, timeout=30)
         out["shutdown_busy_s"] = time.time() - t0
+        deadline = time.time() + 30
+        while km.is_alive() and time.time() < deadline:
+            time.sleep(0.1)
         out["alive_after_shutdown"] = km.is_alive()
+        out["exit_code"] = km.provisioner.process.poll() if km.provisioner and km.provisioner.process else None
     except Exception:
         out["error"] = traceback.format_exc()
         out["alive"] = km.is_alive()
@@ -303,17 +375,38 @@ def main():
         results["comm_info_target"] = {"reply": shell_reply(kc, msg["header"]["msg_id"])}
         results["after_comm"] = run(kc, "1+1")
 
+        # Run All after an error: requests queued behind the failing cell are aborted.
+        ids = [kc.execute(c) for c in ("throw new Error('first fails')", "globalThis.ranAfterError = 1", "2 + 2")]
+        results["abort_queue"] = {"replies": [shell_reply(kc, i) for i in ids]}
+        for i in ids:
+            collect(kc, i)
+        results["after_abort"] = run(kc, "typeof (globalThis as any).ranAfterError")
+        # ... and with stop_on_error=False they run.
+        ids = [kc.execute("throw new Error('fails, but go on')", stop_on_error=False), kc.execute("3 + 3")]
+        results["no_abort"] = {"replies": [shell_reply(kc, i) for i in ids]}
+        for i in ids:
+            collect(kc, i)
+
+        # IPython-style help: `name?` / `?name` answers with a pager payload, as ipykernel does.
+        results["pager"] = run(kc, "Math.max?")
+        results["pager_prefix"] = run(kc, "?Math.min")
+        results["pager_unknown"] = run(kc, "no_such_name_here?")
+
         # Survival.
         results["survival"] = {
             "throws": run(kc, "function deep(n: number): number { return deep(n + 1); }\ndeep(0)"),
             "after_throws": run(kc, "1+1"),
-            "late_rejection": run(kc, "setTimeout(() => { Promise.reject(new Error('late rejection')); }, 10);\n'scheduled'"),
         }
-        time.sleep(0.5)
-        results["survival"]["after_late_rejection"] = run(kc, "'next cell'")
-        results["survival"]["late_throw"] = run(kc, "setTimeout(() => { throw new Error('timer threw'); }, 10);\n'scheduled'")
-        time.sleep(0.5)
-        results["survival"]["after_late_throw"] = run(kc, "'next cell'")
+        # After the cell finished, a timer rejects a promise / throws. It first makes a file, and
+        # the next cell is sent once the file exists: the kernel handles the timer (and the
+        # rejection, at the end of that same task) before it reads the next request.
+        for name, failure in (("late_rejection", "Promise.reject(new Error('late rejection'))"),
+                              ("late_throw", "throw new Error('timer threw')")):
+            flag = temp_flag()
+            results["survival"][name] = run(
+                kc, f"import * as fs from 'fs';\nsetTimeout(() => {{ fs.writeFileSync({json.dumps(flag)}, ''); {failure}; }}, 10);\n'scheduled'")
+            wait_for_file(flag)
+            results["survival"]["after_" + name] = run(kc, "'next cell'")
         results["survival"]["alloc_arraybuffer"] = run(kc, "const chunks: ArrayBuffer[] = [];\nfor (let i = 0; i < 64; i++) chunks.push(new ArrayBuffer(2 ** 40));")
         results["survival"]["alloc_string"] = run(kc, "let s = 'x';\nwhile (true) s = s + s;")
         results["survival"]["alloc_typed"] = run(kc, "(() => {\n  const grow: Float64Array[] = [];\n  for (let n = 2 ** 20; ; n *= 4) grow.push(new Float64Array(n));\n})()")
