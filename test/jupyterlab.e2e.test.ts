@@ -4,6 +4,10 @@
  * /usr/bin/chromium through playwright-core), run all cells from the Run menu on the
  * "TypeScript (Inference Lab)" kernel of THIS checkout, and check that the step-through chart
  * rendered as a Vega view with no error output. A screenshot goes to test-artifacts/jupyterlab.png.
+ * Then, in cells added to the open notebook: a progress bar updates in place (one output in its
+ * final state; screenshot test-artifacts/jupyterlab-progress.png), and Kernel > Interrupt Kernel
+ * stops `while (true) {}` (the kernelspec's interrupt_mode "message": an interrupt_request on
+ * control, through the Jupyter server) with the variables kept.
  *
  * The notebook is never saved: autosave is off in a throw-away settings dir, and the server is
  * shut down through its REST API at the end. Fails loudly (no skip) when Chromium or the venv
@@ -15,12 +19,16 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { createRequire } from 'module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { kernelspecEnv, ROOT } from './helpers/jupyter';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const JUPYTER = path.join(ROOT, '.venv', 'bin', 'jupyter');
+/** The project's .venv JupyterLab, else one on PATH (as `npm start` picks it). */
+const { findJupyter } = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'kernel', 'install.js')) as {
+  findJupyter: () => { jupyter: string | null };
+};
 const NOTEBOOK = process.env.INFERENCE_LAB_E2E_NOTEBOOK ?? path.join(ROOT, 'notebooks', '01-the-inference-process.ipynb');
 const SCREENSHOT = path.join(ROOT, 'test-artifacts', 'jupyterlab.png');
 const RUN_TIMEOUT_MS = 8 * 60_000;
@@ -66,7 +74,8 @@ interface RunState {
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  if (!fs.existsSync(JUPYTER)) throw new Error(`${JUPYTER} is missing: run \`node dist/scripts/setup.js\` (creates .venv with JupyterLab)`);
+  const jupyter = findJupyter().jupyter;
+  if (!jupyter) throw new Error('JupyterLab is missing: run `node dist/scripts/setup.js` (creates .venv with JupyterLab)');
   if (!fs.existsSync(NOTEBOOK)) throw new Error(`${NOTEBOOK} is missing`);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'inference-lab-e2e-'));
   writeLabSettings(path.join(tmp, 'settings'));
@@ -92,7 +101,7 @@ beforeAll(async () => {
     '--LabApp.expose_app_in_browser=True',
   ];
   if (typeof process.getuid === 'function' && process.getuid() === 0) args.push('--allow-root');
-  lab = spawn(JUPYTER, args, { env, cwd: path.dirname(NOTEBOOK), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  lab = spawn(jupyter, args, { env, cwd: path.dirname(NOTEBOOK), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   lab.stdout!.on('data', (d) => (labLog += d));
   lab.stderr!.on('data', (d) => (labLog += d));
   const deadline = Date.now() + 90_000;
@@ -191,19 +200,24 @@ describe('JupyterLab (real server, headless Chromium)', () => {
 
       // Start from a clean slate (so "executed" means executed now), then Run > Run All Cells.
       await page.evaluate(() => (window as any).jupyterapp.commands.execute('notebook:clear-all-cell-outputs'));
+      // Every code cell now lacks an execution count, so "none pending" below means all ran.
+      await waitFor((s) => s.pending === s.codeCells, 30_000, 'the outputs to be cleared');
       await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Run$/ }).click();
       await page.locator('.lm-Menu-itemLabel', { hasText: /^Run All Cells$/ }).click();
       const t0 = Date.now();
-      await sleep(1000);
       const done = await waitFor((s) => s.pending === 0 && s.status === 'idle', RUN_TIMEOUT_MS, 'all cells to run');
       console.log(`[jupyterlab] ran ${done.codeCells} code cells in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-      // No error output anywhere (an `error` message renders as application/vnd.jupyter.error;
-      // stderr as application/vnd.jupyter.stderr).
-      const errors = await page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').allInnerTexts();
-      const stderr = await page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').allInnerTexts();
-      expect(errors, 'error outputs').toEqual([]);
-      expect(stderr, 'stderr outputs').toEqual([]);
+      // No error output anywhere, and nothing on stderr (JupyterLab draws both with the stderr
+      // renderer, so the outputs are read from the notebook model).
+      const bad = await page.evaluate(() =>
+        ((window as any).jupyterapp.shell.currentWidget.content.widgets as any[]).flatMap((cell, i) =>
+          (cell.model.outputs?.toJSON() ?? [])
+            .filter((o: any) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr'))
+            .map((o: any) => `cell ${i}: ${o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : o.text}`),
+        ),
+      );
+      expect(bad, 'error or stderr outputs').toEqual([]);
 
       // Every chart is a Vega view (Vega-Lite v5 ranks first in JupyterLab), drawn as svg/canvas.
       const views = page.locator('.jp-OutputArea-output .vega-embed');
@@ -249,4 +263,73 @@ describe('JupyterLab (real server, headless Chromium)', () => {
     },
     RUN_TIMEOUT_MS + 120_000,
   );
+
+  /** Add a code cell at the end of the open notebook with `source` and run it; returns its index. */
+  const runNewCell = (source: string) =>
+    page.evaluate((code: string) => {
+      const app = (window as any).jupyterapp;
+      const notebook = app.shell.currentWidget.content;
+      notebook.activeCellIndex = notebook.widgets.length - 1;
+      app.commands.execute('notebook:insert-cell-below');
+      notebook.activeCell.model.sharedModel.setSource(code);
+      app.commands.execute('notebook:run-cell');
+      return notebook.widgets.indexOf(notebook.activeCell) as number;
+    }, source);
+  /** A cell as JupyterLab's model has it: execution count (null while running) and outputs. */
+  const cellState = (index: number) =>
+    page.evaluate((i: number) => {
+      const cell = (window as any).jupyterapp.shell.currentWidget.content.widgets[i];
+      const outputs = cell.model.outputs.toJSON() as any[];
+      return {
+        executionCount: cell.model.executionCount as number | null,
+        running: /\*/.test(cell.promptNode?.textContent ?? ''),
+        outputs: outputs.map((o) => ({
+          type: o.output_type as string,
+          text: String(o.output_type === 'stream' ? o.text : o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : (o.data?.['text/plain'] ?? '')),
+        })),
+      };
+    }, index);
+  const finished = (index: number) =>
+    expect.poll(async () => {
+      const c = await cellState(index);
+      return c.executionCount !== null && !c.running;
+    }, { timeout: 60_000 }).toBe(true);
+
+  it('updates a progress bar in place (one output, in its final state)', async () => {
+    const cell = await runNewCell(
+      "const bar = lab.progressBar(40, 'steps');\n" +
+        'for (let i = 0; i < 40; i++) {\n  await new Promise((r) => setTimeout(r, 25));\n  bar.tick(1, `loss ${(1 / (i + 1)).toFixed(3)}`);\n}\n' +
+        "bar.done('finished');",
+    );
+    await finished(cell);
+    const { outputs } = await cellState(cell);
+    // Each tick was an update_display_data of the same display id: had they been new
+    // display_data messages there would be dozens of outputs; had JupyterLab not applied them,
+    // the text would still say 0/40.
+    expect(outputs.map((o) => o.type)).toEqual(['display_data']);
+    expect(outputs[0].text).toMatch(/^steps \[#{30}\] 40\/40 [\d.]+s {2}finished$/);
+    const shown = page.locator('.jp-Notebook .jp-Cell').nth(cell).locator('.jp-OutputArea-output');
+    expect(await shown.allInnerTexts()).toEqual([outputs[0].text]);
+    await shown.first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(path.dirname(SCREENSHOT), 'jupyterlab-progress.png') });
+  }, 120_000);
+
+  it('interrupts `while (true) {}` from the Kernel menu and keeps the variables', async () => {
+    const before = await runNewCell("const keptAcrossInterrupt = 'still here';");
+    await finished(before);
+    const loop = await runNewCell("console.log('looping');\nwhile (true) {}");
+    // Running: its first line is out (the socket thread publishes it while the loop holds the
+    // kernel's main thread).
+    await expect.poll(async () => (await cellState(loop)).outputs.map((o) => o.text).join(''), { timeout: 60_000 }).toContain('looping');
+    await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Kernel$/ }).click();
+    await page.locator('.lm-Menu-itemLabel', { hasText: /^Interrupt Kernel$/ }).click();
+    await finished(loop);
+    expect((await cellState(loop)).outputs).toEqual([
+      { type: 'stream', text: 'looping\n' },
+      { type: 'error', text: 'KeyboardInterrupt: Execution interrupted' },
+    ]);
+    const after = await runNewCell('keptAcrossInterrupt');
+    await finished(after);
+    expect((await cellState(after)).outputs).toEqual([{ type: 'execute_result', text: "'still here'" }]);
+  }, 180_000);
 });
