@@ -46,7 +46,9 @@ export function kernelSpec(): Record<string, unknown> {
     argv: kernelArgv(),
     display_name: DISPLAY_NAME,
     language: 'typescript',
-    interrupt_mode: 'signal',
+    // "message": clients send interrupt_request on control, which the socket thread serves even while
+    // a cell keeps the main thread busy; SIGINT cannot reach a loop that runs after an await.
+    interrupt_mode: 'message',
     metadata: { debugger: false },
   };
 }
@@ -75,19 +77,22 @@ export interface KernelStatus {
   dir: string;
   /** argv of the installed kernel.json (null when not installed or unreadable). */
   argv: string[] | null;
-  /** true when the installed argv is the one this copy of the package would write. */
+  /** true when the installed argv and interrupt_mode are the ones this copy of the package would write. */
   current: boolean;
 }
 
 export function kernelStatus(): KernelStatus {
   const dir = kernelDir();
-  let argv: string[] | null = null;
+  let spec: Record<string, unknown> | null = null;
   try {
-    argv = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8')).argv ?? null;
+    spec = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8'));
   } catch {
-    argv = null;
+    spec = null;
   }
-  return { installed: argv !== null, dir, argv, current: JSON.stringify(argv) === JSON.stringify(kernelArgv()) };
+  const argv = Array.isArray(spec?.argv) ? (spec!.argv as string[]) : null;
+  // A spec from before interrupt_mode "message" is stale too (`inference-lab lab` rewrites it).
+  const current = JSON.stringify(argv) === JSON.stringify(kernelArgv()) && spec?.interrupt_mode === kernelSpec().interrupt_mode;
+  return { installed: argv !== null, dir, argv, current };
 }
 
 // ---- JupyterLab --------------------------------------------------------------------------

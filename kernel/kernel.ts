@@ -6,8 +6,9 @@
  * `error` messages; `display_data` / `update_display_data` with several MIME types through the
  * bridge on globalThis[Symbol.for('inference-lab.kernel')]; history; a correct comm_info_reply.
  */
+import * as v8 from 'v8';
 import { Executor, describeError, typescriptVersion, CellError } from './executor';
-import { Bundle, normalizeBundle, valueToBundle } from './display';
+import { Bundle, inspectValue, normalizeBundle, valueToBundle } from './display';
 import { Channel, ConnectionInfo, KernelServer } from './server';
 import { Message, PROTOCOL_VERSION } from './wire';
 
@@ -37,25 +38,47 @@ function kernelVersion(): string {
   }
 }
 
+/**
+ * The name in an IPython-style help request (`Math.max?`, `?Math.max`), else null. Neither form
+ * is valid TypeScript, so no real cell is taken for one.
+ */
+export function helpTarget(code: string): string | null {
+  const m = /^\s*(?:\?\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)|([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*\?)\s*$/.exec(code);
+  return m ? (m[1] ?? m[2]) : null;
+}
+
 export class Kernel {
   private readonly server: KernelServer;
-  private readonly executor: Executor;
+  private executorInstance: Executor | null = null;
+  private readonly rootDir: string;
   private executionCount = 0;
   /** The request outputs belong to: the running (or last) execute_request. */
   private parent: Message | undefined;
   private readonly history: HistoryEntry[] = [];
   /** Shell messages with arrival number <= this are aborted (they were queued behind an error). */
   private abortThrough = 0;
-  private pending: { name: StreamName; text: string }[] = [];
-  private pendingBytes = 0;
-  private flushScheduled = false;
   private readonly realStdout = process.stdout.write.bind(process.stdout);
   private readonly realStderr = process.stderr.write.bind(process.stderr);
   private shuttingDown = false;
+  /** True while an execute_request runs (its outputs go to it). */
+  private running = false;
+  /** Errors raised after their cell had finished (a late promise rejection, a timer that threw). */
+  private lateErrors: string[] = [];
 
   constructor(conn: ConnectionInfo, rootDir: string = process.cwd()) {
     this.server = new KernelServer(conn, (line) => this.log(line));
-    this.executor = new Executor(rootDir);
+    // The socket thread performed an interrupt (see socket-worker.ts): reject what the cell awaits.
+    this.server.onInterrupt = (generation) => this.executorInstance?.interruptRequested(generation);
+    this.rootDir = rootDir;
+  }
+
+  /**
+   * Built after the sockets are up: tslab's converter takes ~2 s to create (a TypeScript
+   * language service over the lib and @types declarations), and kernel_info is answered first.
+   */
+  private get executor(): Executor {
+    if (!this.executorInstance) this.executorInstance = new Executor(this.rootDir, this.server.sharedState);
+    return this.executorInstance;
   }
 
   log(line: string): void {
@@ -73,19 +96,28 @@ export class Kernel {
     s.on('inspect_request', (m, ch) => this.inspect(m, ch));
     s.on('is_complete_request', (m, ch) => s.reply(ch, m, 'is_complete_reply', this.executor.isComplete(String(m.content.code ?? ''))));
     s.on('history_request', (m, ch) => s.reply(ch, m, 'history_reply', { status: 'ok', history: this.historyFor(m.content) }));
+    // No comm targets are registered, so no comm is ever open: comm_info lists none, and a
+    // frontend's comm_open is answered with comm_close, as the spec says for an unknown target.
     s.on('comm_info_request', (m, ch) => s.reply(ch, m, 'comm_info_reply', { status: 'ok', comms: {} }));
     s.on('comm_open', (m) => {
-      // No comm targets: tell the frontend the comm is closed.
-      if (typeof m.content.comm_id === 'string') s.publish('comm_close', { comm_id: m.content.comm_id, data: {} }, m);
+      if (typeof m.content.comm_id === 'string') {
+        this.log(`comm_open for unknown target ${JSON.stringify(m.content.target_name)}: closing it`);
+        s.publish('comm_close', { comm_id: m.content.comm_id, data: {} }, m);
+      }
     });
     s.on('comm_msg', () => {});
     s.on('comm_close', () => {});
+    // interrupt_request on control is answered by the socket thread, which sends this process
+    // SIGINT (see socket-worker.ts); this handler only serves one sent on shell by mistake.
     s.on('interrupt_request', (m, ch) => {
       this.executor.interrupt();
       return s.reply(ch, m, 'interrupt_reply', { status: 'ok' });
     });
     s.on('shutdown_request', (m, ch) => this.shutdown(m, ch));
     await s.start();
+    // Answer the kernel_info requests already waiting, then build the converter before the first
+    // cell arrives (the socket thread keeps the heartbeat going meanwhile).
+    setTimeout(() => void this.executor, 20);
   }
 
   kernelInfo(): Record<string, unknown> {
@@ -136,23 +168,9 @@ export class Kernel {
       (name === 'stdout' ? this.realStdout : this.realStderr)(text);
       return;
     }
-    const last = this.pending[this.pending.length - 1];
-    if (last && last.name === name) last.text += text;
-    else this.pending.push({ name, text });
-    this.pendingBytes += text.length;
-    if (this.pendingBytes > 64 * 1024) this.flushStreams();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushStreams());
-    }
-  }
-
-  private flushStreams(): void {
-    this.flushScheduled = false;
-    const chunks = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    for (const c of chunks) this.server.publish('stream', { name: c.name, text: c.text }, this.parent);
+    // Handed to the socket thread at once; it batches stream text into messages and publishes
+    // it even while a synchronous cell keeps this thread busy (see socket-worker.ts).
+    this.server.stream(name, text, this.parent);
   }
 
   // ---- display bridge ---------------------------------------------------------------------
@@ -160,14 +178,15 @@ export class Kernel {
   private installBridge(): void {
     const bridge: KernelBridge = {
       display: (bundle, options = {}) => {
+        // Library loops show progress through here: an interrupted cell's loop stops at its next draw.
+        this.executorInstance?.checkInterrupt();
         const data = normalizeBundle(bundle, () => '<display>');
         if (options.update && !options.displayId) throw new TypeError('display({update: true}) needs a displayId');
-        this.flushStreams();
         const transient = options.displayId ? { display_id: options.displayId } : {};
         this.server.publish(options.update ? 'update_display_data' : 'display_data', { data, metadata: {}, transient }, this.parent);
       },
       clearOutput: (wait = false) => {
-        this.flushStreams();
+        this.executorInstance?.checkInterrupt();
         this.server.publish('clear_output', { wait }, this.parent);
       },
     };
@@ -176,7 +195,7 @@ export class Kernel {
     try {
       const tslabJupyter = require('tslab/dist/jupyter');
       tslabJupyter.lastWriteDisplayData = (content: unknown, update: boolean) => {
-        this.flushStreams();
+        this.executorInstance?.checkInterrupt();
         this.server.publish(update ? 'update_display_data' : 'display_data', content, this.parent);
       };
     } catch (e) {
@@ -185,13 +204,27 @@ export class Kernel {
   }
 
   private installProcessHandlers(): void {
-    process.on('SIGINT', () => this.executor.interrupt());
-    process.on('unhandledRejection', (reason) => {
-      process.stderr.write(`Unhandled promise rejection: ${describeError(reason).traceback.join('\n')}\n`);
-    });
-    process.on('uncaughtException', (err) => {
-      process.stderr.write(`Uncaught exception: ${describeError(err).traceback.join('\n')}\n`);
-    });
+    // SIGINT (sent by a user or by a client with interrupt_mode "signal"): a cell's synchronous
+    // part is stopped by vm's breakOnSigint, which takes the signal while it runs; otherwise this
+    // handler runs once the thread is free and rejects what the cell awaits. (A loop after the
+    // cell's first await keeps the thread busy, so SIGINT cannot reach it: interrupt_request can,
+    // which is why the kernelspec says interrupt_mode "message".)
+    process.on('SIGINT', () => this.executorInstance?.interrupt());
+    // Neither is fatal. While a cell runs it goes to that cell's stderr; after it finished, it is
+    // kept and shown at the top of the next cell's output (a frontend has stopped listening to
+    // the old cell by then), and logged.
+    const late = (what: string, e: unknown) => {
+      const detail = describeError(e).traceback.join('\n');
+      if (this.running) {
+        process.stderr.write(`${what}: ${detail}\n`);
+      } else {
+        const text = `${what} (from code that ran earlier): ${detail}\n`;
+        this.log(text.trimEnd());
+        if (this.lateErrors.length < 20) this.lateErrors.push(text);
+      }
+    };
+    process.on('unhandledRejection', (reason) => late('Unhandled promise rejection', reason));
+    process.on('uncaughtException', (err) => late('Uncaught exception', err));
   }
 
   // ---- requests ---------------------------------------------------------------------------
@@ -208,33 +241,67 @@ export class Kernel {
     }
     if (storeHistory) this.executionCount++;
     const count = this.executionCount;
-    this.flushStreams(); // leftovers of the previous cell stay with the previous cell
     this.parent = msg;
+    this.running = true;
     if (!silent) this.server.publish('execute_input', { code, execution_count: count }, msg);
+    if (this.lateErrors.length) {
+      const text = this.lateErrors.join('');
+      this.lateErrors = [];
+      this.writeStream('stderr', text);
+    }
+    try {
+      await this.runCell(msg, channel, code, count, silent, storeHistory);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runCell(msg: Message, channel: Channel, code: string, count: number, silent: boolean, storeHistory: boolean): Promise<void> {
+    const c = msg.content;
     const entry: HistoryEntry = { line: count, input: code, output: null };
     if (storeHistory) this.history.push(entry);
 
+    const helpFor = helpTarget(code);
+    if (helpFor !== null) {
+      await this.server.reply(channel, msg, 'execute_reply', {
+        status: 'ok',
+        execution_count: count,
+        user_expressions: {},
+        payload: this.helpPayload(helpFor, msg),
+      });
+      return;
+    }
+
     let error: CellError | null = null;
+    this.server.takeMemoryGuardTrip(); // a stale trip is not this cell's
     try {
       const outcome = await this.executor.execute(code, `cell-${count}`);
-      if (outcome.status === 'error') {
+      const guardMB = this.server.takeMemoryGuardTrip();
+      if (outcome.status === 'error' && outcome.ename === 'KeyboardInterrupt' && guardMB !== null) {
+        // What the guard sees is the process's growth while the cell ran (mostly JS heap here).
+        const evalue =
+          `the kernel's memory grew by about ${guardMB} MB while this cell ran, close to the JavaScript heap limit of ` +
+          `${Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20)} MB; the cell was stopped before V8 would abort the kernel. ` +
+          'Variables defined so far are kept: free big ones (x = null) before going on.';
+        error = { ename: 'MemoryError', evalue, traceback: [`MemoryError: ${evalue}`] };
+      } else if (outcome.status === 'error') {
         error = outcome;
       } else if (outcome.hasValue && !silent) {
         const data = await valueToBundle(outcome.value, (p) => this.executor.race(p));
-        this.flushStreams();
         this.server.publish('execute_result', { execution_count: count, data, metadata: {} }, msg);
         entry.output = String(data['text/plain'] ?? '');
       }
     } catch (e) {
       error = describeError(e);
     }
-    this.flushStreams();
 
     if (error) {
       this.server.publish('error', { ename: error.ename, evalue: error.evalue, traceback: error.traceback }, msg);
       if (c.stop_on_error !== false) {
-        // Let requests that were sent before this reply reach the queue, then abort them.
-        await new Promise((r) => setTimeout(r, 20));
+        // Abort the requests that reached the kernel before this reply (Run All's later cells):
+        // after a round trip through the socket thread, every message it had read has arrived
+        // here (ipykernel likewise flushes its shell socket before aborting).
+        await this.server.drain();
         this.abortThrough = this.server.receivedCount;
       }
       await this.server.reply(channel, msg, 'execute_reply', {
@@ -246,7 +313,41 @@ export class Kernel {
       });
       return;
     }
-    await this.server.reply(channel, msg, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: {}, payload: [] });
+    const userExpressions = this.userExpressions(c.user_expressions);
+    await this.server.reply(channel, msg, 'execute_reply', { status: 'ok', execution_count: count, user_expressions: userExpressions, payload: [] });
+  }
+
+  /**
+   * `name?` / `?name`: what inspect_request says about `name`, as a pager payload (JupyterLab
+   * shows it below the cell, a console in its pager), or "not found" on stdout, as IPython does.
+   */
+  private helpPayload(name: string, msg: Message): unknown[] {
+    let text: string | null = null;
+    try {
+      text = this.executor.inspect(name, name.length);
+    } catch (e) {
+      this.log(`inspect for help on ${name} failed: ${(e as Error).message}`);
+    }
+    if (text === null) {
+      this.server.stream('stdout', `${name}: not found (nothing by that name is in scope)\n`, msg);
+      return [];
+    }
+    return [{ source: 'page', data: { 'text/plain': text }, start: 0 }];
+  }
+
+  /** Evaluate `user_expressions` (name -> JavaScript expression over the notebook's variables). */
+  private userExpressions(req: unknown): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (!req || typeof req !== 'object') return out;
+    for (const [name, expr] of Object.entries(req as Record<string, unknown>)) {
+      try {
+        const value = this.executor.evaluate(String(expr));
+        out[name] = { status: 'ok', data: { 'text/plain': inspectValue(value) }, metadata: {} };
+      } catch (e) {
+        out[name] = { status: 'error', ...describeError(e) };
+      }
+    }
+    return out;
   }
 
   private complete(msg: Message, channel: Channel): Promise<void> {
@@ -317,8 +418,7 @@ export class Kernel {
     setTimeout(() => {
       void (async () => {
         try {
-          this.flushStreams();
-          this.executor.close();
+            this.executorInstance?.close();
           await this.server.close();
         } finally {
           process.exit(0);

@@ -1,15 +1,20 @@
 /**
- * The ZeroMQ side of the kernel: five sockets bound from a connection file, signed messages,
- * one request at a time on shell (in arrival order), control served beside it.
+ * The kernel's message server as the main thread sees it: requests come in already decoded and
+ * verified, one request at a time on shell (in arrival order), control served beside it; replies
+ * and iopub messages go out in order.
  *
- * Malformed or wrongly signed messages are dropped with one line on stderr; nothing a client
- * sends can crash the kernel. zeromq 6 allows one pending send() per socket, so every socket
- * writes through a small promise queue that keeps order.
+ * The sockets themselves live in a worker thread (kernel/socket-worker.ts), so heartbeats,
+ * `interrupt_request` on control and output published during a synchronous cell keep working
+ * while this thread runs user code. See that file for why.
  */
 import * as fs from 'fs';
+import * as path from 'path';
 import { randomUUID } from 'crypto';
-import * as zmq from 'zeromq';
-import { decode, encode, makeHeader, Message, Signer, WireError } from './wire';
+import * as v8 from 'v8';
+import { Worker } from 'worker_threads';
+import type { Message } from './wire';
+import type { FromWorker, SocketChannel, ToWorker, WorkerInit } from './socket-worker';
+import { GUARD_MB, GUARD_TRIPPED, newSharedState } from './shared-state';
 
 export interface ConnectionInfo {
   transport: string;
@@ -37,52 +42,29 @@ export function readConnectionFile(file: string): ConnectionInfo {
   return info;
 }
 
-class SendQueue {
-  private chain: Promise<void> = Promise.resolve();
-  constructor(
-    private readonly sock: zmq.Writable,
-    private readonly log: (s: string) => void,
-  ) {}
-  send(frames: Buffer[]): Promise<void> {
-    this.chain = this.chain
-      .then(() => this.sock.send(frames))
-      .catch((e: unknown) => this.log(`send failed: ${(e as Error)?.message ?? e}`));
-    return this.chain;
-  }
-  drain(): Promise<void> {
-    return this.chain;
-  }
-}
+const asBuffer = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 export class KernelServer {
   /** The kernel's own session id, used in the headers it writes. */
   readonly session = randomUUID();
-  private readonly signer: Signer;
-  private readonly shell = new zmq.Router();
-  private readonly control = new zmq.Router();
-  private readonly stdin = new zmq.Router();
-  private readonly iopub = new zmq.Publisher();
-  private readonly hb = new zmq.Reply();
-  private readonly out: Record<'shell' | 'control' | 'stdin' | 'iopub', SendQueue>;
+  private worker: Worker | null = null;
   private readonly handlers = new Map<string, RequestHandler>();
   private shellQueue: Promise<void> = Promise.resolve();
   private closed = false;
+  private nextId = 1;
+  private readonly waiting = new Map<number, () => void>();
   /** Messages received so far on shell; lets the kernel abort requests queued before an error. */
   private received = 0;
   private readonly seqOf = new WeakMap<Message, number>();
+  /** Shared with the socket thread (slots in kernel/shared-state.ts); the executor reads it too. */
+  readonly sharedState = newSharedState();
+  /** Called (on this thread, when it is free) after the socket thread performed an interrupt. */
+  onInterrupt: (generation: number) => void = () => {};
 
   constructor(
     private readonly conn: ConnectionInfo,
     private readonly log: (line: string) => void,
-  ) {
-    this.signer = new Signer(conn.key ?? '', conn.signature_scheme ?? 'hmac-sha256');
-    this.out = {
-      shell: new SendQueue(this.shell, log),
-      control: new SendQueue(this.control, log),
-      stdin: new SendQueue(this.stdin, log),
-      iopub: new SendQueue(this.iopub, log),
-    };
-  }
+  ) {}
 
   on(msgType: string, handler: RequestHandler): this {
     this.handlers.set(msgType, handler);
@@ -98,51 +80,77 @@ export class KernelServer {
     return this.received;
   }
 
-  async start(): Promise<void> {
-    const c = this.conn;
-    const addr = (port: number) => (c.transport === 'ipc' ? `ipc://${c.ip}-${port}` : `${c.transport}://${c.ip}:${port}`);
-    await Promise.all([
-      this.shell.bind(addr(c.shell_port)),
-      this.control.bind(addr(c.control_port)),
-      this.stdin.bind(addr(c.stdin_port)),
-      this.iopub.bind(addr(c.iopub_port)),
-      this.hb.bind(addr(c.hb_port)),
-    ]);
-    void this.loop('shell', this.shell);
-    void this.loop('control', this.control);
-    void this.heartbeat();
-    this.publish('status', { execution_state: 'starting' }, undefined);
+  /**
+   * If the memory guard interrupted the running cell since the last call: the estimated JS heap
+   * size in MB at that moment (and the guard is reset); else null.
+   */
+  takeMemoryGuardTrip(): number | null {
+    if (Atomics.exchange(this.sharedState, GUARD_TRIPPED, 0) !== 1) return null;
+    return Atomics.load(this.sharedState, GUARD_MB);
   }
 
-  private async heartbeat(): Promise<void> {
-    try {
-      for await (const frames of this.hb) await this.hb.send(frames);
-    } catch (e) {
-      if (!this.closed) this.log(`heartbeat stopped: ${(e as Error).message}`);
-    }
+  start(): Promise<void> {
+    // Interrupt a cell whose heap growth reaches this share of V8's heap limit (V8 aborts the
+    // whole process when the heap is full). INFERENCE_LAB_MEMORY_GUARD=0 turns it off.
+    const ratio = Number(process.env.INFERENCE_LAB_MEMORY_GUARD ?? '0.8');
+    const limitBytes = Number.isFinite(ratio) && ratio > 0 ? Math.round(ratio * v8.getHeapStatistics().heap_size_limit) : 0;
+    const init: WorkerInit = { conn: this.conn, session: this.session, state: this.sharedState.buffer as SharedArrayBuffer, memoryGuardBytes: limitBytes };
+    const worker = new Worker(path.join(__dirname, 'socket-worker.js'), { workerData: init, stdout: false, stderr: false });
+    this.worker = worker;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('error', (e) => {
+        this.log(`socket thread failed: ${e?.stack ?? e}`);
+        reject(e);
+        if (!this.closed) process.exit(1); // no sockets, no kernel
+      });
+      worker.on('exit', (code) => {
+        if (!this.closed) {
+          this.log(`socket thread exited (${code})`);
+          process.exit(1);
+        }
+      });
+      worker.on('message', (m: FromWorker) => {
+        switch (m.op) {
+          case 'ready': {
+            resolve();
+            const report = () => {
+              const mu = process.memoryUsage();
+              this.post({ op: 'mem', rss: mu.rss, heapUsed: mu.heapUsed });
+            };
+            report();
+            setInterval(report, 250).unref();
+            break;
+          }
+          case 'failed':
+            reject(new Error(`could not open the kernel's sockets: ${m.error}`));
+            break;
+          case 'done':
+            this.waiting.get(m.id)?.();
+            this.waiting.delete(m.id);
+            break;
+          case 'interrupted':
+            this.onInterrupt(m.generation);
+            break;
+          case 'msg':
+            this.receive(m.channel, this.revive(m.msg));
+            break;
+        }
+      });
+    });
   }
 
-  private async loop(channel: Channel, sock: zmq.Router): Promise<void> {
-    try {
-      for await (const frames of sock) {
-        let msg: Message;
-        try {
-          msg = decode(frames, this.signer);
-        } catch (e) {
-          const why = e instanceof WireError ? e.message : `unreadable message: ${(e as Error)?.message ?? e}`;
-          this.log(`dropped a message on ${channel}: ${why}`);
-          continue;
-        }
-        if (channel === 'shell') {
-          this.seqOf.set(msg, ++this.received);
-          // One request at a time, in order; an execute holds the queue until it is done.
-          this.shellQueue = this.shellQueue.then(() => this.dispatch(msg, channel));
-        } else {
-          await this.dispatch(msg, channel);
-        }
-      }
-    } catch (e) {
-      if (!this.closed) this.log(`${channel} loop stopped: ${(e as Error).message}`);
+  /** Buffers arrive as plain Uint8Arrays after postMessage. */
+  private revive(msg: Message): Message {
+    return { ...msg, identities: msg.identities.map(asBuffer), buffers: msg.buffers.map(asBuffer) };
+  }
+
+  private receive(channel: Channel, msg: Message): void {
+    if (channel === 'shell') {
+      this.seqOf.set(msg, ++this.received);
+      // One request at a time, in order; an execute holds the queue until it is done.
+      this.shellQueue = this.shellQueue.then(() => this.dispatch(msg, channel));
+    } else {
+      void this.dispatch(msg, channel);
     }
   }
 
@@ -152,7 +160,7 @@ export class KernelServer {
     this.publish('status', { execution_state: 'busy' }, msg);
     try {
       if (handler) await handler(msg, channel);
-      else this.log(`ignored unknown message type ${type} on ${channel}`);
+      else this.log(`ignored unknown message type ${JSON.stringify(type).slice(0, 80)} on ${channel}`);
     } catch (e) {
       this.log(`handler for ${type} failed: ${(e as Error)?.stack ?? e}`);
     } finally {
@@ -160,35 +168,73 @@ export class KernelServer {
     }
   }
 
+  private post(m: ToWorker): void {
+    if (this.closed || !this.worker) return;
+    try {
+      this.worker.postMessage(m);
+    } catch (e) {
+      // A value structured clone refuses (a function inside a MIME bundle, say): send what JSON
+      // makes of it, which is what goes on the wire anyway.
+      try {
+        if (m.op !== 'send') throw e;
+        this.worker.postMessage({ ...m, content: JSON.parse(JSON.stringify(m.content ?? {})), metadata: JSON.parse(JSON.stringify(m.metadata ?? {})) });
+      } catch (e2) {
+        this.log(`could not send ${m.op === 'send' ? m.msgType : m.op}: ${(e2 as Error)?.message ?? e2}`);
+      }
+    }
+  }
+
+  private send(channel: SocketChannel, msgType: string, content: unknown, parent: Message | undefined, metadata: Record<string, unknown> = {}): void {
+    this.post({
+      op: 'send',
+      channel,
+      msgType,
+      content,
+      parentHeader: parent ? parent.header : {},
+      identities: channel === 'iopub' || !parent ? undefined : parent.identities,
+      metadata,
+    });
+  }
+
+  /** Stream text (stdout / stderr) belonging to `parent`; the socket thread batches it into messages. */
+  stream(name: 'stdout' | 'stderr', text: string, parent: Message): void {
+    this.post({ op: 'stream', name, text, parentHeader: parent.header });
+  }
+
   /** Reply on the channel the request came from. */
   reply(channel: Channel, parent: Message, msgType: string, content: unknown): Promise<void> {
-    const frames = encode(this.signer, parent.identities, makeHeader(msgType, this.session), parent.header, {}, content);
-    return this.out[channel].send(frames);
+    this.send(channel, msgType, content, parent);
+    return Promise.resolve();
   }
 
   /** Publish on iopub; `parent` is the request this output belongs to. */
   publish(msgType: string, content: unknown, parent: Message | undefined, metadata: Record<string, unknown> = {}): Promise<void> {
-    const topic = Buffer.from(`kernel.${this.session}.${msgType}`);
-    const frames = encode(this.signer, [topic], makeHeader(msgType, this.session), parent ? parent.header : {}, metadata, content);
-    return this.out.iopub.send(frames);
+    this.send('iopub', msgType, content, parent, metadata);
+    return Promise.resolve();
+  }
+
+  private roundTrip(op: 'drain' | 'close'): Promise<void> {
+    if (this.closed || !this.worker) return Promise.resolve();
+    const id = this.nextId++;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000); // never hang a shutdown on a stuck socket
+      this.waiting.set(id, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.post({ op, id });
+    });
   }
 
   /** Wait until everything queued has been handed to ZeroMQ. */
-  async drain(): Promise<void> {
-    await Promise.all(Object.values(this.out).map((q) => q.drain()));
+  drain(): Promise<void> {
+    return this.roundTrip('drain');
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.drain();
+    await this.roundTrip('close');
     this.closed = true;
-    for (const s of [this.shell, this.control, this.stdin, this.iopub, this.hb]) {
-      try {
-        s.linger = 200;
-        s.close();
-      } catch {
-        /* already closed */
-      }
-    }
+    await this.worker?.terminate();
   }
 }

@@ -20,7 +20,28 @@ interface RunSummary {
   cells: number;
   errors: { cell: number; ename: string; evalue: string }[];
   mime_types: string[];
+  outputs: { cell: number; output_type: string; mimes: string[]; text: string }[];
   failure: string | null;
+}
+
+const VEGA_LITE = 'application/vnd.vegalite.v5+json';
+
+/**
+ * Charts must render where Vega does not run: GitHub's notebook view shows image/png (no Vega,
+ * no JavaScript), classic Notebook 6 shows image/svg+xml or image/png. So every output that
+ * carries a Vega-Lite spec also carries both pictures, and no output carries text/html (which
+ * JupyterLab would rank above the Vega view).
+ */
+function chartProblems(s: RunSummary): string[] {
+  const problems: string[] = [];
+  for (const o of s.outputs) {
+    if (o.mimes.includes('text/html')) problems.push(`cell ${o.cell}: ${o.output_type} has text/html`);
+    if (!o.mimes.includes(VEGA_LITE)) continue;
+    for (const need of ['image/png', 'image/svg+xml', 'text/plain']) {
+      if (!o.mimes.includes(need)) problems.push(`cell ${o.cell}: a Vega-Lite ${o.output_type} lacks ${need}`);
+    }
+  }
+  return problems;
 }
 
 describe('notebooks', () => {
@@ -47,6 +68,9 @@ describe('notebooks', () => {
       expect(s.failure, `nbclient failed:\n${s.failure}\nstderr:\n${r.stderr.slice(-3000)}`).toBeNull();
       expect(s.errors, `error outputs in ${name}`).toEqual([]);
       expect(s.mime_types, `${name} shows no image/png`).toContain('image/png');
+      const charts = s.outputs.filter((o) => o.mimes.includes(VEGA_LITE));
+      expect(charts.length, `${name} has no chart output`).toBeGreaterThan(0);
+      expect(chartProblems(s), `${name}: charts that GitHub / Notebook 6 could not show`).toEqual([]);
     },
     30 * 60_000,
   );

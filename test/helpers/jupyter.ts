@@ -45,7 +45,7 @@ export function kernelspecEnv(): NodeJS.ProcessEnv {
       argv: [process.execPath, KERNEL_MAIN, '--connection-file', '{connection_file}'],
       display_name: 'TypeScript (Inference Lab, test)',
       language: 'typescript',
-      interrupt_mode: 'signal',
+      interrupt_mode: 'message',
     }),
   );
   return { ...process.env, JUPYTER_PATH: dir, JUPYTER_PLATFORM_DIRS: '1', PYTHONUNBUFFERED: '1' };

@@ -1,7 +1,8 @@
 """Execute one notebook with nbclient and print a JSON summary.
 
 Usage: python run_notebook.py NOTEBOOK --kernel NAME --timeout SECONDS [--cwd DIR] [--out EXECUTED.ipynb]
-Prints {"cells": n, "errors": [{"cell", "ename", "evalue"}], "mime_types": [...], "failure": str|null}.
+Prints {"cells": n, "errors": [{"cell", "ename", "evalue"}], "mime_types": [...],
+"outputs": [{"cell", "output_type", "mimes", "text"}], "failure": str|null}.
 Errors are collected (allow_errors) so one run reports all of them.
 """
 import argparse
@@ -37,9 +38,13 @@ def main():
     except Exception:
         failure = traceback.format_exc()
 
-    errors, mimes = [], set()
+    errors, mimes, outputs = [], set(), []
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            text = out.get("text") if out.get("output_type") == "stream" else data.get("text/plain")
+            outputs.append({"cell": i, "output_type": out.get("output_type"), "mimes": sorted(data.keys()),
+                            "text": (text if isinstance(text, str) else "".join(text or []))[:500]})
             if out.get("output_type") == "error":
                 errors.append({"cell": i, "ename": out.get("ename"), "evalue": out.get("evalue")})
             if out.get("output_type") in ("display_data", "execute_result"):
@@ -51,6 +56,7 @@ def main():
         "cells": len(nb.cells),
         "errors": errors,
         "mime_types": sorted(mimes),
+        "outputs": outputs,
         "failure": failure,
     }))
 

@@ -1,0 +1,50 @@
+/**
+ * The kernelspec the installer writes (kernel/install.ts), into a temporary JUPYTER_DATA_DIR:
+ * what Jupyter reads from it, and that an older spec (interrupt_mode "signal") counts as stale so
+ * `inference-lab lab` rewrites it.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createRequire } from 'module';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/jupyter';
+
+const install = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'kernel', 'install.js')) as typeof import('../kernel/install');
+
+let dataDir = '';
+const saved = process.env.JUPYTER_DATA_DIR;
+
+beforeEach(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inference-lab-kernelspec-'));
+  process.env.JUPYTER_DATA_DIR = dataDir;
+});
+afterEach(() => {
+  if (saved === undefined) delete process.env.JUPYTER_DATA_DIR;
+  else process.env.JUPYTER_DATA_DIR = saved;
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('kernelspec', () => {
+  it('installs kernel.json with this checkout\'s entry point and interrupt_mode "message"', async () => {
+    expect(install.kernelStatus()).toMatchObject({ installed: false, current: false });
+    const dir = await install.installKernel();
+    expect(dir).toBe(path.join(dataDir, 'kernels', 'inference-lab'));
+    const spec = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8'));
+    expect(spec).toMatchObject({
+      argv: [process.execPath, path.join(ROOT, 'dist', 'kernel', 'main.js'), '--connection-file', '{connection_file}'],
+      display_name: 'TypeScript (Inference Lab)',
+      language: 'typescript',
+      interrupt_mode: 'message',
+    });
+    expect(fs.existsSync(path.join(dir, 'logo-64x64.png'))).toBe(true);
+    expect(install.kernelStatus()).toMatchObject({ installed: true, current: true });
+  });
+
+  it('calls a spec from before interrupt_mode "message" stale', async () => {
+    const dir = await install.installKernel();
+    const file = path.join(dir, 'kernel.json');
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), interrupt_mode: 'signal' }));
+    expect(install.kernelStatus()).toMatchObject({ installed: true, current: false });
+  });
+});
