@@ -20,8 +20,10 @@ export { tensorStats } from './hooks/stats';
 export type { TensorStats } from './hooks/stats';
 
 // models
-export { DigitsCNN, DIGITS_CNN_DEFAULTS, topK } from './models/cnn';
-export type { DigitsCNNConfig, Prediction } from './models/cnn';
+export { DigitsCNN, DIGITS_CNN_DEFAULTS, checkPixels } from './models/cnn';
+export type { DigitsCNNConfig } from './models/cnn';
+export { topK, appendTopKStep } from './models/predictions';
+export type { Prediction } from './models/predictions';
 export { loadModel, listModels, modelNames, modelInfo, assetsDir } from './models/registry';
 export type { ModelInfo } from './models/registry';
 export { evaluateDigits } from './models/evaluate';
@@ -104,7 +106,9 @@ export { matMulTrainable, isRecordingGradients } from './engine/ops';
 
 // the fast path: a GPT in ONNX Runtime behind the same interface
 export { OnnxGPT } from './models/gpt-onnx';
-export type { CompileOptions } from './models/gpt-onnx';
+export { OnnxCNN } from './models/cnn-onnx';
+export { OnnxHookedModel } from './models/onnx-model';
+export type { CompileOptions } from './models/onnx-model';
 export { exportGptToOnnx } from './optimize/export-gpt-onnx';
 export type { GptOnnxOptions, GptOnnxExport } from './optimize/export-gpt-onnx';
 export { OrtSession } from './engine/ort-session';

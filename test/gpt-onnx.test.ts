@@ -140,3 +140,40 @@ describe('GPT on the fast path (ONNX Runtime)', () => {
     ids.dispose();
   });
 });
+
+describe('digits CNN on the fast path', () => {
+  it('probabilities, every hook (NHWC) and the trace equal tfjs (1e-4); other image sizes run on tfjs', async () => {
+    const { loadModel, loadMnist, MNIST_SIZE } = await import('../src/index');
+    const cnn = loadModel('digits-cnn') as import('../src/models/cnn').DigitsCNN;
+    const fastCnn = cnn.compile('onnx', { threads: 1 });
+    const px = MNIST_SIZE * MNIST_SIZE;
+    const x = tf.tensor3d(loadMnist().heldOut.images.subarray(0, 8 * px), [8, MNIST_SIZE, MNIST_SIZE], 'int32');
+    const [pa, ca] = cnn.runWithCache(x);
+    const [pb, cb] = fastCnn.runWithCache(x);
+    expect(maxAbsDiff(pa, pb)).toBeLessThan(1e-5);
+    for (const name of ca.names) {
+      expect(cb.get(name).shape).toEqual(ca.get(name).shape);
+      expect(maxAbsDiff(ca.get(name), cb.get(name))).toBeLessThan(1e-4);
+    }
+    const [ta, tb] = [cnn.trace(x), fastCnn.trace(x)];
+    expect(tb.names).toEqual(ta.names); // post.top_k included
+    expect(tb.steps[tb.steps.length - 1].note).toBe(ta.steps[ta.steps.length - 1].note);
+    const big = tf.image.resizeBilinear(tf.expandDims(tf.cast(x, 'float32'), 3) as tf.Tensor4D, [40, 40]); // not what the graph takes
+    expect(maxAbsDiff(cnn.forward(big), fastCnn.forward(big))).toBe(0);
+    expect(() => cnn.compile('onnx', { quantize: 'int8' })).toThrow(/needs calibrated activations/);
+    tf.dispose([x, pa, pb, big]);
+    [ca, cb, ta, tb].forEach((c) => c.dispose());
+    fastCnn.dispose();
+    cnn.dispose();
+  });
+});
+
+describe('a model the exporter cannot write', () => {
+  it('names the layer and op, and the tfjs model keeps working', async () => {
+    const { loadModel } = await import('../src/index');
+    const rnn = loadModel('langid-lstm') as import('../src/models/rnn').CharRNN;
+    expect(() => rnn.compile('onnx')).toThrow(/cannot export layer "lstm.hook_hidden" \(op: LSTM recurrence/);
+    expect(rnn.classifyWords(['haus'])[0].label).toBeTypeOf('string');
+    rnn.dispose();
+  });
+});

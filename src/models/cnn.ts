@@ -6,7 +6,9 @@ import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
 import { loadModelDir, saveModelFiles } from './model-files';
 import { Trace } from '../hooks/trace';
-import { tensorStats } from '../hooks/stats';
+import { appendTopKStep, topK, type Prediction } from './predictions';
+import { OnnxCNN } from './cnn-onnx'; // a cycle, safe: each uses the other only inside functions
+import type { CompileOptions } from './onnx-model';
 import type { MimeBundle } from '../viz/mime';
 import { modelSummary } from '../viz/views';
 
@@ -34,9 +36,23 @@ export const DIGITS_CNN_DEFAULTS: DigitsCNNConfig = {
   pixelStd: 0.3081,
 };
 
-export interface Prediction {
-  label: string;
-  p: number;
+/** Raw pixels: [batch, h, w] or [batch, h, w, 1|3|4], numeric, at least one kernel wide. */
+export function checkPixels(name: string, config: DigitsCNNConfig, input: Tensor): void {
+  const shape = input.shape;
+  const ok =
+    (shape.length === 3 || (shape.length === 4 && [1, 3, 4].includes(shape[3]))) &&
+    shape[0] > 0 &&
+    shape[1] >= config.kernelSize &&
+    shape[2] >= config.kernelSize &&
+    input.dtype !== 'string' &&
+    input.dtype !== 'complex64' &&
+    input.dtype !== 'bool';
+  if (!ok) {
+    throw new Error(
+      `${name} expects raw pixels shaped [batch, height, width] or [batch, height, width, 1|3|4] ` +
+        `with values 0..255 (numeric dtype), got [${shape}] ${input.dtype}.`,
+    );
+  }
 }
 
 export class DigitsCNN extends HookedModel {
@@ -116,22 +132,19 @@ export class DigitsCNN extends HookedModel {
     return copy;
   }
 
+  /** Where this model runs: tfjs and its backend (the fast path reports onnxruntime). */
+  get backend(): string {
+    return `tfjs (${tf.getBackend()})`;
+  }
+
+  /** The same model on the fast path (ONNX Runtime), with the same interface; see cnn-onnx.ts. */
+  compile(target: 'onnx', options: CompileOptions = {}): OnnxCNN {
+    if (target !== 'onnx') throw new Error(`compile: unknown target ${JSON.stringify(target)}; expected 'onnx'.`);
+    return new OnnxCNN(this, options);
+  }
+
   protected validateInput(input: Tensor): void {
-    const shape = input.shape;
-    const ok =
-      (shape.length === 3 || (shape.length === 4 && [1, 3, 4].includes(shape[3]))) &&
-      shape[0] > 0 &&
-      shape[1] >= this.config.kernelSize &&
-      shape[2] >= this.config.kernelSize &&
-      input.dtype !== 'string' &&
-      input.dtype !== 'complex64' &&
-      input.dtype !== 'bool';
-    if (!ok) {
-      throw new Error(
-        `${this.name} expects raw pixels shaped [batch, height, width] or [batch, height, width, 1|3|4] ` +
-          `with values 0..255 (numeric dtype), got [${shape}] ${input.dtype}.`,
-      );
-    }
+    checkPixels(this.name, this.config, input);
   }
 
   private conv(x: Tensor, i: number): Tensor {
@@ -188,23 +201,7 @@ export class DigitsCNN extends HookedModel {
 
   /** The trace ends with the post-processing step that turns probabilities into labels. */
   protected override extendTrace(trace: Trace): Trace {
-    const last = trace.steps[trace.steps.length - 1];
-    if (!last.tensor) return trace;
-    const k = Math.min(3, this.config.labels.length);
-    const top = topK(last.tensor, this.config.labels, k);
-    const values = tf.tidy(() => tf.topk(last.tensor!, k).values); // [batch, k]
-    trace.steps.push({
-      index: trace.steps.length,
-      name: 'post.top_k',
-      kind: 'topk',
-      shapeDoc: '[batch, k]',
-      inputShape: last.outputShape,
-      outputShape: values.shape.slice(),
-      stats: tensorStats(values),
-      tensor: values,
-      note: top[0].map((p) => `${p.label}: ${(p.p * 100).toFixed(1)}%`).join(', '),
-    });
-    return trace;
+    return appendTopKStep(trace, 'post.hook_probs', this.config.labels);
   }
 
   /** Layer table: hook name, kind, output shape for one input, parameters owned by that layer. */
@@ -252,14 +249,4 @@ export class DigitsCNN extends HookedModel {
   dispose(): void {
     for (const w of Object.values(this.weights)) w.dispose();
   }
-}
-
-/** Top-k (label, probability) per row of a [batch, classes] probability tensor. */
-export function topK(probs: Tensor, labels: string[], k: number): Prediction[][] {
-  const { values, indices } = tf.topk(probs, Math.min(k, labels.length));
-  const v = values.arraySync() as number[][];
-  const idx = indices.arraySync() as number[][];
-  values.dispose();
-  indices.dispose();
-  return v.map((row, b) => row.map((p, j) => ({ label: labels[idx[b][j]], p })));
 }

@@ -42,10 +42,9 @@ import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { HookedModel } from '../hooks/hooked-model';
 import { Trace } from '../hooks/trace';
-import { tensorStats } from '../hooks/stats';
 import type { MimeBundle } from '../viz/mime';
 import { modelSummary } from '../viz/views';
-import { topK, type Prediction } from './cnn';
+import { appendTopKStep, topK, type Prediction } from './predictions';
 import { detectFormat, fileIOHandler, modelJsonPath, readModelJson, type TfjsFormat } from './tfjs-files';
 
 /** Steps that turn a raw input into the model's input, hooked like the model's own (they come first in a trace). */
@@ -661,24 +660,7 @@ export class ImportedModel extends HookedModel {
   }
 
   protected override extendTrace(trace: Trace): Trace {
-    const labels = this.options.labels;
-    const last = trace.steps.find((s) => s.name === this.outputHook);
-    if (!labels || !last?.tensor || last.tensor.rank !== 2 || last.tensor.shape[1] !== labels.length) return trace;
-    const k = Math.min(3, labels.length);
-    const top = topK(last.tensor, labels, k);
-    const values = tf.tidy(() => tf.topk(last.tensor!, k).values); // [batch, k]
-    trace.steps.push({
-      index: trace.steps.length,
-      name: 'post.top_k',
-      kind: 'topk',
-      shapeDoc: '[batch, k]',
-      inputShape: last.outputShape,
-      outputShape: values.shape.slice(),
-      stats: tensorStats(values),
-      tensor: values,
-      note: top[0].map((p) => `${p.label}: ${(p.p * 100).toFixed(1)}%`).join(', '),
-    });
-    return trace;
+    return this.options.labels ? appendTopKStep(trace, this.outputHook, this.options.labels) : trace;
   }
 
   /** Layer table: hook, op or layer class, output shape (from the dry run / layer shapes), parameters. */

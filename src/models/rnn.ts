@@ -233,6 +233,21 @@ export class CharRNN extends HookedModel {
     return { kernel: this.weights[`${c}.kernel`], recurrentKernel: this.weights[`${c}.recurrent_kernel`], bias: this.weights[`${c}.bias`] };
   }
 
+  /** Where this model runs. */
+  get backend(): string {
+    return `tfjs (${tf.getBackend()})`;
+  }
+
+  /**
+   * The fast path exports straight-line graphs; this model's recurrence is a loop over time steps
+   * (ONNX needs a Loop or LSTM/GRU node with another gate layout), which the exporter does not write.
+   * Says so, naming the layer and op; the model itself keeps working on tfjs.
+   */
+  compile(target: 'onnx'): never {
+    const layer = `${this.config.cell}.hook_hidden`;
+    throw new Error(`${this.name}.compile('${target}'): cannot export layer "${layer}" (op: ${this.config.cell.toUpperCase()} recurrence, a loop over time steps); the ONNX exporter writes only straight-line graphs (GPT, digits CNN). ${this.name} keeps running on ${this.backend}.`);
+  }
+
   /** Words -> character ids `[batch, time]` (int32, right-padded with 0). */
   encode(words: string[]): Tensor {
     const { ids, time } = encodeBatch(words, this.config.alphabet, this.config.maxLength);

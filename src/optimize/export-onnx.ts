@@ -11,6 +11,8 @@ export interface OnnxExport {
   /** Name of the input ([batch, 28, 28] float32 pixels 0..255) and the outputs. */
   input: string;
   outputs: { logits: string; probs: string };
+  /** With `hooks`: hook name -> the graph output holding its value (NHWC, as in tfjs). */
+  hookOutputs: Record<string, string>;
 }
 
 /** HWIO (tfjs) -> OIHW (ONNX) kernel layout. */
@@ -28,7 +30,7 @@ function toOIHW(kernel: tf.Tensor): { values: Float32Array; dims: number[] } {
  * QuantizeLinear/DequantizeLinear pair with the calibrated scale and zero point. Weights are
  * re-quantized from the float model (7-bit by default, see reduceRange).
  */
-export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: QuantizationInfo, options: { reduceRange?: boolean } = {}): OnnxExport {
+export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: QuantizationInfo, options: { reduceRange?: boolean; hooks?: boolean } = {}): OnnxExport {
   // x86 int8 kernels multiply uint8 activations by int8 weights with VPMADDUBSW, which saturates
   // at int16 when two large products add up; 7-bit weights avoid it (ONNX Runtime's reduce_range).
   // Measured here: 8-bit weights lost 0.6 accuracy points more than the same model in tfjs.
@@ -40,6 +42,17 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
     throw new Error('exportDigitsCnnToOnnx: an int8 export needs a model quantized with activations: "static" (calibrated ranges).');
   }
   const scalar = (name: string, v: number) => inits.push({ name, type: OnnxType.FLOAT, dims: [], raw: float32Raw([v]) });
+  const hookOutputs: Record<string, string> = {};
+  /** Expose `value` as hook `hook` (NCHW feature maps transposed to tfjs's NHWC; [N, 1, 28, 28] reshaped). */
+  const expose = (hook: string, value: string, layout: 'nchw' | 'image' | 'as-is') => {
+    if (!options.hooks) return;
+    const name = `hook:${hook}`;
+    if (layout === 'nchw') nodes.push({ op: 'Transpose', inputs: [value], outputs: [name], attributes: { perm: [0, 2, 3, 1] } });
+    else if (layout === 'image') nodes.push({ op: 'Reshape', inputs: [value, 'image_nhwc'], outputs: [name] });
+    else nodes.push({ op: 'Identity', inputs: [value], outputs: [name] });
+    hookOutputs[hook] = name;
+  };
+  if (options.hooks) inits.push({ name: 'image_nhwc', type: OnnxType.INT64, dims: [4], raw: int64Raw([-1, imageSize, imageSize, 1]) });
 
   /** Insert a QDQ pair after `value` when this point is quantized; returns the name to use next. */
   const qdq = (point: string, value: string): string => {
@@ -79,6 +92,9 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
   nodes.push({ op: 'Div', inputs: ['x4', 'c255'], outputs: ['scaled'] });
   nodes.push({ op: 'Sub', inputs: ['scaled', 'mean'], outputs: ['centred'] });
   nodes.push({ op: 'Div', inputs: ['centred', 'std'], outputs: ['normalized'] });
+  for (const hook of ['pre.hook_raw', 'pre.hook_grayscale', 'pre.hook_resized']) expose(hook, 'x4', 'image'); // 28x28 grey in: these three are the pixels
+  expose('pre.hook_scaled', 'scaled', 'image');
+  expose('pre.hook_normalized', 'normalized', 'image');
   let x = qdq('pre.hook_normalized', 'normalized');
 
   for (const i of [0, 1]) {
@@ -87,14 +103,18 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
     inits.push({ name: `conv${i}_b`, type: OnnxType.FLOAT, dims: [k.dims[0]], raw: float32Raw(model.weights[`conv.${i}.bias`].dataSync()) });
     nodes.push({ op: 'Conv', inputs: [x, w, `conv${i}_b`], outputs: [`conv${i}`], attributes: { kernel_shape: [k.dims[2], k.dims[3]] } });
     x = qdq(`conv.${i}.hook_conv`, `conv${i}`);
+    expose(`conv.${i}.hook_conv`, x, 'nchw');
     nodes.push({ op: 'Relu', inputs: [x], outputs: [`relu${i}`] });
+    expose(`conv.${i}.hook_relu`, `relu${i}`, 'nchw');
     nodes.push({ op: 'MaxPool', inputs: [`relu${i}`], outputs: [`pool${i}`], attributes: { kernel_shape: [2, 2], strides: [2, 2] } });
     x = qdq(`conv.${i}.hook_pool`, `pool${i}`);
+    expose(`conv.${i}.hook_pool`, x, 'nchw');
   }
   // Flatten in NHWC order, as the tfjs model (and tf.layers.flatten) does.
   inits.push({ name: 'flat_shape', type: OnnxType.INT64, dims: [2], raw: int64Raw([-1, model.flatSize]) });
   nodes.push({ op: 'Transpose', inputs: [x], outputs: ['nhwc'], attributes: { perm: [0, 2, 3, 1] } });
   nodes.push({ op: 'Reshape', inputs: ['nhwc', 'flat_shape'], outputs: ['flat'] });
+  expose('flatten.hook_out', 'flat', 'as-is');
   const dense = model.weights['dense.weight'];
   const dw = weight('dense_w', Float32Array.from(dense.dataSync()), dense.shape, 1);
   inits.push({ name: 'dense_b', type: OnnxType.FLOAT, dims: [labels.length], raw: float32Raw(model.weights['dense.bias'].dataSync()) });
@@ -103,6 +123,16 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
   const logits = qdq('hook_logits', 'logits_raw');
   nodes.push({ op: 'Identity', inputs: [logits], outputs: ['logits'] });
   nodes.push({ op: 'Softmax', inputs: ['logits'], outputs: ['probs'], attributes: { axis: 1 } });
+  hookOutputs['hook_logits'] = 'logits';
+  hookOutputs['post.hook_probs'] = 'probs';
+  if (!options.hooks) for (const k of Object.keys(hookOutputs)) delete hookOutputs[k];
+  const featureDims: Record<string, number[]> = {}; // sizes of each exposed hook, for the graph's outputs
+  {
+    const probe = tf.zeros([1, imageSize, imageSize]);
+    const trace = model.trace(probe, { keepTensors: false });
+    for (const step of trace.steps) featureDims[step.name] = step.outputShape.slice(1);
+    probe.dispose();
+  }
 
   const bytes = buildOnnxModel({
     name: model.name,
@@ -112,7 +142,10 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
     outputs: [
       { name: 'logits', type: OnnxType.FLOAT, dims: [-1, labels.length] },
       { name: 'probs', type: OnnxType.FLOAT, dims: [-1, labels.length] },
+      ...Object.entries(hookOutputs)
+        .filter(([, onnx]) => onnx.startsWith('hook:'))
+        .map(([hook, onnx]) => ({ name: onnx, type: OnnxType.FLOAT, dims: [-1, ...featureDims[hook]] })),
     ],
   }, 13);
-  return { bytes, input: 'pixels', outputs: { logits: 'logits', probs: 'probs' } };
+  return { bytes, input: 'pixels', outputs: { logits: 'logits', probs: 'probs' }, hookOutputs };
 }
