@@ -177,3 +177,23 @@ describe('a model the exporter cannot write', () => {
     rnn.dispose();
   });
 });
+
+describe('GPT-2 from Hugging Face files on the fast path', () => {
+  it('logits, hooks and greedy tokens equal the tfjs path (itself checked against transformers)', async () => {
+    const { loadGPT2 } = await import('../src/models/gpt2-loader');
+    const gpt2 = loadGPT2(path.join(__dirname, 'fixtures', 'gpt2-tiny'));
+    const fastGpt2 = gpt2.compile('onnx', { threads: 1 });
+    const ids = tf.tensor2d([[464, 329, 318, 257, 922, 13, 383, 640]], [1, 8], "int32"); // the fixture has 1,000 token rows
+    const [la, ca] = gpt2.runWithCache(ids, { names: (n) => n.endsWith('hook_pattern') || n.endsWith('hook_resid_post') });
+    const [lb, cb] = fastGpt2.runWithCache(ids, { names: (n) => n.endsWith('hook_pattern') || n.endsWith('hook_resid_post') });
+    expect(maxAbsDiff(la, lb)).toBeLessThan(1e-4);
+    for (const n of ca.names) expect(maxAbsDiff(ca.get(n), cb.get(n))).toBeLessThan(1e-4);
+    const prompt = [464, 329, 318];
+    expect(fastGpt2.generate(prompt, { maxTokens: 12, temperature: 0 }).tokens.map((t) => t.id)).toEqual(gpt2.generate(prompt, { maxTokens: 12, temperature: 0 }).tokens.map((t) => t.id));
+    tf.dispose([ids, la, lb]);
+    ca.dispose();
+    cb.dispose();
+    fastGpt2.dispose();
+    gpt2.dispose();
+  });
+});
