@@ -90,3 +90,18 @@ export { PUBLISHED_SHAPES, parameterCount, scaleReport, humanCount, humanBytes }
 export type { TransformerShape, ScaleReport } from './models/scale';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';
+
+// speech: keyword spotting (espeak-ng clips, log-mel preprocessing as hook points, a small CNN)
+export { KeywordCNN, KWS_CNN_DEFAULTS, keywordWaveform, evaluateKeywords, loadKeywordHeldOut } from './models/speech';
+export type { KeywordCNNConfig, KeywordEvaluation, KeywordSnrResult } from './models/speech';
+export {
+  LOG_MEL_DEFAULTS, logMelSpectrogram, melFilterbank, hzToMel, melToHz, hannWindow, dftBasis, frameCount, frequencyBins,
+  preEmphasize, windowedFrames, powerSpectrum, melEnergies,
+} from './data/audio';
+export type { LogMelConfig } from './data/audio';
+export {
+  KEYWORDS, KWS_SAMPLE_RATE, KWS_CLIP_SAMPLES, KWS_TEST_SNRS, NOISE_TYPES, readClipSet, makeNoise, mixAtSnr,
+  noisyWindows, placeInWindow, speakerFamily, meanPower,
+} from './data/speech';
+export type { KeywordClipSet, ClipInfo, NoiseType } from './data/speech';
+export { waveformView, spectrogramView, melView, speechPreprocessingView, confusionMatrixView, snrAccuracyView } from './viz/speech-views';

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DigitsCNN } from './cnn';
 import { CharRNN } from './rnn';
+import { KeywordCNN } from './speech';
 import type { HookedModel } from '../hooks/hooked-model';
 
 /** The repository root: the nearest ancestor with this package's package.json. */
@@ -35,6 +36,7 @@ export interface ModelInfo {
 const LOADERS: Record<string, (dir: string, name: string) => HookedModel> = {
   'digits-cnn': (dir, name) => DigitsCNN.load(dir, name),
   'char-rnn': (dir, name) => CharRNN.load(dir, name),
+  'kws-cnn': (dir, name) => KeywordCNN.load(dir, name),
 };
 
 /** Names of the shipped models (directories under assets/ with a known architecture). */
