@@ -13,6 +13,7 @@ import { listModels, loadModel, modelNames, packageRoot } from './models/registr
 import { evaluateDigits } from './models/evaluate';
 import { DigitsCNN } from './models/cnn';
 import { CharRNN } from './models/rnn';
+import { KeywordCNN, evaluateKeywords, loadKeywordHeldOut } from './models/speech';
 import { readWordSet } from './data/words';
 import { installKernel, removeKernel, kernelStatus, startLab } from '../kernel/install';
 import { quantize } from './optimize/quantize-model';
@@ -308,6 +309,15 @@ async function main(argv: string[]): Promise<number> {
         model.dispose();
         const out = { model: name, metric: 'accuracy', value: correct / held.words.length, n: held.words.length };
         print(json, out, `backend: ${backend()}\n${name}: held-out accuracy ${out.value.toFixed(4)} on ${out.n} words`);
+        return 0;
+      }
+      if (model instanceof KeywordCNN) {
+        // Keyword spotting: the committed clips of held-out speakers, clean and at each SNR.
+        const evaluation = evaluateKeywords(model, loadKeywordHeldOut());
+        model.dispose();
+        const bySnr = evaluation.results.map((r) => ({ snr: Number.isFinite(r.snrDb) ? r.snrDb : 'clean', accuracy: r.accuracy }));
+        const out = { model: name, metric: 'accuracy', value: evaluation.results[0].accuracy, n: evaluation.results[0].n, bySnr };
+        print(json, out, `backend: ${backend()}\n${name}: held-out accuracy ${bySnr.map((r) => `${r.snr === 'clean' ? 'clean' : `${r.snr} dB`} ${r.accuracy.toFixed(4)}`).join(', ')} on ${out.n} clips of unseen speakers`);
         return 0;
       }
       const result = evaluateDigits(model, loadMnist().heldOut);

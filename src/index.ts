@@ -131,3 +131,18 @@ export { loadGPT2, isHuggingFaceGPT2, readHFGPT2Config, gpt2ConfigFromHF } from 
 export type { HFGPT2Config, LoadGPT2Options } from './models/gpt2-loader';
 export { SafetensorsReader } from './engine/safetensors';
 export type { TensorLocation, TensorEntry } from './engine/safetensors';
+
+// speech: keyword spotting (espeak-ng clips, log-mel preprocessing as hook points, a small CNN)
+export { KeywordCNN, KWS_CNN_DEFAULTS, keywordWaveform, evaluateKeywords, loadKeywordHeldOut } from './models/speech';
+export type { KeywordCNNConfig, KeywordEvaluation, KeywordSnrResult } from './models/speech';
+export {
+  LOG_MEL_DEFAULTS, logMelSpectrogram, melFilterbank, hzToMel, melToHz, hannWindow, dftBasis, frameCount, frequencyBins,
+  preEmphasize, windowedFrames, powerSpectrum, melEnergies,
+} from './data/audio';
+export type { LogMelConfig } from './data/audio';
+export {
+  KEYWORDS, KWS_SAMPLE_RATE, KWS_CLIP_SAMPLES, KWS_TEST_SNRS, NOISE_TYPES, readClipSet, makeNoise, mixAtSnr,
+  noisyWindows, placeInWindow, speakerFamily, meanPower,
+} from './data/speech';
+export type { KeywordClipSet, ClipInfo, NoiseType } from './data/speech';
+export { waveformView, spectrogramView, melView, speechPreprocessingView, confusionMatrixView, snrAccuracyView } from './viz/speech-views';

@@ -6,6 +6,7 @@ import { DigitsCNN } from './cnn';
 import { CharRNN } from './rnn';
 import { GPT } from './gpt';
 import { loadGPT2 } from './gpt2-loader';
+import { KeywordCNN } from './speech';
 import type { HookedModel } from '../hooks/hooked-model';
 
 /** The repository root: the nearest ancestor with this package's package.json. */
@@ -38,6 +39,7 @@ const LOADERS: Record<string, (dir: string, name: string) => HookedModel> = {
   'digits-cnn': (dir, name) => DigitsCNN.load(dir, name),
   'char-rnn': (dir, name) => CharRNN.load(dir, name),
   gpt: (dir, name) => GPT.load(dir, name),
+  'kws-cnn': (dir, name) => KeywordCNN.load(dir, name),
 };
 
 /** Names of the shipped models (directories under assets/ with a known architecture). */
