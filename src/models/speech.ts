@@ -8,9 +8,8 @@ import { tf, type Tensor } from '../engine/tf';
 import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
-import { tensorStats } from '../hooks/stats';
 import { loadModelDir, saveModelFiles } from './model-files';
-import { topK, type Prediction } from './cnn';
+import { appendTopKStep, topK, type Prediction } from './predictions';
 import {
   LOG_MEL_DEFAULTS, checkLogMelConfig, dftBasis, filterbankTensor, frameCount, frequencyBins, melEnergies, powerSpectrum, preEmphasize, windowedFrames,
   type LogMelConfig,
@@ -227,23 +226,7 @@ export class KeywordCNN extends HookedModel {
 
   /** The trace ends with the post-processing step that turns probabilities into keywords. */
   protected override extendTrace(trace: Trace): Trace {
-    const last = trace.steps[trace.steps.length - 1];
-    if (!last.tensor) return trace;
-    const k = Math.min(3, this.config.labels.length);
-    const top = topK(last.tensor, this.config.labels, k);
-    const values = tf.tidy(() => tf.topk(last.tensor!, k).values); // [batch, k]
-    trace.steps.push({
-      index: trace.steps.length,
-      name: 'post.top_k',
-      kind: 'topk',
-      shapeDoc: '[batch, k]',
-      inputShape: last.outputShape,
-      outputShape: values.shape.slice(),
-      stats: tensorStats(values),
-      tensor: values,
-      note: top[0].map((p) => `${p.label}: ${(p.p * 100).toFixed(1)}%`).join(', '),
-    });
-    return trace;
+    return appendTopKStep(trace, 'post.hook_probs', this.config.labels);
   }
 
   /** Layer table: hook name, kind, output shape for one clip, parameters owned by that layer. */

@@ -166,6 +166,26 @@ export async function lineChart(rows: { series: string; x: number; y: number }[]
   return toBundle(spec, `${options.title}\n${text}`);
 }
 
+/** Horizontal bars, one per labelled value (e.g. milliseconds per engine), the value printed beside each. */
+export async function barChart(rows: { label: string; value: number }[], options: { title: string; xTitle: string; format?: string }): Promise<MimeBundle> {
+  const format = options.format ?? ',.1f';
+  const spec = {
+    title: options.title,
+    width: 420,
+    height: { step: 26 },
+    data: { values: rows },
+    encoding: {
+      y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 220 } },
+      x: { field: 'value', type: 'quantitative', title: options.xTitle, scale: { zero: true } },
+    },
+    layer: [
+      { mark: { type: 'bar', color: '#4c78a8' }, encoding: { tooltip: [{ field: 'label' }, { field: 'value', format }] } },
+      { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { text: { field: 'value', format } } },
+    ],
+  };
+  return toBundle(spec, `${options.title}\n${rows.map((r) => `${r.label}: ${Number(r.value.toFixed(3))}`).join('\n')}`);
+}
+
 /**
  * Teacher and student probabilities under a temperature slider: one Vega-Lite chart whose `T`
  * param (a range input) re-applies softmax(logits / T) in the page.
