@@ -18,7 +18,8 @@ describe('compare without quantization', () => {
     const post = (body: unknown) => fetch(`http://127.0.0.1:${port}/api/compare`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     try {
       const r = await post({ model: 'digits-cnn', optimization: { bits: 8 } });
-      expect(r.status).toBe(501);
+      const body = await r.clone().text();
+      expect(r.status, body).toBe(501);
       expect((await r.json()).error).toMatch(/quantization is not available yet/i);
       expect((await post({ model: 'digits-cnn', optimization: { bits: 5 } })).status).toBe(400);
       const models = await (await fetch(`http://127.0.0.1:${port}/api/models`)).json();

@@ -175,7 +175,7 @@ export async function barChart(rows: { label: string; value: number }[], options
     height: { step: 26 },
     data: { values: rows },
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 220 } },
+      y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } },
       x: { field: 'value', type: 'quantitative', title: options.xTitle, scale: { zero: true } },
     },
     layer: [

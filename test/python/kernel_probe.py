@@ -375,8 +375,15 @@ def main():
         results["comm_info_target"] = {"reply": shell_reply(kc, msg["header"]["msg_id"])}
         results["after_comm"] = run(kc, "1+1")
 
-        # Run All after an error: requests queued behind the failing cell are aborted.
-        ids = [kc.execute(c) for c in ("throw new Error('first fails')", "globalThis.ranAfterError = 1", "2 + 2")]
+        # Run All after an error: requests queued behind the failing cell are aborted. The first
+        # cell fails only once the probe has sent all three (a flag file it writes after them),
+        # so on a loaded machine the later two are surely queued, as in a real Run All.
+        flag = temp_flag()
+        first = ("import * as fs from 'fs';\n"
+                 f"while (!fs.existsSync({json.dumps(flag)})) {{}}\n"
+                 "throw new Error('first fails')")
+        ids = [kc.execute(c) for c in (first, "globalThis.ranAfterError = 1", "2 + 2")]
+        open(flag, "w").close()
         results["abort_queue"] = {"replies": [shell_reply(kc, i) for i in ids]}
         for i in ids:
             collect(kc, i)
