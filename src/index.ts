@@ -101,3 +101,12 @@ export type { Chapter, CorpusSplit } from './data/corpus';
 export { trainLanguageModel, evaluateLanguageModel, sampleWindows, learningRateAt } from './train/language-model';
 export type { LanguageModel, LanguageModelTraining, LanguageModelRecord } from './train/language-model';
 export { matMulTrainable, isRecordingGradients } from './engine/ops';
+
+// transformer views: tokens, attention (one head, every head), logit lens, next-token bars, the
+// forward pass at one position; and the analyses behind them
+export { attentionPatterns, attentionFromCache, logitLens, headPatternScores } from './models/gpt-analysis';
+export type { AttentionPatterns, LogitLens, LensPrediction, HeadScores, HeadPattern } from './models/gpt-analysis';
+export { tokenizationView, attentionHeadView, attentionModelView, logitLensView, gptStepper, gptModelCard, transformerCacheView, visibleToken } from './viz/gpt-views';
+export type { HeadViewOptions, GptStepperOptions } from './viz/gpt-views';
+export { nextTokenView } from './viz/sampling-views';
+export type { NextTokenOptions } from './viz/sampling-views';
