@@ -5,7 +5,7 @@ import * as vl from 'vega-lite';
 import {
   tf, initBackend, GPT, GPT_PRESETS, Gpt2Tokenizer, samplingDistribution, type GPTConfig, type MimeBundle,
   tokenizationView, attentionHeadView, attentionModelView, logitLensView, nextTokenView, gptStepper, visibleToken,
-  attentionPatterns, logitLens, headPatternScores,
+  attentionPatterns, logitLens, headPatternScores, headScoresOver,
 } from '../src/index';
 import { stepAtPosition } from '../src/viz/gpt-views';
 
@@ -169,16 +169,27 @@ describe('head pattern scores', () => {
     const expected = [2, 3, 4, 5, 6].reduce((s, d) => s + 1 / d, 0) / 5;
     expect(scores[3].first).toBeCloseTo(expected, 12);
     expect(scores[3].previous).toBeCloseTo(expected, 12);
-    // Spaces: queries 4 and 5 have the space (key 3) behind them: 1/5 and 1/6.
-    expect(scores[3].whitespace).toBeCloseTo((1 / 5 + 1 / 6) / 2, 12);
+    // Last space: only query 5 ("e") is two past the space (key 3): 1/6.
+    expect(scores[3].lastSpace).toBeCloseTo(1 / 6, 12);
     // Word start: only query 2 ("c") is two letters into a word; it looks at "a".
     expect(scores[4].wordStart).toBe(1);
     expect(scores[4].best.pattern).toBe('wordStart');
   });
 
+  it('headScoresOver averages the scores of each text', () => {
+    const texts = ['the sea and the land', 'in the beginning'];
+    const each = texts.map((t) => headPatternScores(attentionPatterns(model, t)));
+    const mean = headScoresOver(model, texts);
+    expect(mean.length).toBe(model.config.nLayers * model.config.nHeads);
+    mean.forEach((s, i) => {
+      expect(s.previous).toBeCloseTo((each[0][i].previous + each[1][i].previous) / 2, 12);
+      expect(s.lastSpace).toBeCloseTo((each[0][i].lastSpace + each[1][i].lastSpace) / 2, 12);
+    });
+  });
+
   it('without tokens the word scores are NaN', () => {
     const [s] = headPatternScores({ patterns: [[uniform]] });
-    expect(Number.isNaN(s.wordStart) && Number.isNaN(s.whitespace)).toBe(true);
+    expect(Number.isNaN(s.wordStart) && Number.isNaN(s.lastSpace)).toBe(true);
   });
 });
 

@@ -142,13 +142,16 @@ export interface HeadScores {
    * a word (so it does not double as the previous token; needs tokens).
    */
   wordStart: number;
-  /** Weight on all whitespace keys together, over queries that have one before them (needs tokens). */
-  whitespace: number;
+  /**
+   * Weight on the most recent whitespace token before the query, over queries at least two
+   * tokens past it (so it does not double as the previous token; needs tokens).
+   */
+  lastSpace: number;
   /** Which of the five is largest, and its score. */
   best: { pattern: HeadPattern; score: number };
 }
 
-export type HeadPattern = 'previous' | 'first' | 'self' | 'wordStart' | 'whitespace';
+export type HeadPattern = 'previous' | 'first' | 'self' | 'wordStart' | 'lastSpace';
 
 const isWhitespace = (token: string) => token.length > 0 && token.trim() === '';
 /** A token starts a word when it begins with whitespace (GPT-2's " the") or follows a whitespace token (characters). */
@@ -157,7 +160,7 @@ const startsWord = (tokens: string[], i: number) => i === 0 || /^\s/.test(tokens
 /**
  * Score every head of every layer for the patterns above, on one input's attention patterns
  * ([layer][head][query][key], as `attentionPatterns` returns). Without tokens, wordStart and
- * whitespace are NaN. A mean is NaN when no query qualifies (e.g. a one-token input).
+ * lastSpace are NaN. A mean is NaN when no query qualifies (e.g. a one-token input).
  */
 export function headPatternScores(attention: AttentionPatterns | { patterns: number[][][][]; tokens?: string[] }): HeadScores[] {
   const { patterns, tokens } = attention;
@@ -179,6 +182,13 @@ export function headPatternScores(attention: AttentionPatterns | { patterns: num
     if (startsWord(tokens, q)) start = q;
     wordStartOf.push(q >= start + 2 ? start : null);
   }
+  // For each non-space query: the latest whitespace token at least two positions back.
+  const lastSpaceOf: (number | null)[] = [];
+  let space = -1;
+  for (let q = 0; q < n; q++) {
+    lastSpaceOf.push(tokens && !isWhitespace(tokens[q]) && space >= 0 && q >= space + 2 ? space : null);
+    if (tokens && isWhitespace(tokens[q])) space = q;
+  }
   const results: HeadScores[] = [];
   patterns.forEach((heads, layer) =>
     heads.forEach((rows, head) => {
@@ -188,18 +198,31 @@ export function headPatternScores(attention: AttentionPatterns | { patterns: num
       const first = mean(later.map((r) => r[0]));
       const self = mean(later.map((r, i) => r[i + 1]));
       const wordStart = tokens ? mean(rows.flatMap((r, q) => (wordStartOf[q] === null ? [] : [r[wordStartOf[q]!]]))) : NaN;
-      const whitespace = tokens
-        ? mean(rows.flatMap((r, q) => {
-            const keys = tokens.slice(0, q + 1).map((t, key) => (isWhitespace(t) ? key : -1)).filter((key) => key >= 0);
-            return keys.length && !isWhitespace(tokens[q]) ? [keys.reduce((s, key) => s + r[key], 0)] : [];
-          }))
-        : NaN;
-      const scores: Record<HeadPattern, number> = { previous, first, self, wordStart, whitespace };
+      const lastSpace = tokens ? mean(rows.flatMap((r, q) => (lastSpaceOf[q] === null ? [] : [r[lastSpaceOf[q]!]]))) : NaN;
+      const scores: Record<HeadPattern, number> = { previous, first, self, wordStart, lastSpace };
       const ranked = (Object.entries(scores) as [HeadPattern, number][]).filter(([, v]) => Number.isFinite(v)).sort((a, b) => b[1] - a[1]);
       results.push({ layer, head, ...scores, best: ranked.length ? { pattern: ranked[0][0], score: ranked[0][1] } : { pattern: 'previous', score: NaN } });
     }),
   );
   return results;
+}
+
+/**
+ * headPatternScores averaged over several texts, each run on its own: what a head habitually
+ * does rather than what it did on one sentence. NaN scores (no qualifying query) are skipped.
+ */
+export function headScoresOver(model: GPT, texts: string[]): HeadScores[] {
+  if (texts.length === 0) throw new Error('headScoresOver: give at least one text.');
+  const runs = texts.map((t) => headPatternScores(attentionPatterns(model, t)));
+  const keys: HeadPattern[] = ['previous', 'first', 'self', 'wordStart', 'lastSpace'];
+  return runs[0].map((first, i) => {
+    const scores = Object.fromEntries(keys.map((key) => {
+      const known = runs.map((r) => r[i][key]).filter((v) => Number.isFinite(v));
+      return [key, known.length ? known.reduce((a, b) => a + b, 0) / known.length : NaN];
+    })) as Record<HeadPattern, number>;
+    const ranked = keys.filter((key) => Number.isFinite(scores[key])).sort((a, b) => scores[b] - scores[a]);
+    return { layer: first.layer, head: first.head, ...scores, best: ranked.length ? { pattern: ranked[0], score: scores[ranked[0]] } : { pattern: 'previous' as HeadPattern, score: NaN } };
+  });
 }
 
 /** The tensor of one layer's pattern for batch item 0 as nested arrays (for views that take a tensor). */

@@ -30,7 +30,7 @@ const TOKEN_FILLS = ['#c6dbef', '#fdd0a2', '#c7e9c0', '#dadaeb', '#fcbba1', '#e5
 /** An encoding channel in pixels (no scale). */
 const px = (field: string) => ({ field, type: 'quantitative', scale: null });
 const fmt = (v: number) => (v !== 0 && (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3) ? v.toExponential(2) : Number(v.toFixed(3)).toString());
-const pct = (p: number) => `${(100 * p).toFixed(p >= 0.995 || p < 0.001 ? 0 : 1)}%`;
+const pct = (p: number) => (p >= 0.995 ? '100%' : p >= 0.001 ? `${(100 * p).toFixed(1)}%` : p > 0 ? `${(100 * p).toPrecision(1)}%` : '0%');
 
 /**
  * A token as it is drawn: space as ␣, newline as ↵, tab as →, other control characters as \xNN,
@@ -204,8 +204,8 @@ function headSummary(rows: number[][], tokens: string[]): string[] {
   });
 }
 
-const PATTERN_NAMES: Record<HeadPattern, string> = { previous: 'previous token', first: 'first position', self: 'itself', wordStart: 'start of the word', whitespace: 'spaces' };
-const PATTERN_SHORT: Record<HeadPattern, string> = { previous: 'prev token', first: 'position 0', self: 'self', wordStart: 'word start', whitespace: 'spaces' };
+const PATTERN_NAMES: Record<HeadPattern, string> = { previous: 'previous token', first: 'first position', self: 'itself', wordStart: 'start of the word', lastSpace: 'the last space' };
+const PATTERN_SHORT: Record<HeadPattern, string> = { previous: 'prev token', first: 'position 0', self: 'self', wordStart: 'word start', lastSpace: 'last space' };
 
 // ---- 2. attention head view --------------------------------------------------------------
 
@@ -262,7 +262,7 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
       : [{ layer, head, url: patternUrl(patterns[layer][head], mapSize), ...mapBox }];
     return {
       title: {
-        text: interactive ? 'Attention of one head (pick the layer and head below)' : `Attention of layer ${layer}, head ${head}`,
+        text: interactive ? { expr: "'Attention of layer ' + layer + ', head ' + head" } : `Attention of layer ${layer}, head ${head}`,
         subtitle: ['left: the query (the position reading); right: the key (the position read); line opacity = attention weight' + (interactive ? '; hover a query' : ''), 'heatmap: rows = queries, columns = keys, each row sums to 1; keys after the query are masked (blank)'],
       },
       params: [
@@ -307,7 +307,7 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
   const text = [
     `attention of layer ${layer}, head ${head} over ${n} tokens; strongest key of each query:`,
     ...headSummary(patterns[layer][head], tokens),
-    `  scores: previous token ${fmt(scores.previous)}, first position ${fmt(scores.first)}, self ${fmt(scores.self)}, word start ${fmt(scores.wordStart)}, spaces ${fmt(scores.whitespace)}`,
+    `  scores: previous token ${fmt(scores.previous)}, first position ${fmt(scores.first)}, self ${fmt(scores.self)}, word start ${fmt(scores.wordStart)}, last space ${fmt(scores.lastSpace)}`,
   ].join('\n');
   return toBundle(build(true), text, build(false));
 }
@@ -356,7 +356,7 @@ function modelViewSpec(attention: { patterns: number[][][][]; tokens?: string[] 
         mark: { type: 'image', aspect: false, smooth: false },
         encoding: {
           url: { field: 'url', type: 'nominal' }, x: px('x0'), x2: { field: 'x1' }, y: px('y0'), y2: { field: 'y1' },
-          tooltip: [{ field: 'layer' }, { field: 'head' }, { field: 'previous', format: '.2f', title: 'previous token' }, { field: 'first', format: '.2f', title: 'position 0' }, { field: 'self', format: '.2f' }, { field: 'wordStart', format: '.2f', title: 'word start' }, { field: 'whitespace', format: '.2f', title: 'spaces' }],
+          tooltip: [{ field: 'layer' }, { field: 'head' }, { field: 'previous', format: '.2f', title: 'previous token' }, { field: 'first', format: '.2f', title: 'position 0' }, { field: 'self', format: '.2f' }, { field: 'wordStart', format: '.2f', title: 'word start' }, { field: 'lastSpace', format: '.2f', title: 'last space' }],
         },
       },
       { data: { values: cells }, mark: { type: 'rect', fill: null, stroke: '#bbb', strokeWidth: 0.5 }, encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('y0'), y2: { field: 'y1' } } },
@@ -372,8 +372,8 @@ async function modelViewBundle(attention: AttentionPatterns, options: { size?: n
   const { spec, scores } = modelViewSpec(attention, options);
   const text = [
     `attention of ${attention.patterns.length} layers x ${attention.patterns[0].length} heads over ${attention.tokens.length} tokens; scores = mean weight on each target`,
-    '  layer head  previous  first   self  wordStart  spaces   mostly',
-    ...scores.map((s) => `  ${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}  ${[s.previous, s.first, s.self, s.wordStart, s.whitespace].map((v) => (Number.isFinite(v) ? v.toFixed(2) : '—').padStart(8)).join('')}   ${PATTERN_NAMES[s.best.pattern]}`),
+    '  layer head  previous   first    self wordStart lastSpace  mostly',
+    ...scores.map((s) => `  ${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}  ${[s.previous, s.first, s.self, s.wordStart, s.lastSpace].map((v) => (Number.isFinite(v) ? v.toFixed(2) : '—').padStart(8)).join('')}   ${PATTERN_NAMES[s.best.pattern]}`),
   ].join('\n');
   return toBundle(spec, text);
 }
@@ -540,6 +540,14 @@ export function stepAtPosition(step: TraceStep, position: number, tokens: string
   return null;
 }
 
+/** A long vector (e.g. 50,257 logits) cut to `limit` bins, each showing its value of largest magnitude. */
+function binned(slice: PositionSlice, limit: number): PositionSlice {
+  if (slice.values.length <= limit || slice.rowLabels.length) return slice;
+  const size = Math.ceil(slice.values.length / limit);
+  const values = Array.from({ length: Math.ceil(slice.values.length / size) }, (_, b) => slice.values.slice(b * size, (b + 1) * size).reduce((m, v) => (Math.abs(v) > Math.abs(m) ? v : m), 0));
+  return { ...slice, values, cols: 128, rows: Math.ceil(values.length / 128), colLabels: [] };
+}
+
 /** Options of the GPT stepper. */
 export interface GptStepperOptions {
   /** Text of each position (default: the trace's own tokens, set by GPT.trace). */
@@ -569,7 +577,8 @@ export async function gptStepper(trace: Trace, position?: number, options: GptSt
   const [panelLeft, panelWidth, panelTop, notesWidth] = [60, 560, 6, 170];
   const panelHeight = (s: PositionSlice) => (s.rows === 1 ? 40 : Math.min(160, Math.max(60, s.rows * 22)));
   const padded = (s: PositionSlice) => s.values.concat(new Array(s.rows * s.cols - s.values.length).fill(NaN));
-  const images = slices.map(({ slice }, i) => ({ i, url: gridUrl(padded(slice), slice.rows, slice.cols, slice.colormap, slice.range, panelWidth, panelHeight(slice)), x0: panelLeft, x1: panelLeft + panelWidth, y0: panelTop, y1: panelTop + panelHeight(slice) }));
+  // One pixel per value: the browser draws them unsmoothed (smooth: false); only the still picture needs big cells.
+  const images = slices.map(({ slice }, i) => ({ i, url: gridToPngUrl({ values: Float32Array.from(padded(slice)), height: slice.rows, width: slice.cols }, { colormap: slice.colormap, range: slice.range, cell: 1 }), x0: panelLeft, x1: panelLeft + panelWidth, y0: panelTop, y1: panelTop + panelHeight(slice) }));
   const rowY = (slice: PositionSlice, r: number) => panelTop + (r + 0.5) * (panelHeight(slice) / slice.rows);
   const rowLabels = slices.flatMap(({ slice }, i) => slice.rowLabels.map((text, r) => ({ i, text, x: panelLeft - 4, y: rowY(slice, r) })));
   const rowNotes = slices.flatMap(({ slice }, i) => slice.rowNotes.map((text, r) => ({ i, text, x: panelLeft + panelWidth + 6, y: rowY(slice, r) })));
@@ -631,9 +640,10 @@ export async function gptStepper(trace: Trace, position?: number, options: GptSt
   const listed = slices.filter(({ step }) => !many || /hook_resid|hook_pattern|hook_embed|hook_logits|hook_attn_out|hook_mlp_out/.test(step.name));
   const [nameWidth, stripWidth] = [230, 430];
   let y = 0;
-  const strips = listed.map(({ step, slice }) => {
+  const strips = listed.map(({ step, slice: full }) => {
+    const slice = binned(full, 1024);
     const h = slice.rows === 1 ? 10 : Math.min(28, slice.rows * 5);
-    const row = { name: step.name, url: gridUrl(slice.values.concat(new Array(slice.rows * slice.cols - slice.values.length).fill(NaN)), slice.rows, slice.cols, slice.colormap, slice.range, stripWidth, h), x0: nameWidth, x1: nameWidth + stripWidth, y0: y, y1: y + h, ty: y + h / 2, x: nameWidth - 6, kind: step.kind };
+    const row = { name: step.name + (slice === full ? '' : ' (binned)'), url: gridUrl(padded(slice), slice.rows, slice.cols, slice.colormap, slice.range, stripWidth, h), x0: nameWidth, x1: nameWidth + stripWidth, y0: y, y1: y + h, ty: y + h / 2, x: nameWidth - 6, kind: step.kind };
     y += h + 4;
     return row;
   });
