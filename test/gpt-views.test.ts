@@ -16,7 +16,7 @@ let model: GPT;
 
 beforeAll(async () => {
   await initBackend();
-  const config: GPTConfig = { ...GPT_PRESETS.tiny, vocabSize: ALPHABET.length, contextLength: 64, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 32, tokenizer: { kind: 'char', alphabet: ALPHABET } };
+  const config: GPTConfig = { ...GPT_PRESETS.tiny, vocabSize: ALPHABET.length, contextLength: 128, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 32, tokenizer: { kind: 'char', alphabet: ALPHABET } };
   model = new GPT(config, 'views-gpt', 3);
   // Large random weights, so attention is far from uniform and every term of the lens matters.
   let seed = 40;
@@ -124,6 +124,14 @@ describe('attention views', () => {
     cache.dispose();
     await expect(attentionHeadView(model, TEXT, { layer: 2 })).rejects.toThrow(/layer 2 does not exist: the model has layers 0..1/);
     await expect(attentionHeadView(model, TEXT, { head: -1 })).rejects.toThrow(/head -1 does not exist/);
+  });
+
+  it('a long input shows its first 96 positions (causal, so they are self-contained)', async () => {
+    const long = 'and the sea '.repeat(9); // 108 characters
+    const spec = (await attentionHeadView(model, long))['application/vnd.vegalite.v5+json'] as Spec;
+    const keyLabels = ((spec.layer as Spec[])[3].data as { values: unknown[] }).values;
+    expect(keyLabels.length).toBe(96);
+    expect(JSON.stringify(spec.title)).toContain('the first 96 of 108 positions');
   });
 
   it('the model view draws every layer x head as one image each', async () => {

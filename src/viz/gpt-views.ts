@@ -181,6 +181,16 @@ function resolveAttention(source: GPT | AttentionPatterns, input: unknown): Atte
   return source as AttentionPatterns;
 }
 
+/**
+ * The first `limit` positions only (labels stay readable). Self-contained, because attention is
+ * causal: queries before `limit` read only keys before `limit`.
+ */
+function firstPositions(attention: AttentionPatterns, limit: number): AttentionPatterns & { cut: number } {
+  const n = attention.tokens.length;
+  if (n <= limit) return { ...attention, cut: 0 };
+  return { tokens: attention.tokens.slice(0, limit), patterns: attention.patterns.map((heads) => heads.map((rows) => rows.slice(0, limit).map((r) => r.slice(0, limit)))), cut: n };
+}
+
 function checkHead(attention: AttentionPatterns, layer: number, head: number): void {
   const layers = attention.patterns.length;
   const heads = attention.patterns[0]?.length ?? 0;
@@ -224,7 +234,8 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
   const layer = options.layer ?? 0;
   const head = options.head ?? 0;
   checkHead(attention, layer, head);
-  const { tokens, patterns } = attention;
+  const cut = firstPositions(attention, 96);
+  const { tokens, patterns } = cut;
   const n = tokens.length;
   const layers = patterns.length;
   const heads = patterns[0].length;
@@ -263,7 +274,10 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
     return {
       title: {
         text: interactive ? { expr: "'Attention of layer ' + layer + ', head ' + head" } : `Attention of layer ${layer}, head ${head}`,
-        subtitle: ['left: the query (the position reading); right: the key (the position read); line opacity = attention weight' + (interactive ? '; hover a query' : ''), 'heatmap: rows = queries, columns = keys, each row sums to 1; keys after the query are masked (blank)'],
+        subtitle: [
+          'left: the query (the position reading); right: the key (the position read); line opacity = attention weight' + (interactive ? '; hover a query' : ''),
+          'heatmap: rows = queries, columns = keys, each row sums to 1; keys after the query are masked (blank)' + (cut.cut ? `; the first ${n} of ${cut.cut} positions` : ''),
+        ],
       },
       params: [
         { name: 'layer', value: layer, ...(interactive && allLayers && layers > 1 ? { bind: { input: 'range', min: 0, max: layers - 1, step: 1, name: 'layer ' } } : {}) },
@@ -306,7 +320,7 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
   const scores = headPatternScores(attention).find((s) => s.layer === layer && s.head === head)!;
   const text = [
     `attention of layer ${layer}, head ${head} over ${n} tokens; strongest key of each query:`,
-    ...headSummary(patterns[layer][head], tokens),
+    ...headSummary(attention.patterns[layer][head], attention.tokens),
     `  scores: previous token ${fmt(scores.previous)}, first position ${fmt(scores.first)}, self ${fmt(scores.self)}, word start ${fmt(scores.wordStart)}, last space ${fmt(scores.lastSpace)}`,
   ].join('\n');
   return toBundle(build(true), text, build(false));
@@ -390,11 +404,13 @@ export async function logitLensView(model: GPT, input: string | number[], option
 export async function logitLensView(lens: LogitLens): Promise<MimeBundle>;
 export async function logitLensView(source: GPT | LogitLens, input?: string | number[], options: { topK?: number } = {}): Promise<MimeBundle> {
   const lens = isGPT(source) ? logitLens(source, input ?? '', options) : source;
-  const { tokens, stages, top, nextTokenProb } = lens;
-  const n = tokens.length;
-  const topLabels = top.map((row) => row.map((cell) => visibleToken(cell[0].token, 8)));
-  const inputLabels = tokens.map((t) => visibleToken(t, 8));
-  const nextLabels = tokens.map((_, p) => (p + 1 < n ? visibleToken(tokens[p + 1], 8) : '?'));
+  const { stages, nextTokenProb } = lens;
+  const n = Math.min(lens.tokens.length, 64); // the first 64 positions: a wider table stops being readable
+  const tokens = lens.tokens.slice(0, n);
+  const top = lens.top.map((row) => row.slice(0, n));
+  const topLabels = top.map((row) => row.map((cell) => visibleToken(cell[0].token, 10)));
+  const inputLabels = tokens.map((t) => visibleToken(t, 10));
+  const nextLabels = tokens.map((_, p) => (p + 1 < lens.tokens.length ? visibleToken(lens.tokens[p + 1], 10) : '?'));
   const fontSize = 12;
   const cellW = Math.max(22, ...[...topLabels.flat(), ...inputLabels].map((l) => textWidth(l, fontSize))) + 8;
   const cellH = 22;
@@ -403,11 +419,11 @@ export async function logitLensView(source: GPT | LogitLens, input?: string | nu
   const cells = stages.flatMap((stage, s) =>
     tokens.map((_, p) => {
       const best = top[s][p][0];
-      const correct = p + 1 < n && best.id === lens.ids[p + 1];
+      const correct = p + 1 < lens.tokens.length && best.id === lens.ids[p + 1];
       return {
         stage, pos: p, text: topLabels[s][p], p: best.p, correct, x0: left + p * cellW, x1: left + (p + 1) * cellW - 1, y0: head + s * cellH, y1: head + (s + 1) * cellH - 1, x: left + p * cellW + cellW / 2, y: head + s * cellH + cellH / 2,
         topk: top[s][p].map((c) => `${JSON.stringify(c.token)} ${pct(c.p)}`).join('  '),
-        next: p + 1 < n ? pct(nextTokenProb[s][p]) : '—',
+        next: p + 1 < lens.tokens.length ? pct(nextTokenProb[s][p]) : '—',
       };
     }),
   );
@@ -415,7 +431,10 @@ export async function logitLensView(source: GPT | LogitLens, input?: string | nu
   const spec: Spec = {
     title: {
       text: `Logit lens: the next token the model would predict after each block`,
-      subtitle: ['each row: the residual stream at that depth, through the final LayerNorm and the unembedding; colour = probability of the top token', 'red outline: the top token is the one that really comes next (bottom row); the last block row is the model\'s own prediction'],
+      subtitle: [
+        'each row: the residual stream at that depth, through the final LayerNorm and the unembedding; colour = probability of the top token',
+        'red outline: the top token is the one that really comes next (bottom row); the last block row is the model\'s own prediction' + (n < lens.tokens.length ? `; the first ${n} of ${lens.tokens.length} positions` : ''),
+      ],
     },
     width: left + n * cellW,
     height: truthY + cellH,

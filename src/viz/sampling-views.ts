@@ -63,9 +63,10 @@ export async function nextTokenView(model: GPT, input: string | number[], option
   const logZ = Array.from({ length: T_STEPS }, (_, i) => Number(logNormaliser(shifted, (i + 1) * T_STEP).toFixed(6)));
   const labels = rows.map((r) => r.label);
   const context = model.tokenizer.decode(window.slice(-40));
+  const shownContext = context.replace(/\n/g, '↵').replace(/\s+$/, (tail) => visibleToken(tail, tail.length)); // a trailing space is what the model continues from
   const spec = (still: boolean): Spec => ({
     title: {
-      text: `Next token after ${JSON.stringify(context.length < model.tokenizer.decode(window).length ? '…' + context : context)}`,
+      text: `Next token after "${context.length < model.tokenizer.decode(window).length ? '…' : ''}${shownContext}"`,
       subtitle: still
         ? `softmax(logits / T) at T = ${temperature}${temperature === 0 ? ' (greedy: all mass on the top token)' : ''}; the ${k} most likely of ${vocab.toLocaleString('en-US')} tokens (␣ = space, ↵ = newline)`
         : 'softmax(logits / T); drag T: below 1 sharpens the distribution, above 1 flattens it (␣ = space, ↵ = newline)',
