@@ -182,6 +182,17 @@ describe('head pattern scores', () => {
     // Word start: only query 2 ("c") is two letters into a word; it looks at "a".
     expect(scores[4].wordStart).toBe(1);
     expect(scores[4].best.pattern).toBe('wordStart');
+    // The uniform head's own scores are the baseline every head is judged against.
+    expect(scores[3].uniform.first).toBeCloseTo(expected, 12);
+  });
+
+  it('finds duplicate-token and induction heads on a repeated sequence', () => {
+    const repeat = ['a', 'b', 'c', 'a', 'b', 'c'];
+    const look = (target: (q: number) => number) => Array.from({ length: 6 }, (_, q) => Array.from({ length: 6 }, (_, k) => (k === target(q) ? 1 : 0)));
+    const [duplicate, induction] = headPatternScores({ tokens: repeat, patterns: [[look((q) => (q >= 3 ? q - 3 : 0)), look((q) => (q >= 3 ? q - 2 : 0))]] });
+    expect([duplicate.duplicate, duplicate.induction, duplicate.best.pattern]).toEqual([1, 0, 'duplicate']);
+    // Query 3 ("a") looks at 1 ("b", which followed the first "a"), 4 at 2, 5 at 3.
+    expect([induction.induction, induction.duplicate, induction.best.pattern]).toEqual([1, 0, 'induction']);
   });
 
   it('headScoresOver averages the scores of each text', () => {

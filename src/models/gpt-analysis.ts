@@ -147,11 +147,31 @@ export interface HeadScores {
    * tokens past it (so it does not double as the previous token; needs tokens).
    */
   lastSpace: number;
-  /** Which of the five is largest, and its score. */
+  /**
+   * Weight on earlier copies of the query's own token (at least two back), over queries that
+   * have one (a "duplicate token" head; needs tokens).
+   */
+  duplicate: number;
+  /**
+   * Weight on the tokens that followed earlier copies of the query's token, over queries that
+   * have one: the induction pattern "…A B … A → look at B" that lets a model continue a repeat
+   * (TransformerLens's induction heads; needs tokens).
+   */
+  induction: number;
+  /** The same scores for a head that spreads its weight evenly over keys 0..q, on the same text. */
+  uniform: Record<HeadPattern, number>;
+  /** The score furthest above the uniform head's (what this head does more than chance), and its value. */
   best: { pattern: HeadPattern; score: number };
 }
 
-export type HeadPattern = 'previous' | 'first' | 'self' | 'wordStart' | 'lastSpace';
+export type HeadPattern = 'previous' | 'first' | 'self' | 'wordStart' | 'lastSpace' | 'duplicate' | 'induction';
+export const HEAD_PATTERNS: HeadPattern[] = ['previous', 'first', 'self', 'wordStart', 'lastSpace', 'duplicate', 'induction'];
+
+function bestOf(scores: Record<HeadPattern, number>, uniform: Record<HeadPattern, number>): { pattern: HeadPattern; score: number } {
+  const lift = (key: HeadPattern) => scores[key] - uniform[key];
+  const ranked = HEAD_PATTERNS.filter((key) => Number.isFinite(scores[key])).sort((a, b) => lift(b) - lift(a));
+  return ranked.length ? { pattern: ranked[0], score: scores[ranked[0]] } : { pattern: 'previous', score: NaN };
+}
 
 const isWhitespace = (token: string) => token.length > 0 && token.trim() === '';
 /** A token starts a word when it begins with whitespace (GPT-2's " the") or follows a whitespace token (characters). */
@@ -159,8 +179,11 @@ const startsWord = (tokens: string[], i: number) => i === 0 || /^\s/.test(tokens
 
 /**
  * Score every head of every layer for the patterns above, on one input's attention patterns
- * ([layer][head][query][key], as `attentionPatterns` returns). Without tokens, wordStart and
- * lastSpace are NaN. A mean is NaN when no query qualifies (e.g. a one-token input).
+ * ([layer][head][query][key], as `attentionPatterns` returns). Without tokens, the scores that
+ * read the text (wordStart, lastSpace, duplicate, induction) are NaN; a mean is NaN when no query
+ * qualifies (e.g. a one-token input). `best` is judged against a uniform head on the same text,
+ * because chance levels differ: in English characters, earlier copies of a letter hold ~9% of
+ * the keys, the previous position only 1/(q+1).
  */
 export function headPatternScores(attention: AttentionPatterns | { patterns: number[][][][]; tokens?: string[] }): HeadScores[] {
   const { patterns, tokens } = attention;
@@ -189,19 +212,34 @@ export function headPatternScores(attention: AttentionPatterns | { patterns: num
     lastSpaceOf.push(tokens && !isWhitespace(tokens[q]) && space >= 0 && q >= space + 2 ? space : null);
     if (tokens && isWhitespace(tokens[q])) space = q;
   }
+  // For each query: earlier copies of its token (at least two back), and the keys right after them.
+  const copiesOf: number[][] = [];
+  const followersOf: number[][] = [];
+  for (let q = 0; q < n; q++) {
+    const copies = tokens ? [...Array(Math.max(0, q - 1)).keys()].filter((k) => tokens[k] === tokens[q]) : [];
+    copiesOf.push(copies);
+    followersOf.push(copies.map((k) => k + 1));
+  }
+  const massOn = (rows: number[][], keysOf: number[][]) => (tokens ? mean(rows.flatMap((r, q) => (keysOf[q].length ? [keysOf[q].reduce((sum, k) => sum + r[k], 0)] : []))) : NaN);
+  const score = (rows: number[][]): Record<HeadPattern, number> => {
+    const later = rows.slice(1);
+    return {
+      previous: mean(later.map((r, i) => r[i])),
+      first: mean(later.map((r) => r[0])),
+      self: mean(later.map((r, i) => r[i + 1])),
+      wordStart: tokens ? mean(rows.flatMap((r, q) => (wordStartOf[q] === null ? [] : [r[wordStartOf[q]!]]))) : NaN,
+      lastSpace: tokens ? mean(rows.flatMap((r, q) => (lastSpaceOf[q] === null ? [] : [r[lastSpaceOf[q]!]]))) : NaN,
+      duplicate: massOn(rows, copiesOf),
+      induction: massOn(rows, followersOf),
+    };
+  };
+  const uniform = score(Array.from({ length: n }, (_, q) => Array.from({ length: n }, (_, k) => (k <= q ? 1 / (q + 1) : 0))));
   const results: HeadScores[] = [];
   patterns.forEach((heads, layer) =>
     heads.forEach((rows, head) => {
       if (rows.length !== n || rows.some((r) => r.length !== n)) throw new Error(`headPatternScores: layer ${layer} head ${head} is not ${n} x ${n}.`);
-      const later = rows.slice(1);
-      const previous = mean(later.map((r, i) => r[i]));
-      const first = mean(later.map((r) => r[0]));
-      const self = mean(later.map((r, i) => r[i + 1]));
-      const wordStart = tokens ? mean(rows.flatMap((r, q) => (wordStartOf[q] === null ? [] : [r[wordStartOf[q]!]]))) : NaN;
-      const lastSpace = tokens ? mean(rows.flatMap((r, q) => (lastSpaceOf[q] === null ? [] : [r[lastSpaceOf[q]!]]))) : NaN;
-      const scores: Record<HeadPattern, number> = { previous, first, self, wordStart, lastSpace };
-      const ranked = (Object.entries(scores) as [HeadPattern, number][]).filter(([, v]) => Number.isFinite(v)).sort((a, b) => b[1] - a[1]);
-      results.push({ layer, head, ...scores, best: ranked.length ? { pattern: ranked[0][0], score: ranked[0][1] } : { pattern: 'previous', score: NaN } });
+      const scores = score(rows);
+      results.push({ layer, head, ...scores, uniform, best: bestOf(scores, uniform) });
     }),
   );
   return results;
@@ -214,14 +252,15 @@ export function headPatternScores(attention: AttentionPatterns | { patterns: num
 export function headScoresOver(model: GPT, texts: string[]): HeadScores[] {
   if (texts.length === 0) throw new Error('headScoresOver: give at least one text.');
   const runs = texts.map((t) => headPatternScores(attentionPatterns(model, t)));
-  const keys: HeadPattern[] = ['previous', 'first', 'self', 'wordStart', 'lastSpace'];
-  return runs[0].map((first, i) => {
-    const scores = Object.fromEntries(keys.map((key) => {
-      const known = runs.map((r) => r[i][key]).filter((v) => Number.isFinite(v));
+  const average = (pick: (r: HeadScores) => Record<HeadPattern, number>, i: number) =>
+    Object.fromEntries(HEAD_PATTERNS.map((key) => {
+      const known = runs.map((r) => pick(r[i])[key]).filter((v) => Number.isFinite(v));
       return [key, known.length ? known.reduce((a, b) => a + b, 0) / known.length : NaN];
     })) as Record<HeadPattern, number>;
-    const ranked = keys.filter((key) => Number.isFinite(scores[key])).sort((a, b) => scores[b] - scores[a]);
-    return { layer: first.layer, head: first.head, ...scores, best: ranked.length ? { pattern: ranked[0], score: scores[ranked[0]] } : { pattern: 'previous' as HeadPattern, score: NaN } };
+  return runs[0].map((first, i) => {
+    const scores = average((r) => r, i);
+    const uniform = average((r) => r.uniform, i);
+    return { layer: first.layer, head: first.head, ...scores, uniform, best: bestOf(scores, uniform) };
   });
 }
 

@@ -11,7 +11,7 @@ import type { GPT } from '../models/gpt';
 import type { Tokenizer } from '../data/tokenizers';
 import type { Trace, TraceStep } from '../hooks/trace';
 import type { ActivationCache } from '../hooks/activation-cache';
-import { attentionFromCache, attentionPatterns, headPatternScores, logitLens, type AttentionPatterns, type HeadPattern, type HeadScores, type LogitLens } from '../models/gpt-analysis';
+import { attentionFromCache, attentionPatterns, headPatternScores, logitLens, HEAD_PATTERNS, type AttentionPatterns, type HeadPattern, type HeadScores, type LogitLens } from '../models/gpt-analysis';
 import type { MimeBundle } from './mime';
 import { toBundle } from './render';
 import { colorAt, gridToPngUrl, type Colormap } from './heatmap';
@@ -214,8 +214,8 @@ function headSummary(rows: number[][], tokens: string[]): string[] {
   });
 }
 
-const PATTERN_NAMES: Record<HeadPattern, string> = { previous: 'previous token', first: 'first position', self: 'itself', wordStart: 'start of the word', lastSpace: 'the last space' };
-const PATTERN_SHORT: Record<HeadPattern, string> = { previous: 'prev token', first: 'position 0', self: 'self', wordStart: 'word start', lastSpace: 'last space' };
+const PATTERN_NAMES: Record<HeadPattern, string> = { previous: 'previous token', first: 'first position', self: 'itself', wordStart: 'start of the word', lastSpace: 'the last space', duplicate: 'earlier copies of its token', induction: 'what followed its token before' };
+const PATTERN_SHORT: Record<HeadPattern, string> = { previous: 'prev token', first: 'position 0', self: 'self', wordStart: 'word start', lastSpace: 'last space', duplicate: 'duplicate', induction: 'induction' };
 
 // ---- 2. attention head view --------------------------------------------------------------
 
@@ -321,7 +321,7 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
   const text = [
     `attention of layer ${layer}, head ${head} over ${n} tokens; strongest key of each query:`,
     ...headSummary(attention.patterns[layer][head], attention.tokens),
-    `  scores: previous token ${fmt(scores.previous)}, first position ${fmt(scores.first)}, self ${fmt(scores.self)}, word start ${fmt(scores.wordStart)}, last space ${fmt(scores.lastSpace)}`,
+    `  scores: previous token ${fmt(scores.previous)}, first position ${fmt(scores.first)}, self ${fmt(scores.self)}, word start ${fmt(scores.wordStart)}, last space ${fmt(scores.lastSpace)}, duplicate ${fmt(scores.duplicate)}, induction ${fmt(scores.induction)}`,
   ].join('\n');
   return toBundle(build(true), text, build(false));
 }
@@ -370,7 +370,7 @@ function modelViewSpec(attention: { patterns: number[][][][]; tokens?: string[] 
         mark: { type: 'image', aspect: false, smooth: false },
         encoding: {
           url: { field: 'url', type: 'nominal' }, x: px('x0'), x2: { field: 'x1' }, y: px('y0'), y2: { field: 'y1' },
-          tooltip: [{ field: 'layer' }, { field: 'head' }, { field: 'previous', format: '.2f', title: 'previous token' }, { field: 'first', format: '.2f', title: 'position 0' }, { field: 'self', format: '.2f' }, { field: 'wordStart', format: '.2f', title: 'word start' }, { field: 'lastSpace', format: '.2f', title: 'last space' }],
+          tooltip: [{ field: 'layer' }, { field: 'head' }, { field: 'previous', format: '.2f', title: 'previous token' }, { field: 'first', format: '.2f', title: 'position 0' }, { field: 'self', format: '.2f' }, { field: 'wordStart', format: '.2f', title: 'word start' }, { field: 'lastSpace', format: '.2f', title: 'last space' }, { field: 'duplicate', format: '.2f' }, { field: 'induction', format: '.2f' }],
         },
       },
       { data: { values: cells }, mark: { type: 'rect', fill: null, stroke: '#bbb', strokeWidth: 0.5 }, encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('y0'), y2: { field: 'y1' } } },
@@ -386,8 +386,8 @@ async function modelViewBundle(attention: AttentionPatterns, options: { size?: n
   const { spec, scores } = modelViewSpec(attention, options);
   const text = [
     `attention of ${attention.patterns.length} layers x ${attention.patterns[0].length} heads over ${attention.tokens.length} tokens; scores = mean weight on each target`,
-    '  layer head  previous   first    self wordStart lastSpace  mostly',
-    ...scores.map((s) => `  ${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}  ${[s.previous, s.first, s.self, s.wordStart, s.lastSpace].map((v) => (Number.isFinite(v) ? v.toFixed(2) : '—').padStart(8)).join('')}   ${PATTERN_NAMES[s.best.pattern]}`),
+    `  layer head${HEAD_PATTERNS.map((k) => k.padStart(10)).join('')}   mostly`,
+    ...scores.map((s) => `  ${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}  ${[s.previous, s.first, s.self, s.wordStart, s.lastSpace, s.duplicate, s.induction].map((v) => (Number.isFinite(v) ? v.toFixed(2) : '—').padStart(10)).join('')}   ${PATTERN_NAMES[s.best.pattern]}`),
   ].join('\n');
   return toBundle(spec, text);
 }
