@@ -330,8 +330,9 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
 
 /**
  * Every layer x every head as a small heatmap (rows = queries, columns = keys), with what a head
- * recognisably does written under it when one pattern takes at least `labelThreshold` of its
- * weight (previous token, position 0, itself, start of the word, spaces).
+ * recognisably does written under it: its clearest pattern (see headPatternScores), when the
+ * head puts at least `labelThreshold` (default 0.2) more weight there than a uniform head would
+ * (previous token, position 0, itself, start of the word, last space, duplicate, induction).
  */
 export async function attentionModelView(model: GPT, input: string | number[], options?: { size?: number; labelThreshold?: number }): Promise<MimeBundle>;
 export async function attentionModelView(attention: AttentionPatterns, options?: { size?: number; labelThreshold?: number }): Promise<MimeBundle>;
@@ -348,19 +349,20 @@ function modelViewSpec(attention: { patterns: number[][][][]; tokens?: string[] 
   const layers = patterns.length;
   const heads = patterns[0].length;
   const size = options.size ?? Math.max(48, Math.min(120, Math.floor(640 / heads)));
-  const threshold = options.labelThreshold ?? 0.5;
+  const threshold = options.labelThreshold ?? 0.2;
   const scores = headPatternScores(attention);
   const [left, top, gap, caption] = [58, 20, 10, 14];
   const cells = scores.map((s) => {
     const x0 = left + s.head * (size + gap);
     const y0 = top + s.layer * (size + gap + caption);
-    const label = Number.isFinite(s.best.score) && s.best.score >= threshold ? `${PATTERN_SHORT[s.best.pattern]} ${s.best.score.toFixed(2)}` : '';
+    const lift = s.best.score - s.uniform[s.best.pattern];
+    const label = Number.isFinite(lift) && lift >= threshold ? `${PATTERN_SHORT[s.best.pattern]} ${s.best.score.toFixed(2)}` : '';
     return { ...s, url: patternUrl(patterns[s.layer][s.head], size), x0, x1: x0 + size, y0, y1: y0 + size, label, lx: x0 + size / 2, ly: y0 + size + 2 };
   });
   const spec: Spec = {
     title: {
       text: options.title ?? `Attention of every head: ${layers} layers x ${heads} heads, ${positions} tokens`,
-      subtitle: ['each square: rows = queries, columns = keys (white = 0, dark blue = 1)', `under it: what the head mostly attends to, when that takes ≥ ${threshold} of its weight`, ...(tokens ? [`text: ${quoted(tokens.join(''), 80)}`] : [])],
+      subtitle: ['each square: rows = queries, columns = keys (white = 0, dark blue = 1)', `under it: what the head attends to (mean weight), when that is ≥ ${threshold} above a uniform head's`, ...(tokens ? [`text: ${quoted(tokens.join(''), 80)}`] : [])],
     },
     width: left + heads * (size + gap) - gap,
     height: top + layers * (size + gap + caption) - gap,
@@ -386,7 +388,7 @@ async function modelViewBundle(attention: AttentionPatterns, options: { size?: n
   const { spec, scores } = modelViewSpec(attention, options);
   const text = [
     `attention of ${attention.patterns.length} layers x ${attention.patterns[0].length} heads over ${attention.tokens.length} tokens; scores = mean weight on each target`,
-    `  layer head${HEAD_PATTERNS.map((k) => k.padStart(10)).join('')}   mostly`,
+    `  layer head${HEAD_PATTERNS.map((k) => k.padStart(10)).join('')}   clearest (against a uniform head)`,
     ...scores.map((s) => `  ${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}  ${[s.previous, s.first, s.self, s.wordStart, s.lastSpace, s.duplicate, s.induction].map((v) => (Number.isFinite(v) ? v.toFixed(2) : '—').padStart(10)).join('')}   ${PATTERN_NAMES[s.best.pattern]}`),
   ].join('\n');
   return toBundle(spec, text);
