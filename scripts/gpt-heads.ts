@@ -7,7 +7,7 @@
 import * as path from 'path';
 import { initBackend } from '../src/engine/backend';
 import { GPT } from '../src/models/gpt';
-import { attentionPatterns, headScoresOver, HEAD_PATTERNS, type HeadPattern } from '../src/models/gpt-analysis';
+import { attentionPatterns, headScoresOver, patternTargets, HEAD_PATTERNS } from '../src/models/gpt-analysis';
 import { readHeldOutText } from '../src/data/corpus';
 import { assetsDir } from '../src/models/registry';
 import { visibleToken } from '../src/viz/gpt-views';
@@ -31,20 +31,22 @@ async function main(): Promise<void> {
   for (const s of scores) console.log(`${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}${HEAD_PATTERNS.map((k) => s[k].toFixed(2).padStart(10)).join('')}   ${s.best.pattern} (+${(s.best.score - s.uniform[s.best.pattern]).toFixed(2)})`);
   console.log(`  uniform${HEAD_PATTERNS.map((k) => scores[0].uniform[k].toFixed(2).padStart(10)).join('')}`);
 
-  // The clearest head of each pattern, with examples from the first passage.
+  // The clearest head of each pattern, with the queries of the first passage where it does it most.
   const example = attentionPatterns(model, passages[0]);
+  const targets = patternTargets(example.tokens.length, example.tokens);
   const context = (i: number) => `${visibleToken(example.tokens.slice(Math.max(0, i - 8), i).join(''), 12)}[${visibleToken(example.tokens[i])}]`;
   console.log(`\nexamples from ${JSON.stringify(passages[0])}`);
   for (const pattern of HEAD_PATTERNS) {
-    const lift = (k: number) => scores[k][pattern] - scores[k].uniform[pattern as HeadPattern];
+    const lift = (k: number) => scores[k][pattern] - scores[k].uniform[pattern];
     const best = scores.map((_, k) => k).sort((a, b) => lift(b) - lift(a))[0];
     const { layer, head } = scores[best];
     if (!(lift(best) > 0.1)) continue;
     console.log(`\n${pattern}: layer ${layer} head ${head} (${scores[best][pattern].toFixed(2)}, uniform ${scores[best].uniform[pattern].toFixed(2)})`);
     const rows = example.patterns[layer][head];
-    for (const q of [20, 33, 47, 61, 75, 90].filter((q) => q < rows.length)) {
-      const k = rows[q].indexOf(Math.max(...rows[q]));
-      console.log(`  query ${String(q).padStart(3)} ${context(q).padStart(24)}  reads ${String(k).padStart(3)} ${context(k).padStart(24)}  ${rows[q][k].toFixed(2)}`);
+    const onTarget = rows.map((r, q) => ({ q, w: targets[pattern][q].reduce((sum, k) => sum + r[k], 0) })).filter((e) => targets[pattern][e.q].length);
+    for (const { q, w } of onTarget.sort((a, b) => b.w - a.w).slice(0, 5).sort((a, b) => a.q - b.q)) {
+      const k = targets[pattern][q].reduce((a, b) => (rows[q][b] > rows[q][a] ? b : a));
+      console.log(`  query ${String(q).padStart(3)} ${context(q).padStart(24)}  reads ${String(k).padStart(3)} ${context(k).padStart(24)}  ${w.toFixed(2)}`);
     }
   }
   model.dispose();

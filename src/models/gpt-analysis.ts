@@ -189,50 +189,11 @@ export function headPatternScores(attention: AttentionPatterns | { patterns: num
   const { patterns, tokens } = attention;
   const n = patterns[0]?.[0]?.length ?? 0;
   if (tokens && tokens.length !== n) throw new Error(`headPatternScores: ${n} positions but ${tokens.length} tokens.`);
+  const targets = patternTargets(n, tokens);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-  // For each query: the first token of its word, when the query is inside a word past its start.
-  const wordStartOf: (number | null)[] = [];
-  let start = 0;
-  for (let q = 0; q < n; q++) {
-    if (!tokens) {
-      wordStartOf.push(null);
-      continue;
-    }
-    if (isWhitespace(tokens[q])) {
-      wordStartOf.push(null);
-      continue;
-    }
-    if (startsWord(tokens, q)) start = q;
-    wordStartOf.push(q >= start + 2 ? start : null);
-  }
-  // For each non-space query: the latest whitespace token at least two positions back.
-  const lastSpaceOf: (number | null)[] = [];
-  let space = -1;
-  for (let q = 0; q < n; q++) {
-    lastSpaceOf.push(tokens && !isWhitespace(tokens[q]) && space >= 0 && q >= space + 2 ? space : null);
-    if (tokens && isWhitespace(tokens[q])) space = q;
-  }
-  // For each query: earlier copies of its token (at least two back), and the keys right after them.
-  const copiesOf: number[][] = [];
-  const followersOf: number[][] = [];
-  for (let q = 0; q < n; q++) {
-    const copies = tokens ? [...Array(Math.max(0, q - 1)).keys()].filter((k) => tokens[k] === tokens[q]) : [];
-    copiesOf.push(copies);
-    followersOf.push(copies.map((k) => k + 1));
-  }
-  const massOn = (rows: number[][], keysOf: number[][]) => (tokens ? mean(rows.flatMap((r, q) => (keysOf[q].length ? [keysOf[q].reduce((sum, k) => sum + r[k], 0)] : []))) : NaN);
-  const score = (rows: number[][]): Record<HeadPattern, number> => {
-    const later = rows.slice(1);
-    return {
-      previous: mean(later.map((r, i) => r[i])),
-      first: mean(later.map((r) => r[0])),
-      self: mean(later.map((r, i) => r[i + 1])),
-      wordStart: tokens ? mean(rows.flatMap((r, q) => (wordStartOf[q] === null ? [] : [r[wordStartOf[q]!]]))) : NaN,
-      lastSpace: tokens ? mean(rows.flatMap((r, q) => (lastSpaceOf[q] === null ? [] : [r[lastSpaceOf[q]!]]))) : NaN,
-      duplicate: massOn(rows, copiesOf),
-      induction: massOn(rows, followersOf),
-    };
-  };
+  // A score: the weight a head puts on the pattern's keys, averaged over the queries that have any.
+  const score = (rows: number[][]): Record<HeadPattern, number> =>
+    Object.fromEntries(HEAD_PATTERNS.map((pattern) => [pattern, mean(rows.flatMap((r, q) => (targets[pattern][q].length ? [targets[pattern][q].reduce((sum, k) => sum + r[k], 0)] : [])))])) as Record<HeadPattern, number>;
   const uniform = score(Array.from({ length: n }, (_, q) => Array.from({ length: n }, (_, k) => (k <= q ? 1 / (q + 1) : 0))));
   const results: HeadScores[] = [];
   patterns.forEach((heads, layer) =>
@@ -243,6 +204,39 @@ export function headPatternScores(attention: AttentionPatterns | { patterns: num
     }),
   );
   return results;
+}
+
+/**
+ * For each pattern and each query position, the keys the pattern points at (empty when the query
+ * does not qualify, e.g. position 0 has no previous token). Without tokens, the patterns that
+ * read the text have no targets.
+ */
+export function patternTargets(n: number, tokens?: string[]): Record<HeadPattern, number[][]> {
+  const none = () => Array.from({ length: n }, (): number[] => []);
+  const targets: Record<HeadPattern, number[][]> = {
+    previous: Array.from({ length: n }, (_, q) => (q >= 1 ? [q - 1] : [])),
+    first: Array.from({ length: n }, (_, q) => (q >= 1 ? [0] : [])),
+    self: Array.from({ length: n }, (_, q) => (q >= 1 ? [q] : [])),
+    wordStart: none(),
+    lastSpace: none(),
+    duplicate: none(),
+    induction: none(),
+  };
+  if (!tokens) return targets;
+  let start = 0;
+  let space = -1;
+  for (let q = 0; q < n; q++) {
+    const blank = isWhitespace(tokens[q]);
+    if (!blank && startsWord(tokens, q)) start = q;
+    // Two or more tokens into a word / past a space, so neither doubles as the previous token.
+    if (!blank && q >= start + 2) targets.wordStart[q] = [start];
+    if (!blank && space >= 0 && q >= space + 2) targets.lastSpace[q] = [space];
+    if (blank) space = q;
+    const copies = [...Array(Math.max(0, q - 1)).keys()].filter((k) => tokens[k] === tokens[q]); // earlier copies, at least two back
+    targets.duplicate[q] = copies;
+    targets.induction[q] = copies.map((k) => k + 1);
+  }
+  return targets;
 }
 
 /**
