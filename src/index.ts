@@ -104,7 +104,7 @@ export { matMulTrainable, isRecordingGradients } from './engine/ops';
 
 // transformer views: tokens, attention (one head, every head), logit lens, next-token bars, the
 // forward pass at one position; and the analyses behind them
-export { attentionPatterns, attentionFromCache, logitLens, headPatternScores, headScoresOver, HEAD_PATTERNS } from './models/gpt-analysis';
+export { attentionPatterns, attentionFromCache, logitLens, headPatternScores, headScoresOver, patternTargets, HEAD_PATTERNS } from './models/gpt-analysis';
 export type { AttentionPatterns, LogitLens, LensPrediction, HeadScores, HeadPattern } from './models/gpt-analysis';
 export { tokenizationView, attentionHeadView, attentionModelView, logitLensView, gptStepper, gptModelCard, transformerCacheView, visibleToken } from './viz/gpt-views';
 export type { HeadViewOptions, GptStepperOptions } from './viz/gpt-views';
