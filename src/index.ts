@@ -146,3 +146,12 @@ export {
 } from './data/speech';
 export type { KeywordClipSet, ClipInfo, NoiseType } from './data/speech';
 export { waveformView, spectrogramView, melView, speechPreprocessingView, confusionMatrixView, snrAccuracyView } from './viz/speech-views';
+
+// transformer views: tokens, attention (one head, every head), logit lens, next-token bars, the
+// forward pass at one position; and the analyses behind them
+export { attentionPatterns, attentionFromCache, logitLens, headPatternScores, headScoresOver, patternTargets, HEAD_PATTERNS } from './models/gpt-analysis';
+export type { AttentionPatterns, LogitLens, LensPrediction, HeadScores, HeadPattern } from './models/gpt-analysis';
+export { tokenizationView, attentionHeadView, attentionModelView, logitLensView, gptStepper, gptModelCard, transformerCacheView, visibleToken } from './viz/gpt-views';
+export type { HeadViewOptions, GptStepperOptions } from './viz/gpt-views';
+export { nextTokenView } from './viz/sampling-views';
+export type { NextTokenOptions } from './viz/sampling-views';

@@ -1,6 +1,7 @@
 import type { Tensor } from '../engine/tf';
 import type { MimeBundle } from '../viz/mime';
 import { cacheTable } from '../viz/views';
+import { isTransformerCache, transformerCacheView } from '../viz/gpt-views';
 
 /**
  * The activations saved by one `runWithCache` call, keyed by hook name. It owns its tensors:
@@ -74,8 +75,8 @@ export class ActivationCache {
     return `ActivationCache(${this.model}, ${this.size} activations)\n${rows.join('\n')}`;
   }
 
-  /** Shown as a table when a cache is the last value of a notebook cell. */
+  /** Shown as a table when a cache is the last value of a notebook cell (a transformer's: grouped by block, with its attention). */
   async toMimeBundle(): Promise<MimeBundle> {
-    return cacheTable(this);
+    return isTransformerCache(this) ? transformerCacheView(this) : cacheTable(this);
   }
 }

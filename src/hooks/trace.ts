@@ -1,7 +1,9 @@
 import type { Tensor } from '../engine/tf';
 import type { TensorStats } from './stats';
 import type { MimeBundle } from '../viz/mime';
+import type { Tokenizer } from '../data/tokenizers';
 import { traceStepper } from '../viz/views';
+import { gptStepper, isTransformerTrace } from '../viz/gpt-views';
 
 /** One step of a forward pass: what ran, the shapes in and out, and a summary of the values. */
 export interface TraceStep {
@@ -29,6 +31,11 @@ export interface TraceStep {
  * the thing the stepper walks.
  */
 export class Trace {
+  /** The text of each input position, when the model reads tokens (set by GPT.trace). */
+  tokens?: string[];
+  /** The tokenizer of a language model's trace, so views can name its logits (set by GPT.trace). */
+  tokenizer?: Tokenizer;
+
   constructor(
     readonly model: string,
     readonly steps: TraceStep[],
@@ -63,8 +70,8 @@ export class Trace {
     return `Trace(${this.model}, ${this.steps.length} steps)\n${rows.join('\n')}`;
   }
 
-  /** Shown as the step-through chart when a trace is the last value of a notebook cell. */
+  /** Shown as the step-through chart when a trace is the last value of a notebook cell (a transformer's: at its last position). */
   async toMimeBundle(): Promise<MimeBundle> {
-    return traceStepper(this);
+    return isTransformerTrace(this) ? gptStepper(this) : traceStepper(this);
   }
 }

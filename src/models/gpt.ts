@@ -13,13 +13,14 @@
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
-import { HookedModel } from '../hooks/hooked-model';
+import { HookedModel, type TraceOptions } from '../hooks/hooked-model';
+import type { Trace } from '../hooks/trace';
 import { loadModelDir, saveModelFiles } from './model-files';
 import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
 import { seededRandom } from '../data/random';
 import type { MimeBundle } from '../viz/mime';
 import { OnnxGPT, type CompileOptions } from './gpt-onnx'; // a cycle, safe: each uses the other only inside functions
-import { modelSummary } from '../viz/views';
+import { gptModelCard } from '../viz/gpt-views';
 
 export interface GPTConfig {
   /** Distinct token ids (rows of the token embedding). */
@@ -490,6 +491,22 @@ export class GPT extends HookedModel {
     return this.transposedEmbedding.value;
   }
 
+  /**
+   * [..., d_model] -> [..., vocab]: the unembedding alone, as the last step of the forward pass
+   * applies it. The logit lens reads every layer's residual stream through it (after ln_final).
+   */
+  unembed(x: Tensor): Tensor {
+    return tf.tidy(() => this.linear(x, this.unembedMatrix())); // [..., vocab]
+  }
+
+  /** A trace that also carries the text of each position (batch item 0) and the tokenizer, so views can label tokens and logits. */
+  override trace(input: Tensor, options: TraceOptions = {}): Trace {
+    const trace = super.trace(input, options);
+    trace.tokens = this.tokenizer.pieces(Array.from(input.dataSync()).slice(0, input.shape[1]));
+    trace.tokenizer = this.tokenizer;
+    return trace;
+  }
+
   // ---- generation ---------------------------------------------------------------------------
 
   /**
@@ -586,7 +603,7 @@ export class GPT extends HookedModel {
   }
 
   async toMimeBundle(): Promise<MimeBundle> {
-    return modelSummary(this.summary(), `${this.toString()}; shapes for one 8-token input`);
+    return gptModelCard(this);
   }
 
   /** Write weights.safetensors + config.json into `dir`. */

@@ -2,7 +2,7 @@
 // would be 5,408 rect marks (megabytes of SVG); as one image it is a few kilobytes.
 import { PNG } from 'pngjs';
 
-export type Colormap = 'viridis' | 'grey';
+export type Colormap = 'viridis' | 'grey' | 'blues' | 'diverging';
 
 // Viridis at 9 evenly spaced points (matplotlib's table); linear interpolation in between.
 const VIRIDIS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'].map((hex) => [
@@ -11,17 +11,29 @@ const VIRIDIS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80
   parseInt(hex.slice(5, 7), 16),
 ]);
 
-/** RGB for t in [0, 1]: viridis (dark blue -> yellow) or grey (black -> white, as MNIST ink). */
+const hexTable = (colors: string[]) => colors.map((hex) => [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)]);
+// ColorBrewer Blues (white -> dark blue: attention weights, probabilities) and RdBu reversed
+// (blue = negative, white = 0, red = positive: signed activations; centre the range on 0).
+const BLUES = hexTable(['#f7fbff', '#deebf7', '#c6dbef', '#9ecae1', '#6baed6', '#4292c6', '#2171b5', '#08519c', '#08306b']);
+const DIVERGING = hexTable(['#2166ac', '#4393c3', '#92c5de', '#d1e5f0', '#f7f7f7', '#fddbc7', '#f4a582', '#d6604d', '#b2182b']);
+
+function interpolate(table: number[][], x: number): [number, number, number] {
+  const pos = x * (table.length - 1);
+  const i = Math.min(table.length - 2, Math.floor(pos));
+  const f = pos - i;
+  return [0, 1, 2].map((k) => Math.round(table[i][k] + f * (table[i + 1][k] - table[i][k]))) as [number, number, number];
+}
+
+/** RGB for t in [0, 1]: viridis (dark blue -> yellow), grey (black -> white, as MNIST ink), blues (white -> dark blue), diverging (blue -> white -> red). */
 export function colorAt(t: number, colormap: Colormap): [number, number, number] {
   const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0));
   if (colormap === 'grey') {
     const g = Math.round(255 * x);
     return [g, g, g];
   }
-  const pos = x * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(pos));
-  const f = pos - i;
-  return [0, 1, 2].map((k) => Math.round(VIRIDIS[i][k] + f * (VIRIDIS[i + 1][k] - VIRIDIS[i][k]))) as [number, number, number];
+  if (colormap === 'blues') return interpolate(BLUES, x);
+  if (colormap === 'diverging') return interpolate(DIVERGING, x);
+  return interpolate(VIRIDIS, x);
 }
 
 /** A grid of values, row-major, with NaN for gaps (drawn white). */
