@@ -243,6 +243,28 @@ describe('pages', () => {
     expect((await fetch(`${srv.base}/lessons/99-nothing`)).status).toBe(404);
   });
 
+  test('the transformer lesson draws live GPT views (head view with its sliders); a text view on a CNN says why not', async () => {
+    const html = await (await fetch(`${srv.base}/lessons/04-transformers-and-attention`)).text();
+    const slots = [...html.matchAll(/data-chart="(\/lessons\/04-transformers-and-attention\/charts\/\d+\.json)"/g)].map((m) => m[1]);
+    expect(slots.length).toBeGreaterThanOrEqual(5);
+    const charts = await Promise.all(slots.map(async (url) => (await fetch(`${srv.base}${url}`)).json()));
+    for (const chart of charts) expect(chart.spec?.$schema).toMatch(/vega-lite\/v5/);
+    const head = charts.find((c) => (c.spec.params ?? []).some((p: { name: string }) => p.name === 'head'));
+    expect(head).toBeDefined(); // the head view, with its layer and head sliders set as the lesson asks
+    expect(head.spec.params.map((p: { name: string; value: number; bind?: unknown }) => [p.name, p.value, Boolean(p.bind)])).toEqual([['layer', 1, true], ['head', 3, true]]);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'inference-lab-lessons-'));
+    fs.mkdirSync(path.join(tmp, 'lessons'));
+    fs.writeFileSync(path.join(tmp, 'lessons', '04-test.md'), '# T\n\n```inference-lab\n{"view": "attention", "model": "digits-cnn", "text": "abc"}\n```\n');
+    const t = await start({ root: tmp });
+    try {
+      const page = await (await fetch(`${t.base}/lessons/04-test`)).text();
+      expect(page).toMatch(/Chart not available: view &quot;attention&quot; needs a GPT/);
+    } finally {
+      await t.close();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   test('lesson markdown cannot inject markup; code blocks get a language class; links stay inside', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'inference-lab-lessons-'));
     fs.mkdirSync(path.join(tmp, 'lessons'));

@@ -13,7 +13,7 @@
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
-import { HookedModel, type TraceOptions } from '../hooks/hooked-model';
+import { HookedModel, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
 import { loadModelDir, saveModelFiles } from './model-files';
 import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
@@ -555,13 +555,16 @@ export class GPT extends HookedModel {
     return generateWith(this.stepper(options.kvCache ?? true), this.tokenizer, this.config.contextLength, prompt, options);
   }
 
-  /** Mean cross-entropy (nats per token) of predicting each next token of `ids` [batch, pos]. */
-  loss(ids: Tensor): tf.Scalar {
+  /**
+   * Mean cross-entropy (nats per token) of predicting each next token of `ids` [batch, pos].
+   * With `hooks`, the forward runs with them attached (e.g. the loss with one head ablated).
+   */
+  loss(ids: Tensor, hooks: HookSpec[] = []): tf.Scalar {
     return tf.tidy(() => {
       const [batch, pos] = ids.shape as number[];
       const inputs = tf.slice(ids, [0, 0], [batch, pos - 1]); // [batch, pos-1]
       const targets = tf.reshape(tf.slice(ids, [0, 1], [batch, pos - 1]), [-1]); // [batch*(pos-1)]
-      const logits = tf.reshape(this.logits(inputs), [-1, this.config.vocabSize]); // [batch*(pos-1), vocab]
+      const logits = tf.reshape(hooks.length ? this.runWithHooks(inputs, hooks) : this.logits(inputs), [-1, this.config.vocabSize]); // [batch*(pos-1), vocab]
       const logProbs = tf.logSoftmax(logits); // [batch*(pos-1), vocab]
       const picked = tf.sum(tf.mul(logProbs, tf.oneHot(targets, this.config.vocabSize)), 1); // [batch*(pos-1)]
       return tf.neg(tf.mean(picked)) as tf.Scalar;

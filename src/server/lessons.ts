@@ -22,10 +22,41 @@ function loadMarked(): Promise<MarkedModule> {
 
 /** A live view a lesson can ask for. */
 export interface ViewRequest {
-  view: 'trace' | 'probabilities' | 'image' | 'summary';
+  view: 'trace' | 'probabilities' | 'image' | 'summary' | TextView;
   model?: string;
   /** Held-out digit index. */
   sample?: number;
+  /** Text views (a GPT): the text to run. */
+  text?: string;
+  /** Head view: block and head shown first. */
+  layer?: number;
+  head?: number;
+  /** Next-token view: temperature. */
+  temperature?: number;
+}
+
+/** Views of a language model on a text (the transformer lesson's figures). */
+const TEXT_VIEWS = ['tokens', 'attention', 'model-view', 'logit-lens', 'next-token'] as const;
+type TextView = (typeof TEXT_VIEWS)[number];
+const MAX_VIEW_TEXT = 400; // characters: keeps one lesson figure to well under a second
+
+/** A transformer view of `req.text` on a GPT. */
+async function textViewChart(model: lab.HookedModel, req: ViewRequest): Promise<MimeBundle> {
+  if (!(model instanceof lab.GPT)) throw new Error(`view ${JSON.stringify(req.view)} needs a GPT (e.g. "tiny-gpt"); ${model.name} is not one`);
+  const text = req.text;
+  if (typeof text !== 'string' || text.length === 0 || text.length > MAX_VIEW_TEXT) throw new Error(`view ${JSON.stringify(req.view)} needs "text": a string of 1..${MAX_VIEW_TEXT} characters`);
+  switch (req.view as TextView) {
+    case 'tokens':
+      return lab.tokenizationView(model, text);
+    case 'attention':
+      return lab.attentionHeadView(model, text, { layer: req.layer ?? 0, head: req.head ?? 0 });
+    case 'model-view':
+      return lab.attentionModelView(model, text);
+    case 'logit-lens':
+      return lab.logitLensView(model, text);
+    case 'next-token':
+      return lab.nextTokenView(model, text, { temperature: req.temperature ?? 1 });
+  }
 }
 
 /**
@@ -203,6 +234,7 @@ async function viewChart(service: LabService, req: ViewRequest): Promise<Chart> 
   const model = await service.model(req.model ?? 'digits-cnn');
   const bundle: MimeBundle = await (async () => {
     if (req.view === 'summary') return (model as lab.DigitsCNN).toMimeBundle();
+    if ((TEXT_VIEWS as readonly string[]).includes(req.view)) return textViewChart(model, req);
     const digit = service.heldOutDigit(req.sample ?? 0);
     try {
       if (req.view === 'image') return lab.showImage(digit.tensor, `held-out digit #${digit.index} (a ${digit.label})`);
@@ -222,7 +254,7 @@ async function viewChart(service: LabService, req: ViewRequest): Promise<Chart> 
           trace.dispose();
         }
       }
-      throw new Error(`unknown view ${JSON.stringify(req.view)}; expected trace, probabilities, image or summary`);
+      throw new Error(`unknown view ${JSON.stringify(req.view)}; expected trace, probabilities, image, summary or (for a GPT) ${TEXT_VIEWS.join(', ')}`);
     } finally {
       digit.tensor.dispose();
     }

@@ -5,13 +5,14 @@
 import { tf, type Tensor } from '../engine/tf';
 import { seededRandom } from '../data/random';
 import { progressBar } from '../viz/display';
+import type { HookSpec } from '../hooks/hooked-model';
 
 /** What the loop needs of a model: its weights, its context, and a next-token loss. */
 export interface LanguageModel {
   readonly weights: Record<string, tf.Variable>;
   readonly config: { contextLength: number };
-  /** Mean next-token cross-entropy of ids `[batch, pos]` (nats per token). */
-  loss(ids: Tensor): tf.Scalar;
+  /** Mean next-token cross-entropy of ids `[batch, pos]` (nats per token), with temporary hooks if given. */
+  loss(ids: Tensor, hooks?: HookSpec[]): tf.Scalar;
 }
 
 export interface LanguageModelTraining {
@@ -76,9 +77,10 @@ export function sampleWindows(stream: Int32Array, count: number, length: number,
 /**
  * Mean next-token loss (nats per token) over consecutive, non-overlapping windows of the stream
  * (each window predicts its own tokens 2..n from the ones before, so early positions have little
- * context, as in any fixed-window evaluation). Perplexity is exp of it.
+ * context, as in any fixed-window evaluation). Perplexity is exp of it. `hooks` run attached to
+ * every forward (ablations, patches).
  */
-export function evaluateLanguageModel(model: LanguageModel, stream: Int32Array, options: { windows?: number; length?: number; batchSize?: number } = {}): number {
+export function evaluateLanguageModel(model: LanguageModel, stream: Int32Array, options: { windows?: number; length?: number; batchSize?: number; hooks?: HookSpec[] } = {}): number {
   const length = options.length ?? model.config.contextLength + 1;
   const available = Math.floor((stream.length - 1) / (length - 1));
   const windows = Math.min(options.windows ?? available, available);
@@ -93,7 +95,7 @@ export function evaluateLanguageModel(model: LanguageModel, stream: Int32Array, 
       ids.set(stream.subarray(start, start + length), b * length);
     }
     const batch = tf.tensor2d(ids, [count, length], 'int32');
-    const loss = model.loss(batch);
+    const loss = model.loss(batch, options.hooks);
     total += loss.dataSync()[0] * count;
     tf.dispose([batch, loss]);
   }
