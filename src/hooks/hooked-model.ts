@@ -1,8 +1,7 @@
 import { tf, type Tensor } from '../engine/tf';
 import { HookPoint, type HookFn } from './hook-point';
 import { ActivationCache } from './activation-cache';
-import { Trace, type TraceStep } from './trace';
-import { tensorStats } from './stats';
+import { pushStep, Trace, type TraceStep } from './trace';
 
 /** Which hook points to keep: a list of names, or a predicate on the name. All when omitted. */
 export type NameFilter = string[] | ((name: string) => boolean);
@@ -134,19 +133,7 @@ export abstract class HookedModel {
   trace(input: Tensor, options: TraceOptions = {}): Trace {
     const keep = options.keepTensors ?? true;
     const steps: TraceStep[] = [];
-    this.recorder = (point, value) => {
-      const previous = steps[steps.length - 1];
-      steps.push({
-        index: steps.length,
-        name: point.name,
-        kind: point.kind,
-        shapeDoc: point.shape,
-        inputShape: previous ? previous.outputShape : null,
-        outputShape: value.shape.slice(),
-        stats: tensorStats(value),
-        tensor: keep ? tf.keep(tf.clone(value)) : undefined,
-      });
-    };
+    this.recorder = (point, value) => pushStep(steps, point, value, keep);
     try {
       this.forward(input).dispose();
     } catch (err) {

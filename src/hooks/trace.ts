@@ -1,5 +1,5 @@
-import type { Tensor } from '../engine/tf';
-import type { TensorStats } from './stats';
+import { tf, type Tensor } from '../engine/tf';
+import { tensorStats, type TensorStats } from './stats';
 import type { MimeBundle } from '../viz/mime';
 import type { Tokenizer } from '../data/tokenizers';
 import { traceStepper } from '../viz/views';
@@ -24,6 +24,21 @@ export interface TraceStep {
   tensor?: Tensor;
   /** Human-readable result for steps that are not tensors to look at (e.g. top-k labels). */
   note?: string;
+}
+
+/** Append the step for `value` at hook point `point` (its input shape is the previous step's output). */
+export function pushStep(steps: TraceStep[], point: { name: string; kind: string; shape: string }, value: Tensor, keepTensor: boolean): void {
+  const previous = steps[steps.length - 1];
+  steps.push({
+    index: steps.length,
+    name: point.name,
+    kind: point.kind,
+    shapeDoc: point.shape,
+    inputShape: previous ? previous.outputShape : null,
+    outputShape: value.shape.slice(),
+    stats: tensorStats(value),
+    tensor: keepTensor ? tf.keep(tf.clone(value)) : undefined,
+  });
 }
 
 /**

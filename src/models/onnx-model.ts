@@ -10,8 +10,7 @@ import { tf, type Tensor } from '../engine/tf';
 import { OrtSession, type OrtValue } from '../engine/ort-session';
 import { HookedModel, type CacheOptions, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import { ActivationCache } from '../hooks/activation-cache';
-import { Trace, type TraceStep } from '../hooks/trace';
-import { tensorStats } from '../hooks/stats';
+import { pushStep, Trace, type TraceStep } from '../hooks/trace';
 
 export interface CompileOptions {
   /** Threads ONNX Runtime uses for one operator (default: every core). */
@@ -117,20 +116,7 @@ export abstract class OnnxHookedModel<Source extends HookedModel> extends Hooked
     const [output, cache] = this.runWithCache(input);
     output.dispose();
     const steps: TraceStep[] = [];
-    for (const point of this.hookPoints) {
-      const value = cache.get(point.name);
-      const previous = steps[steps.length - 1];
-      steps.push({
-        index: steps.length,
-        name: point.name,
-        kind: point.kind,
-        shapeDoc: point.shape,
-        inputShape: previous ? previous.outputShape : null,
-        outputShape: value.shape.slice(),
-        stats: tensorStats(value),
-        tensor: keep ? tf.clone(value) : undefined,
-      });
-    }
+    for (const point of this.hookPoints) pushStep(steps, point, cache.get(point.name), keep);
     cache.dispose();
     return this.extendTrace(new Trace(this.name, steps));
   }

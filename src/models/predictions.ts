@@ -1,5 +1,5 @@
-// Post-processing shared by classifiers: probabilities -> the top-k labels, and the trace step
-// that shows them (the last step of a classifier's forward pass).
+// Shared by the classifiers: probabilities -> the top-k labels, the trace step that shows them (the
+// last step of a classifier's forward pass), and the layer table of a conv/dense network.
 import { tf, type Tensor } from '../engine/tf';
 import type { Trace } from '../hooks/trace';
 import { tensorStats } from '../hooks/stats';
@@ -38,4 +38,31 @@ export function appendTopKStep(trace: Trace, probsStep: string, labels: string[]
     note: top[0].map((p) => `${p.label}: ${(p.p * 100).toFixed(1)}%`).join(', '),
   });
   return trace;
+}
+
+/** One row of a model's layer table. */
+export interface LayerRow {
+  name: string;
+  kind: string;
+  outputShape: number[];
+  params: number;
+}
+
+/**
+ * Layer table of a conv/dense network from one trace: each conv2d or dense step owns the weights
+ * named after its layer (`conv.0.weight` for `conv.0.hook_conv`; `hook_logits` owns `dense.*`).
+ */
+export function layerTable(trace: Trace, weights: Record<string, Tensor>): LayerRow[] {
+  const seen = new Set<string>();
+  return trace.steps.map((s) => {
+    const layer = s.name.split('.').slice(0, -1).join('.') || (s.name === 'hook_logits' ? 'dense' : '');
+    let params = 0;
+    if (['conv2d', 'dense'].includes(s.kind) && !seen.has(layer)) {
+      seen.add(layer);
+      params = Object.entries(weights)
+        .filter(([n]) => n.startsWith(layer + '.'))
+        .reduce((sum, [, w]) => sum + w.size, 0);
+    }
+    return { name: s.name, kind: s.kind, outputShape: s.outputShape, params };
+  });
 }

@@ -9,7 +9,7 @@ import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
 import { loadModelDir, saveModelFiles } from './model-files';
-import { appendTopKStep, topK, type Prediction } from './predictions';
+import { appendTopKStep, layerTable, topK, type Prediction } from './predictions';
 import {
   LOG_MEL_DEFAULTS, checkLogMelConfig, dftBasis, filterbankTensor, frameCount, frequencyBins, melEnergies, powerSpectrum, preEmphasize, windowedFrames,
   type LogMelConfig,
@@ -234,18 +234,7 @@ export class KeywordCNN extends HookedModel {
     const example = tf.zeros([1, this.config.clipSamples]);
     const trace = this.trace(example, { keepTensors: false });
     example.dispose();
-    const seen = new Set<string>();
-    return trace.steps.map((s) => {
-      const layer = s.name.split('.').slice(0, -1).join('.') || (s.name === 'hook_logits' ? 'dense' : '');
-      let params = 0;
-      if (['conv2d', 'dense'].includes(s.kind) && !seen.has(layer)) {
-        seen.add(layer);
-        params = Object.entries(this.weights)
-          .filter(([n]) => n.startsWith(layer + '.'))
-          .reduce((sum, [, w]) => sum + w.size, 0);
-      }
-      return { name: s.name, kind: s.kind, outputShape: s.outputShape, params };
-    });
+    return layerTable(trace, this.weights);
   }
 
   override toString(): string {
