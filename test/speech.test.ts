@@ -377,7 +377,9 @@ describe('views are MIME bundles with Vega-Lite v5, SVG and PNG', () => {
     check(await waveformView(x));
     check(await spectrogramView(cache.get('pre.hook_power')));
     check(await melView(cache.get('pre.hook_log_mel')));
+    const before = tf.memory().numTensors;
     const chain = await speechPreprocessingView(model, x);
+    expect(tf.memory().numTensors).toBe(before); // the view frees what it computed
     check(chain);
     expect(String(chain['text/plain'])).toMatch(/prediction: /);
     tf.dispose([x, out]);

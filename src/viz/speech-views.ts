@@ -158,7 +158,9 @@ export async function speechPreprocessingView(model: KeywordCNN, waveform: Tenso
     const db = power.values.map((v) => 10 * Math.log10(Math.max(v, 1e-12)));
     const dbTop = gridRange({ values: db, height: 1, width: db.length })[1];
     const logMel = framesOf(cache.get('pre.hook_log_mel'), 'speechPreprocessingView');
-    const normalized = framesOf(tf.tidy(() => tf.squeeze(cache.get('pre.hook_normalized'), [3])), 'speechPreprocessingView');
+    const squeezed = tf.squeeze(cache.get('pre.hook_normalized'), [3]); // [1, frames, bands]
+    const normalized = framesOf(squeezed, 'speechPreprocessingView');
+    squeezed.dispose();
     const melRange = gridRange({ values: logMel.values, height: 1, width: logMel.values.length });
     const normRange = gridRange({ values: normalized.values, height: 1, width: normalized.values.length });
     const spec: Spec = {
