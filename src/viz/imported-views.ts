@@ -1,6 +1,6 @@
 // A colour photo with labelled boxes on it: what an object detector found, drawn where it found it.
 import { PNG } from 'pngjs';
-import type { Tensor } from '../engine/tf';
+import { tf, type Tensor } from '../engine/tf';
 import type { MimeBundle } from './mime';
 import { toBundle } from './render';
 import { layerErrorView } from './quant-views';
@@ -13,14 +13,18 @@ export interface LabelledBox {
   box: [number, number, number, number];
 }
 
-/** A PNG data URL of an RGB(A) photo `[1, h, w, 3|4]` or `[h, w, 3|4]` with values 0..255. */
-export function photoToPngUrl(photo: Tensor): string {
+/**
+ * A PNG data URL of an RGB(A) photo `[1, h, w, 3|4]` or `[h, w, 3|4]` with values 0..255, scaled
+ * down (bilinear) to fit `maxSide` pixels when given: a picture needs no more pixels than it shows.
+ */
+export function photoToPngUrl(photo: Tensor, maxSide?: number): string {
   const shape = photo.rank === 4 ? photo.shape.slice(1) : photo.shape;
   if (shape.length !== 3 || ![3, 4].includes(shape[2]) || (photo.rank === 4 && photo.shape[0] !== 1)) {
     throw new Error(`photoToPngUrl expects one colour photo shaped [1, h, w, 3|4] or [h, w, 3|4], got [${photo.shape}].`);
   }
-  const [h, w, ch] = shape;
-  const values = photo.dataSync();
+  const zoom = maxSide ? Math.min(1, maxSide / Math.max(shape[0], shape[1])) : 1;
+  const [h, w, ch] = [Math.round(shape[0] * zoom), Math.round(shape[1] * zoom), shape[2]];
+  const values = tf.tidy(() => (zoom < 1 ? tf.image.resizeBilinear(tf.reshape(photo, shape as [number, number, number]) as tf.Tensor3D, [h, w], true) : photo).dataSync()); // [h, w, ch]
   const png = new PNG({ width: w, height: h });
   for (let i = 0; i < h * w; i++) {
     for (let c = 0; c < 3; c++) png.data[i * 4 + c] = Math.max(0, Math.min(255, Math.round(values[i * ch + c])));
@@ -50,7 +54,7 @@ export async function detectionsView(photo: Tensor, detections: LabelledBox[], t
     height,
     layer: [
       {
-        data: { values: [{ url: photoToPngUrl(photo) }] },
+        data: { values: [{ url: photoToPngUrl(photo, Math.max(width, height)) }] },
         mark: { type: 'image', width, height, align: 'left', baseline: 'top', aspect: false },
         encoding: { url: { field: 'url', type: 'nominal' }, x: { value: 0 }, y: { value: 0 } },
       },
@@ -67,7 +71,7 @@ export async function detectionsView(photo: Tensor, detections: LabelledBox[], t
     ],
   };
   const text = [title, ...rows.map((r) => `  ${r.rank}. ${r.text} at x ${r.x1.toFixed(0)}..${r.x2.toFixed(0)}, y ${r.y1.toFixed(0)}..${r.y2.toFixed(0)}`)].join('\n');
-  return toBundle(spec, text);
+  return toBundle(spec, text, undefined, { pngScale: 1 });
 }
 
 /** What the error view needs from an imported model (kept structural so this file does not import the model). */

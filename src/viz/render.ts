@@ -69,13 +69,13 @@ export function svgToPng(svg: string, scale = 2): Buffer {
  * and PNG (classic Notebook, GitHub), and text. `staticSpec` draws the SVG/PNG when the
  * interactive spec's initial state is not the best still picture (e.g. a slider).
  */
-export async function toBundle(vlSpec: Record<string, unknown>, text: string, staticSpec?: Record<string, unknown>): Promise<MimeBundle> {
+export async function toBundle(vlSpec: Record<string, unknown>, text: string, staticSpec?: Record<string, unknown>, options: { pngScale?: number } = {}): Promise<MimeBundle> {
   const spec = withDefaults(vlSpec);
   const svg = await renderSvg(staticSpec ?? spec);
   return {
     'application/vnd.vegalite.v5+json': spec,
     'image/svg+xml': svg,
-    'image/png': svgToPng(svg).toString('base64'),
+    'image/png': svgToPng(svg, options.pngScale).toString('base64'), // photos and tall panels pass 1: a 2x PNG of a photo weighs megabytes in a committed notebook
     'text/plain': text,
   };
 }

@@ -181,7 +181,7 @@ export async function speechPreprocessingView(model: KeywordCNN, waveform: Tenso
       `waveform [${cache.get('pre.hook_waveform').shape}] -> power [${cache.get('pre.hook_power').shape}] -> log-mel [${cache.get('pre.hook_log_mel').shape}] -> normalised [${cache.get('pre.hook_normalized').shape}]`,
       `prediction: ${model.config.labels[best]} (${(top[best] * 100).toFixed(1)}%)`,
     ].join('\n');
-    return await toBundle(spec, text);
+    return await toBundle(spec, text, undefined, { pngScale: 1.25 });
   } finally {
     probs.dispose();
     cache.dispose();
