@@ -127,3 +127,14 @@ export { loadGPT2, isHuggingFaceGPT2, readHFGPT2Config, gpt2ConfigFromHF } from 
 export type { HFGPT2Config, LoadGPT2Options } from './models/gpt2-loader';
 export { SafetensorsReader } from './engine/safetensors';
 export type { TensorLocation, TensorEntry } from './engine/safetensors';
+
+// optimizing a GPT: pruning heads and neurons, distilling a student, the held-out loss, views
+export { headImportance, leastImportantHeads, pruneHeads, pruneNeurons, pruningMasks, fineTunePruned, pruningSweep, GPT_BLOCK_MATRIX } from './optimize/prune';
+export type { Prunable, HeadScore, HeadImportance, NeuronPruneOptions, GptPruneMethod, SweepPoint } from './optimize/prune';
+export { languageDistillationLoss, trainGptStudent } from './optimize/distill';
+export type { TrainGptStudentOptions } from './optimize/distill';
+export { nextTokenLoss, asLanguageModel, heldOutLoss } from './optimize/lm-eval';
+export type { ForwardLanguageModel } from './optimize/lm-eval';
+export { latencyPercentiles } from './optimize/compare';
+export type { GptCompareData, DigitsCompareData, GptVariantModel } from './optimize/compare';
+export { nextTokenTemperatureView, headImportanceView, pruningMaskView, visibleToken } from './viz/gpt-optimize-views';
