@@ -211,8 +211,9 @@ describe('structured pruning of a GPT', () => {
     const model = randomized(smallConfig());
     const stream = streamOf(model);
     const importance = headImportance(model, stream, { windows: 2, progress: false });
-    const points = pruningSweep(model, { fractions: [0, 0.5], evaluate: (m) => heldOutLoss(m, stream, { windows: 2 }), importance, progress: false });
-    expect(points.map((p) => p.method)).toEqual(['magnitude, per layer', 'magnitude, per layer', 'magnitude, global', 'magnitude, global', 'heads (by ablation importance)', 'heads (by ablation importance)', 'MLP neurons (by weight norms)', 'MLP neurons (by weight norms)']);
+    const points = pruningSweep(model, { fractions: [0, 0.5], evaluate: (m) => heldOutLoss(m, stream, { windows: 2 }), importance, stream, progress: false });
+    expect(points.map((p) => p.method)).toEqual(['magnitude, per layer', 'magnitude, per layer', 'magnitude, global', 'magnitude, global', 'heads (by ablation importance)', 'heads (by ablation importance)', 'MLP neurons (by weight norms)', 'MLP neurons (by weight norms)', 'MLP neurons (by activations)', 'MLP neurons (by activations)']);
+    expect(points[9].removed).toBe(points[7].removed); // the same count of neurons, chosen differently
     const base = heldOutLoss(model, stream, { windows: 2 });
     for (const p of points.filter((x) => x.fraction === 0)) expect(p.metric).toBeCloseTo(base, 6);
     // Block matrices: 2 x (4 x 16 x 16 + 2 x 16 x 24) = 3,584; half the heads = 1/2 of 2,048 attention weights.
@@ -230,6 +231,9 @@ describe('structured pruning of a GPT', () => {
     expect(() => pruneNeurons(model, 0.5, { score: 'activations' })).toThrow(/needs `stream`, validation token ids/);
     expect(() => headImportance(model, Int32Array.from([1, 2, 3]))).toThrow(/shorter than one window of 41/);
     expect(() => headImportance(model, Int32Array.from([1, 99, 3]))).toThrow(/token id 99 at index 1 is outside the vocabulary 0..28/);
+    expect(() => pruningSweep(model, { fractions: [0.5], evaluate: () => 0, methods: ['heads (by ablation importance)'] })).toThrow(/needs `importance`/);
+    const onlyNeurons = pruningSweep(model, { fractions: { 'MLP neurons (by weight norms)': [0.25] }, evaluate: (m) => m.config.dMlp, progress: false });
+    expect(onlyNeurons).toEqual([{ method: 'MLP neurons (by weight norms)', fraction: 0.25, removed: (2 * 6 * 2 * 16) / 3584, metric: 18 }]);
     expect(() => prune(model, { sparsity: 0.5, scope: 'layer', weights: ['blocks.0.attn.W_X'] })).toThrow(/no weight "blocks.0.attn.W_X"/);
     model.dispose();
   });

@@ -392,7 +392,7 @@ export function fineTunePruned(model: Pruned<GPT>, train: Int32Array, options: P
   }
 }
 
-export type GptPruneMethod = 'magnitude, per layer' | 'magnitude, global' | 'heads (by ablation importance)' | 'MLP neurons (by weight norms)';
+export type GptPruneMethod = 'magnitude, per layer' | 'magnitude, global' | 'heads (by ablation importance)' | 'MLP neurons (by weight norms)' | 'MLP neurons (by activations)';
 
 export interface SweepPoint {
   method: GptPruneMethod;
@@ -405,19 +405,34 @@ export interface SweepPoint {
 }
 
 /**
- * The sparsity sweep: every method at every fraction, each scored by `evaluate` (e.g. held-out
- * loss). Heads are ranked once, by `importance` measured on validation text; fractions of
- * neurons must stay below 1.
+ * The sparsity sweep: every method at every fraction (one list for all, or a list per method),
+ * each scored by `evaluate` (e.g. held-out loss). Heads are ranked once, by `importance`
+ * measured on validation text; fractions of neurons must stay below 1.
  */
-export function pruningSweep(model: GPT, options: { fractions: number[]; evaluate: (m: GPT) => number; importance?: HeadImportance; methods?: GptPruneMethod[]; progress?: boolean }): SweepPoint[] {
-  const methods = options.methods ?? (['magnitude, per layer', 'magnitude, global', ...(options.importance ? ['heads (by ablation importance)'] : []), 'MLP neurons (by weight norms)'] as GptPruneMethod[]);
+export function pruningSweep(
+  model: GPT,
+  options: {
+    fractions: number[] | Partial<Record<GptPruneMethod, number[]>>;
+    evaluate: (m: GPT) => number;
+    /** Head ranking for the heads method (headImportance on validation text). */
+    importance?: HeadImportance;
+    /** Validation ids for 'MLP neurons (by activations)'. */
+    stream?: Int32Array;
+    methods?: GptPruneMethod[];
+    progress?: boolean;
+  },
+): SweepPoint[] {
+  const perMethod = Array.isArray(options.fractions) ? null : options.fractions;
+  const methods = options.methods ?? (perMethod ? (Object.keys(perMethod) as GptPruneMethod[]) : (['magnitude, per layer', 'magnitude, global', ...(options.importance ? ['heads (by ablation importance)'] : []), 'MLP neurons (by weight norms)', ...(options.stream ? ['MLP neurons (by activations)'] : [])] as GptPruneMethod[]));
+  const fractionsOf = (m: GptPruneMethod): number[] => (perMethod ? perMethod[m] ?? [] : (options.fractions as number[]));
   if (methods.includes('heads (by ablation importance)') && !options.importance) throw new Error('pruningSweep: the heads method needs `importance` (headImportance on validation text).');
+  if (methods.includes('MLP neurons (by activations)') && !options.stream) throw new Error('pruningSweep: scoring neurons by activations needs `stream` (validation ids).');
   const { nLayers, dModel: d, dMlp } = model.config;
   const blockMatrices = nLayers * (4 * d * d + 2 * d * dMlp);
-  const bar = options.progress === false ? null : progressBar(methods.length * options.fractions.length, 'pruning sweep');
+  const bar = options.progress === false ? null : progressBar(methods.reduce((n, m) => n + fractionsOf(m).length, 0), 'pruning sweep');
   const points: SweepPoint[] = [];
   for (const method of methods) {
-    for (const fraction of options.fractions) {
+    for (const fraction of fractionsOf(method)) {
       let pruned: Pruned<GPT>;
       let removed: number;
       if (method === 'magnitude, per layer' || method === 'magnitude, global') {
@@ -427,7 +442,7 @@ export function pruningSweep(model: GPT, options: { fractions: number[]; evaluat
         pruned = pruneHeads(model, { fraction, importance: options.importance! });
         removed = (pruned.pruning.heads!.length * (d / model.config.nHeads) * 4 * d) / blockMatrices;
       } else {
-        pruned = pruneNeurons(model, fraction);
+        pruned = method === 'MLP neurons (by activations)' ? pruneNeurons(model, fraction, { score: 'activations', stream: options.stream }) : pruneNeurons(model, fraction);
         removed = (nLayers * (dMlp - pruned.config.dMlp) * 2 * d) / blockMatrices;
       }
       points.push({ method, fraction, removed, metric: options.evaluate(pruned) });
