@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const steps = Number(arg('steps', '1000'));
   const batchSize = Number(arg('batch', '8'));
   const seed = Number(arg('seed', '11'));
-  const settings = parseSettings(arg('settings', '0.5:2'));
+  const settings = parseSettings(arg('settings', '0.5:2,0.9:1'));
   const teacherDir = path.resolve(arg('teacher', path.join(assetsDir(), 'tiny-gpt')));
   const outRoot = path.resolve(arg('out', assetsDir()));
   if (!(Number.isInteger(steps) && steps > 0 && Number.isInteger(batchSize) && batchSize > 0)) throw new Error('--steps and --batch expect positive whole numbers.');
