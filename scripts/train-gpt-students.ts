@@ -53,6 +53,10 @@ async function main(): Promise<void> {
 
   const teacher = GPT.load(teacherDir, 'tiny-gpt');
   const teacherSaved = JSON.parse(fs.readFileSync(path.join(teacherDir, 'config.json'), 'utf8'));
+  // A finished run saves its best checkpoint: the step with the lowest validation loss in its history.
+  const history: { step: number; validationLoss?: number }[] = teacherSaved.training?.history ?? [];
+  const bestStep = history.reduce<{ step: number; validationLoss?: number } | null>((a, b) => (a && (a.validationLoss ?? Infinity) <= (b.validationLoss ?? Infinity) ? a : b), null)?.step;
+  const teacherStep: number | null = teacherSaved.checkpointStep ?? bestStep ?? null;
   const split = splitChapters(kjvChapters());
   const encode = (text: string) => Int32Array.from(teacher.tokenizer.encode(text));
   const train = encode(split.train);
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
   const test = encode(split.test);
   const config: GPTConfig = { ...teacher.config, ...STUDENT_SHAPE };
   const schedule = { steps, batchSize, seed, learningRate: 3e-3, warmupSteps: 100, evalEvery: 250, evalWindows: 32 };
-  console.log(`backend ${backendName}; teacher ${teacherDir} (checkpoint step ${teacherSaved.checkpointStep ?? teacherSaved.training?.steps ?? '?'}, ${teacher.parameterCount.toLocaleString()} parameters); student ${JSON.stringify(STUDENT_SHAPE)}; ${steps} steps of ${batchSize} x ${config.contextLength} characters, seed ${seed}`);
+  console.log(`backend ${backendName}; teacher ${teacherDir} (checkpoint step ${teacherStep ?? '?'}, ${teacher.parameterCount.toLocaleString()} parameters); student ${JSON.stringify(STUDENT_SHAPE)}; ${steps} steps of ${batchSize} x ${config.contextLength} characters, seed ${seed}`);
 
   const runs: Run[] = [];
   for (const distill of [null, ...settings]) {
@@ -85,7 +89,7 @@ async function main(): Promise<void> {
   const best = runs.slice(1).reduce((a, b) => (b.validation < a.validation ? b : a));
   const testLoss = (r: Run) => evaluateLanguageModel(r.model, test);
   const tried = runs.slice(1).map((r) => ({ ...r.distill!, validation: r.validation, test: testLoss(r), chosen: r === best }));
-  const teacherInfo = { name: 'tiny-gpt', checkpointStep: teacherSaved.checkpointStep ?? null, heldOut: teacherSaved.heldOut ?? null, parameters: teacher.parameterCount };
+  const teacherInfo = { name: 'tiny-gpt', checkpointStep: teacherStep, heldOut: teacherSaved.heldOut ?? null, parameters: teacher.parameterCount };
   for (const r of [scratch, best]) {
     const value = r === scratch ? testLoss(r) : tried.find((t) => t.chosen)!.test;
     r.model.save(path.join(outRoot, `tiny-gpt-student-${r.variant}`), {
