@@ -2,8 +2,8 @@
 // [--windows N] [--json]`: the GPT against optimized copies on its held-out text (the test chapters
 // in assets/<model>/heldout.txt). --quantize int8 is ONNX Runtime's dynamic int8 (the real integer
 // kernels, `compile('onnx', {quantize: 'int8'})`); --prune S zeroes the smallest S of every block
-// matrix, or with --structured removes S of every block's MLP neurons (smaller matrices);
-// --distill-into adds a shipped student, and each of these also quantized when --quantize is given.
+// matrix, or with --structured removes S of every block's MLP neurons (smaller matrices), ranked
+// by what they write on the validation chapters; --distill-into adds a shipped student, and each of these also quantized when --quantize is given.
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf, type Tensor } from './engine/tf';
@@ -11,7 +11,7 @@ import { backend } from './engine/backend';
 import { GPT } from './models/gpt';
 import type { OnnxGPT } from './models/gpt-onnx';
 import { assetsDir, loadModel } from './models/registry';
-import { readHeldOutText } from './data/corpus';
+import { kjvChapters, readHeldOutText, splitChapters } from './data/corpus';
 import { prune, pruneNeurons, type Pruned } from './optimize/prune';
 import { compare, type GptVariantModel, type VariantReport } from './optimize/compare';
 import { quantizePerChannel } from './optimize/onnx';
@@ -63,12 +63,27 @@ export async function compareGptCommand(args: GptCompareArgs): Promise<{ json: R
     };
     const int8 = (m: GPT) => m.compile('onnx', { quantize: 'int8', threads: 1 });
     let quantized: OnnxGPT | null = null;
+    let structuredScore: string | null = null;
     if (args.quantize) {
       quantized = int8(model);
       add(quantized.name, quantized);
     }
     if (args.sparsity !== null) {
-      const pruned: Pruned<GPT> = args.structured ? pruneNeurons(model, args.sparsity) : prune(model, { sparsity: args.sparsity, scope: 'layer' });
+      let pruned: Pruned<GPT>;
+      if (args.structured) {
+        // Neurons are ranked by what they write on the validation chapters (never the test text);
+        // without Debian's bible-kjv, by weight norms, which rank much worse.
+        let validation: Int32Array | null = null;
+        try {
+          validation = Int32Array.from(model.tokenizer.encode(splitChapters(kjvChapters()).validation));
+        } catch {
+          validation = null;
+        }
+        structuredScore = validation ? 'activations on the validation chapters' : 'weight norms (Debian bible-kjv is not installed, so no validation text)';
+        pruned = pruneNeurons(model, args.sparsity, validation ? { score: 'activations', stream: validation, windows: 8 } : { score: 'weights' });
+      } else {
+        pruned = prune(model, { sparsity: args.sparsity, scope: 'layer' });
+      }
       add(pruned.name, pruned);
       if (args.quantize) add(`${pruned.name}-int8-onnx`, int8(pruned));
     }
@@ -96,6 +111,7 @@ export async function compareGptCommand(args: GptCompareArgs): Promise<{ json: R
       held_out: { text: `assets/${args.name}/heldout.txt`, windows, tokens: windows * context },
       latency: `one forward of ${context} tokens at batch 1; ONNX Runtime with 1 thread`,
       original: row(report.original),
+      ...(structuredScore ? { structured_score: structuredScore } : {}),
     };
     out.variants = report.variants.map((r) => ({ name: r.label, ...row(r) }));
     const lines = [`backend: ${backend()}`, `${args.name} on ${windows * context} held-out characters (latency: one forward of ${context} characters, batch 1, median; ONNX Runtime 1 thread)`];

@@ -279,9 +279,10 @@ export function pruneHeads(model: GPT, heads: [number, number][] | { fraction: n
 
 export interface NeuronPruneOptions {
   /**
-   * How a neuron is scored. 'weights' (default): |W_in column| x |W_out row| (L2 norms), data-free.
+   * How a neuron is scored. 'weights': |W_in column| x |W_out row| (L2 norms), data-free.
    * 'activations': mean |GELU output| on `stream` x |W_out row|: the typical size of what the
-   * neuron writes into the residual stream.
+   * neuron writes into the residual stream. Default: 'activations' when a stream is given, else
+   * 'weights'. On the tiny GPT weight norms pick badly (see the README's figures): use text.
    */
   score?: 'weights' | 'activations';
   /** Validation ids for 'activations' (never the test text). */
@@ -298,7 +299,7 @@ export interface NeuronPruneOptions {
 export function pruneNeurons(model: GPT, fraction: number, options: NeuronPruneOptions = {}): Pruned<GPT> {
   const { nLayers, dMlp } = model.config;
   if (!(fraction >= 0 && fraction < 1)) throw new Error(`pruneNeurons: fraction must be in [0, 1), got ${fraction}.`);
-  const score = options.score ?? 'weights';
+  const score = options.score ?? (options.stream ? 'activations' : 'weights');
   if (score !== 'weights' && score !== 'activations') throw new Error(`pruneNeurons: score must be 'weights' or 'activations', got ${JSON.stringify(score)}.`);
   const keepCount = dMlp - Math.floor(fraction * dMlp);
   const outNorms = (i: number) => Array.from(tf.tidy(() => tf.norm(model.weights[`blocks.${i}.mlp.W_out`], 'euclidean', 1).dataSync())); // [d_mlp]
