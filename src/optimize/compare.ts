@@ -158,11 +158,12 @@ export class ComparisonReport {
               ? { field: 'metric', type: 'quantitative', title: 'held-out cross-entropy (nats/char)', scale: { zero: false } }
               : { field: 'metric', type: 'quantitative', title: 'held-out accuracy', axis: { format: '.1%' }, scale: { zero: false } },
             ...(loss ? {} : { size: { field: 'ms', type: 'quantitative', title: 'tfjs ms', scale: { range: [40, 600] } } }),
-            color: { field: 'label', type: 'nominal', legend: null },
+            // Language models: variants often sit on top of each other (a model and its int8 copy), so a legend, not labels.
+            color: { field: 'label', type: 'nominal', sort: this.rows.map((r) => r.label), legend: loss ? { orient: 'bottom', columns: 2, title: null, labelLimit: 260 } : null },
             tooltip: [{ field: 'label' }, { field: 'metric', format: loss ? '.4f' : '.2%' }, { field: 'kb', format: '.1f' }],
           },
         },
-        { mark: { type: 'text', align: 'left', dx: 8, fontSize: 10 }, encoding: { x: { field: 'kb', type: 'quantitative' }, y: { field: 'metric', type: 'quantitative' }, text: { field: 'label' } } },
+        ...(loss ? [] : [{ mark: { type: 'text', align: 'left', dx: 8, fontSize: 10 }, encoding: { x: { field: 'kb', type: 'quantitative' }, y: { field: 'metric', type: 'quantitative' }, text: { field: 'label' } } }]),
       ],
     };
     if (!loss) return toBundle({ vconcat: [table, scatter], spacing: 24 }, this.toString());
@@ -178,7 +179,7 @@ export class ComparisonReport {
       height: { step: 22 },
       data: { values: latencyRows },
       encoding: {
-        y: { field: 'label', type: 'nominal', sort: labels, title: null, axis: { labelLimit: 220 } },
+        y: { field: 'label', type: 'nominal', sort: labels, title: null, axis: { labelLimit: 320 } },
         color: { field: 'engine', type: 'nominal', sort: ['tfjs', 'ONNX Runtime'], scale: { range: ['#4c78a8', '#f58518'] }, title: null, legend: { orient: 'bottom' } },
       },
       layer: [
