@@ -22,6 +22,7 @@ import { errorMetrics, layerErrors } from './optimize/analyze';
 import { prune, pruneChannels, type Pruned } from './optimize/prune';
 import { GPT } from './models/gpt';
 import { GPT_BOOLEAN_FLAGS, GPT_VALUED_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './cli-gpt';
+import { GPT_STUDENTS, compareGptCommand, isShippedGpt } from './cli-compare-gpt';
 
 class UsageError extends Error {}
 
@@ -42,6 +43,10 @@ Usage:
                 [--activations none|dynamic|static] [--calibration minmax|percentile|mse|entropy]]
                 [--prune S [--structured]] [--distill-into student] [--json]
                                                       original vs optimized: accuracy, bytes, latency, error per layer
+  inference-lab compare <gpt> [--quantize int8] [--prune S [--structured]] [--distill-into student|scratch]
+                [--windows N] [--json]               a GPT (tiny-gpt): held-out loss on its test text, bytes, latency
+                                                      in tfjs and ONNX Runtime, error per hook; int8 is ONNX Runtime's
+                                                      dynamic int8; --structured removes MLP neurons
   inference-lab lab                                   open JupyterLab on the notebooks (npm start)
   inference-lab serve [--port N] [--host H]           the lessons, stepper and comparison as a web site
                                                       (default 127.0.0.1:8080; offline)
@@ -146,6 +151,7 @@ const STUDENT_PRESETS: Record<string, string> = { student: 'digits-student-disti
  */
 async function compare(args: Args, json: boolean): Promise<number> {
   const name = requireModelName(args, 'compare');
+  if (isShippedGpt(name)) return compareGpt(name, args, json);
   const scheme = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), ['int8', 'int4'] as const, 'int8') : null;
   const pruneFlag = args.flags.get('prune');
   const sparsity = pruneFlag === undefined ? null : Number(pruneFlag);
@@ -217,6 +223,30 @@ async function compare(args: Args, json: boolean): Promise<number> {
   return 0;
 }
 
+/** `compare` for a GPT: flags checked here, the work in cli-compare-gpt.ts. */
+async function compareGpt(name: string, args: Args, json: boolean): Promise<number> {
+  for (const flag of ['per-channel', 'asymmetric', 'activations', 'calibration']) {
+    if (args.flags.has(flag)) throw new UsageError(`--${flag} is for the digits CNN; a GPT's --quantize int8 is ONNX Runtime's dynamic int8 (per output column weights, activations quantized per call).`);
+  }
+  const quantize = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), ['int8'] as const, 'int8') : null;
+  const pruneFlag = args.flags.get('prune');
+  const sparsity = pruneFlag === undefined ? null : Number(pruneFlag);
+  if (sparsity !== null && !(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--prune expects a fraction in [0, 1), e.g. 0.5; got ${String(pruneFlag)}.`);
+  if (args.flags.has('structured') && sparsity === null) throw new UsageError('--structured needs --prune S (the share of MLP neurons to remove).');
+  const studentFlag = args.flags.get('distill-into');
+  if (studentFlag !== undefined && (typeof studentFlag !== 'string' || !GPT_STUDENTS[studentFlag])) {
+    throw new UsageError(`--distill-into expects one of ${Object.keys(GPT_STUDENTS).join(', ')} for ${name}; got ${String(studentFlag)}.`);
+  }
+  const windowsFlag = args.flags.get('windows');
+  const windows = windowsFlag === undefined ? 16 : Number(windowsFlag);
+  if (!(Number.isInteger(windows) && windows > 0)) throw new UsageError(`--windows expects a positive whole number of ${name}'s context windows; got ${String(windowsFlag)}.`);
+  if (!quantize && sparsity === null && !studentFlag) throw new UsageError('compare needs --quantize int8, --prune S or --distill-into student.');
+  await initBackend();
+  const result = await compareGptCommand({ name, quantize: quantize !== null, sparsity, structured: args.flags.has('structured'), student: typeof studentFlag === 'string' ? GPT_STUDENTS[studentFlag] : null, windows, json, progress: !json });
+  print(json, result.json, result.text);
+  return 0;
+}
+
 const usage = (message: string) => new UsageError(message);
 
 /**
@@ -273,7 +303,7 @@ async function train(args: Args): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration', 'prune', 'distill-into', 'port', 'host', 'epochs', 'seed', 'cell', ...GPT_VALUED_FLAGS]);
+  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration', 'prune', 'distill-into', 'windows', 'port', 'host', 'epochs', 'seed', 'cell', ...GPT_VALUED_FLAGS]);
   const command = args.positional[0];
   const json = args.flags.get('json') === true;
   if (!command || command === 'help' || args.flags.has('help')) {

@@ -155,3 +155,14 @@ export { tokenizationView, attentionHeadView, attentionModelView, logitLensView,
 export type { HeadViewOptions, GptStepperOptions } from './viz/gpt-views';
 export { nextTokenView } from './viz/sampling-views';
 export type { NextTokenOptions } from './viz/sampling-views';
+
+// optimizing a GPT: pruning heads and neurons, distilling a student, the held-out loss, views
+export { headImportance, leastImportantHeads, pruneHeads, pruneNeurons, pruningMasks, fineTunePruned, pruningSweep, GPT_BLOCK_MATRIX } from './optimize/prune';
+export type { Prunable, HeadScore, HeadImportance, NeuronPruneOptions, GptPruneMethod, SweepPoint } from './optimize/prune';
+export { languageDistillationLoss, trainGptStudent } from './optimize/distill';
+export type { TrainGptStudentOptions } from './optimize/distill';
+export { nextTokenLoss, asLanguageModel, heldOutLoss } from './optimize/lm-eval';
+export type { ForwardLanguageModel } from './optimize/lm-eval';
+export { latencyPercentiles } from './optimize/compare';
+export type { GptCompareData, DigitsCompareData, GptVariantModel } from './optimize/compare';
+export { nextTokenTemperatureView, headImportanceView, pruningMaskView, visibleToken } from './viz/gpt-optimize-views';

@@ -132,6 +132,44 @@ describe('inference-lab CLI', () => {
     expect(out.weights).toHaveLength(3); // the quantization details still describe digits-cnn-w8
   });
 
+  it('compare tiny-gpt adds int8 in ONNX Runtime, neurons removed, the distilled student and their int8 versions, scored on the held-out text', async () => {
+    const r = run('compare', 'tiny-gpt', '--quantize', 'int8', '--prune', '0.5', '--structured', '--distill-into', 'student', '--windows', '8', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.variants.map((v: { name: string }) => v.name)).toEqual(['tiny-gpt-int8-onnx', 'tiny-gpt-mlp256', 'tiny-gpt-mlp256-int8-onnx', 'tiny-gpt-student-distilled', 'tiny-gpt-student-distilled-int8-onnx']);
+    for (const key of ['metric', 'value', 'bytes', 'latency_ms']) expect(out.original).toHaveProperty(key); // the quantization JSON's fields
+    expect(out.held_out).toEqual({ text: 'assets/tiny-gpt/heldout.txt', windows: 8, tokens: 8 * 256 });
+    // Neurons are ranked on the validation chapters (never the test text) when Debian's bible-kjv is there to read them.
+    const hasBible = spawnSync('bible', ['Gen1:1'], { encoding: 'utf8' }).status === 0;
+    expect(out.structured_score).toBe(hasBible ? 'activations on the validation chapters' : 'weight norms (Debian bible-kjv is not installed, so no validation text)');
+    // The original's loss, computed here on the same 8 windows through the library's own loop.
+    const { loadModel, evaluateLanguageModel, readHeldOutText, initBackend, assetsDir } = await import('../src/index');
+    await initBackend();
+    const gpt = loadModel('tiny-gpt') as import('../src/index').GPT;
+    const stream = Int32Array.from(gpt.tokenizer.encode(readHeldOutText(path.join(assetsDir(), 'tiny-gpt'))));
+    expect(out.original.value).toBeCloseTo(evaluateLanguageModel(gpt, stream, { windows: 8 }), 4);
+    expect(out.original.bytes).toBe(gpt.parameterCount * 4);
+    gpt.dispose();
+    const byName = Object.fromEntries(out.variants.map((v: { name: string }) => [v.name, v]));
+    // Half of 512 neurons in each of 4 blocks: 256 x (128 + 1 + 128) parameters each, float32.
+    expect(byName['tiny-gpt-mlp256'].bytes).toBe(out.original.bytes - 4 * 256 * 257 * 4);
+    expect(byName['tiny-gpt-int8-onnx'].bytes).toBeLessThan(out.original.bytes / 3);
+    expect(byName['tiny-gpt-int8-onnx'].engine).toMatch(/onnxruntime .*int8/);
+    expect(byName['tiny-gpt-int8-onnx'].latency_ms).toBeNull(); // it runs in ONNX Runtime only
+    expect(Math.abs(byName['tiny-gpt-int8-onnx'].value - out.original.value)).toBeLessThan(0.02); // int8 barely moves the loss
+    expect(out.weights).toHaveLength(4 * 6); // W_Q, W_K, W_V, W_O, W_in, W_out of each block
+    expect(out.weights.every((w: { sqnr_db: number }) => w.sqnr_db > 25)).toBe(true);
+    expect(out.layers.find((l: { name: string }) => l.name === 'hook_logits').cosine).toBeGreaterThan(0.99);
+  });
+
+  it('compare tiny-gpt rejects flags that only the digits CNN has, naming what a GPT takes', () => {
+    expectCleanError(run('compare', 'tiny-gpt', '--quantize', 'int4'), /--quantize expects one of int8; got int4/);
+    expectCleanError(run('compare', 'tiny-gpt', '--quantize', 'int8', '--activations', 'static'), /--activations is for the digits CNN; a GPT's --quantize int8 is ONNX Runtime's dynamic int8/);
+    expectCleanError(run('compare', 'tiny-gpt', '--distill-into', 'digits-student-distilled'), /--distill-into expects one of student, scratch for tiny-gpt/);
+    expectCleanError(run('compare', 'tiny-gpt', '--prune', '0.5', '--windows', '0'), /--windows expects a positive whole number/);
+    expectCleanError(run('compare', 'tiny-gpt', '--structured'), /--structured needs --prune S/);
+  });
+
   it('compare rejects an unknown scheme, naming the allowed ones', () => {
     expectCleanError(run('compare', 'digits-cnn', '--quantize', 'int3'), /--quantize expects one of int8, int4; got int3/);
     expectCleanError(run('compare', 'digits-cnn', '--prune', '2'), /--prune expects a fraction in \[0, 1\)/);

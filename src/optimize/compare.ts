@@ -1,61 +1,94 @@
 // compare(original, variants, data): one report of what each optimization buys and costs:
-// accuracy, stored bytes, latency (tfjs, and ONNX Runtime when an export is given), and where
-// the error is (the worst step's SQNR and the logits' SQNR against the original).
+// the held-out metric (accuracy for the digits CNN; cross-entropy and perplexity for a GPT),
+// stored bytes, latency (tfjs, and ONNX Runtime: an export given for the CNN; for a GPT its
+// `compile('onnx')`, or the variant itself when it is already an OnnxGPT, e.g. int8), and where
+// the error is (SQNR at every hook point both models share, the worst one, and the logits').
 import { tf, type Tensor } from '../engine/tf';
 import type { DigitSet } from '../data/mnist';
 import type { DigitsCNN } from '../models/cnn';
+import type { GPT } from '../models/gpt';
+import { OnnxGPT } from '../models/gpt-onnx';
 import { evaluateDigits } from '../models/evaluate';
+import type { HookedModel } from '../hooks/hooked-model';
 import { errorMetrics, layerErrors, type LayerError } from './analyze';
+import { heldOutLoss } from './lm-eval';
 import type { MimeBundle } from '../viz/mime';
 import { toBundle } from '../viz/render';
 import { tableSpec } from '../viz/specs';
 
-export interface Variant {
+export interface Variant<M = DigitsCNN> {
   label: string;
-  model: DigitsCNN;
-  /** An ONNX export of this variant, to time in ONNX Runtime as well. */
+  model: M;
+  /** Digits CNN: an ONNX export of this variant, to time in ONNX Runtime as well. */
   onnx?: Uint8Array;
 }
 
+/** A GPT on tfjs, or one already on ONNX Runtime (`model.compile('onnx', {quantize: 'int8'})`). */
+export type GptVariantModel = GPT | OnnxGPT;
+
 export interface VariantReport {
   label: string;
-  accuracy: number;
+  /** Where the metric was measured: 'tfjs' or 'onnxruntime (...)'. */
+  engine: string;
+  /** The held-out metric: accuracy (digits) or cross-entropy in nats per token (GPT). */
+  metric: number;
+  /** Digits: held-out accuracy (the same as metric). */
+  accuracy?: number;
+  /** GPT: held-out cross-entropy (nats per token) and its perplexity, exp(loss). */
+  lossNats?: number;
+  perplexity?: number;
   bytes: number;
   sizeRatio: number;
-  latencyMs: number;
+  /** tfjs latency, median and 95th percentile (null: the variant does not run on tfjs). */
+  latencyMs: number | null;
+  latencyP95Ms: number | null;
+  /** ONNX Runtime latency (null: not measured). */
   onnxLatencyMs: number | null;
+  onnxLatencyP95Ms: number | null;
   /** SQNR (dB) of the logits against the original's, on the same inputs. */
   logitsSqnrDb: number;
   /** The step with the lowest propagated SQNR, and that SQNR. */
   worstStep: string | null;
   worstSqnrDb: number | null;
+  /** Error at every hook point both models share with the same shape (null for the original). */
+  layers: LayerError[] | null;
 }
 
-function medianMs(fn: () => void, runs = 30): number {
+/** Median and 95th percentile (ms) of `fn` after warm-up, over at least `runs` runs or `budgetMs`. */
+export function latencyPercentiles(fn: () => void, runs = 20, budgetMs = 1500): { p50: number; p95: number } {
   for (let i = 0; i < 3; i++) fn();
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  const start = performance.now();
+  while (times.length < runs || (performance.now() - start < budgetMs && times.length < 200)) {
     const t0 = performance.now();
     fn();
     times.push(performance.now() - t0);
   }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length / 2)], p95: times[Math.min(times.length - 1, Math.floor(times.length * 0.95))] };
 }
 
-async function onnxMedianMs(bytes: Uint8Array, input: Tensor, runs = 30): Promise<number> {
+async function onnxPercentiles(bytes: Uint8Array, input: Tensor): Promise<{ p50: number; p95: number }> {
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
   const feed = { pixels: new ort.Tensor('float32', Float32Array.from(input.dataSync()), input.shape) };
   for (let i = 0; i < 3; i++) await session.run(feed);
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < 30; i++) {
     const t0 = performance.now();
     await session.run(feed);
     times.push(performance.now() - t0);
   }
   await session.release();
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+  times.sort((a, b) => a - b);
+  return { p50: times[15], p95: times[28] };
 }
+
+const fmtDb = (v: number | null) => (v === null ? '—' : Number.isFinite(v) ? `${v.toFixed(1)} dB` : 'exact');
+const fmtMs = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)} ms`);
+
+/** Hook names short enough for an axis: "blocks.2.attn.hook_z" -> "2.attn.z". */
+const shortHook = (name: string) => name.replace(/^blocks\./, '').replace(/hook_/g, '');
 
 export class ComparisonReport {
   constructor(
@@ -63,70 +96,224 @@ export class ComparisonReport {
     readonly variants: VariantReport[],
     /** What latency measured, e.g. "median of batch 64". */
     readonly latencyNote: string,
+    /** 'accuracy' (digits, higher is better) or 'loss' (language model, nats per token, lower is better). */
+    readonly metricKind: 'accuracy' | 'loss' = 'accuracy',
   ) {}
 
   get rows(): VariantReport[] {
     return [this.original, ...this.variants];
   }
 
+  private metricText(r: VariantReport): string {
+    return this.metricKind === 'accuracy' ? `${(100 * r.metric).toFixed(2)}%` : `${r.metric.toFixed(4)} (ppl ${r.perplexity!.toFixed(2)})`;
+  }
+
   toString(): string {
-    const db = (v: number | null) => (v === null ? '—' : Number.isFinite(v) ? `${v.toFixed(1)} dB` : 'exact');
     const lines = this.rows.map(
       (r) =>
-        `${r.label.padEnd(28)} ${(100 * r.accuracy).toFixed(2).padStart(6)}%  ${String(r.bytes).padStart(7)} B (${r.sizeRatio.toFixed(3)}x)  ` +
-        `tfjs ${r.latencyMs.toFixed(2)} ms${r.onnxLatencyMs === null ? '' : `  ORT ${r.onnxLatencyMs.toFixed(2)} ms`}  logits ${db(r.logitsSqnrDb)}  worst ${r.worstStep ?? '—'} ${db(r.worstSqnrDb)}`,
+        `${r.label.padEnd(30)} ${this.metricText(r).padStart(this.metricKind === 'accuracy' ? 7 : 18)}  ${String(r.bytes).padStart(8)} B (${r.sizeRatio.toFixed(3)}x)  ` +
+        `tfjs ${fmtMs(r.latencyMs)}${r.onnxLatencyMs === null ? '' : `  ORT ${fmtMs(r.onnxLatencyMs)}`}  logits ${fmtDb(r.logitsSqnrDb)}  worst ${r.worstStep ?? '—'} ${fmtDb(r.worstSqnrDb)}`,
     );
-    return `Optimized vs original (${this.latencyNote})\n${lines.join('\n')}`;
+    const what = this.metricKind === 'accuracy' ? 'accuracy' : 'held-out cross-entropy, nats/token (perplexity)';
+    return `Optimized vs original (${what}; latency: ${this.latencyNote})\n${lines.join('\n')}`;
   }
 
   async toMimeBundle(): Promise<MimeBundle> {
-    const fmtDb = (v: number | null) => (v === null ? '—' : Number.isFinite(v) ? `${v.toFixed(1)} dB` : 'exact');
+    const loss = this.metricKind === 'loss';
     const table = tableSpec({
       title: `Optimized vs original (latency: ${this.latencyNote})`,
       rows: this.rows.map((r) => ({
         label: r.label,
-        accuracy: `${(100 * r.accuracy).toFixed(2)}%`,
+        metric: loss ? r.metric.toFixed(4) : `${(100 * r.metric).toFixed(2)}%`,
+        perplexity: loss ? r.perplexity!.toFixed(2) : '',
         bytes: `${r.bytes.toLocaleString('en-US')} (${r.sizeRatio.toFixed(2)}x)`,
-        tfjs: `${r.latencyMs.toFixed(2)} ms`,
-        ort: r.onnxLatencyMs === null ? '—' : `${r.onnxLatencyMs.toFixed(2)} ms`,
+        tfjs: fmtMs(r.latencyMs),
+        ort: fmtMs(r.onnxLatencyMs),
         logits: fmtDb(r.logitsSqnrDb),
-        worst: r.worstStep ? `${r.worstStep} ${fmtDb(r.worstSqnrDb)}` : '—',
+        worst: r.worstStep ? `${loss ? shortHook(r.worstStep) : r.worstStep} ${fmtDb(r.worstSqnrDb)}` : '—',
       })),
       columns: [
-        { field: 'label', title: 'variant', width: 190 },
-        { field: 'accuracy', title: 'accuracy', width: 70, align: 'right' },
-        { field: 'bytes', title: 'bytes', width: 110, align: 'right' },
+        { field: 'label', title: 'variant', width: loss ? 230 : 190 },
+        { field: 'metric', title: loss ? 'nats/char' : 'accuracy', width: 70, align: 'right' },
+        ...(loss ? [{ field: 'perplexity', title: 'perplexity', width: 64, align: 'right' as const }] : []),
+        { field: 'bytes', title: 'bytes', width: 120, align: 'right' },
         { field: 'tfjs', title: 'tfjs', width: 70, align: 'right' },
         { field: 'ort', title: 'ONNX RT', width: 70, align: 'right' },
-        { field: 'logits', title: 'logits SQNR', width: 90, align: 'right' },
-        { field: 'worst', title: 'worst step (SQNR)', width: 200 },
+        { field: 'logits', title: 'logits SQNR', width: 84, align: 'right' },
+        { field: 'worst', title: 'worst step (SQNR)', width: loss ? 150 : 200 },
       ],
     });
+    const points = this.rows.map((r) => ({ label: r.label, metric: r.metric, kb: r.bytes / 1024, ms: r.latencyMs ?? r.onnxLatencyMs ?? 0 }));
     const scatter = {
-      title: 'accuracy against stored size (bubble: tfjs latency)',
+      title: loss ? 'held-out loss against stored size (lower left is better)' : 'accuracy against stored size (bubble: tfjs latency)',
       width: 420,
       height: 220,
-      data: { values: this.rows.map((r) => ({ label: r.label, accuracy: r.accuracy, kb: r.bytes / 1024, ms: r.latencyMs })) },
+      data: { values: points },
       layer: [
         {
-          mark: { type: 'circle', opacity: 0.8 },
+          mark: { type: 'circle', opacity: 0.8, ...(loss ? { size: 120 } : {}) },
           encoding: {
             x: { field: 'kb', type: 'quantitative', title: 'stored size (KiB)', scale: { zero: true } },
-            y: { field: 'accuracy', type: 'quantitative', title: 'held-out accuracy', axis: { format: '.1%' }, scale: { zero: false } },
-            size: { field: 'ms', type: 'quantitative', title: 'tfjs ms', scale: { range: [40, 600] } },
-            color: { field: 'label', type: 'nominal', legend: null },
-            tooltip: [{ field: 'label' }, { field: 'accuracy', format: '.2%' }, { field: 'kb', format: '.1f' }, { field: 'ms', format: '.2f' }],
+            y: loss
+              ? { field: 'metric', type: 'quantitative', title: 'held-out cross-entropy (nats/char)', scale: { zero: false } }
+              : { field: 'metric', type: 'quantitative', title: 'held-out accuracy', axis: { format: '.1%' }, scale: { zero: false } },
+            ...(loss ? {} : { size: { field: 'ms', type: 'quantitative', title: 'tfjs ms', scale: { range: [40, 600] } } }),
+            // Language models: variants often sit on top of each other (a model and its int8 copy), so a legend, not labels.
+            color: { field: 'label', type: 'nominal', sort: this.rows.map((r) => r.label), legend: loss ? { orient: 'bottom', columns: 2, title: null, labelLimit: 260 } : null },
+            tooltip: [{ field: 'label' }, { field: 'metric', format: loss ? '.4f' : '.2%' }, { field: 'kb', format: '.1f' }],
           },
         },
-        { mark: { type: 'text', align: 'left', dx: 8, fontSize: 10 }, encoding: { x: { field: 'kb', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, text: { field: 'label' } } },
+        ...(loss ? [] : [{ mark: { type: 'text', align: 'left', dx: 8, fontSize: 10 }, encoding: { x: { field: 'kb', type: 'quantitative' }, y: { field: 'metric', type: 'quantitative' }, text: { field: 'label' } } }]),
       ],
     };
-    return toBundle({ vconcat: [table, scatter], spacing: 24 }, this.toString());
+    if (!loss) return toBundle({ vconcat: [table, scatter], spacing: 24 }, this.toString());
+
+    const labels = this.rows.map((r) => r.label);
+    const latencyRows = this.rows.flatMap((r) => [
+      ...(r.latencyMs === null ? [] : [{ label: r.label, engine: 'tfjs', ms: r.latencyMs, p95: r.latencyP95Ms }]),
+      ...(r.onnxLatencyMs === null ? [] : [{ label: r.label, engine: 'ONNX Runtime', ms: r.onnxLatencyMs, p95: r.onnxLatencyP95Ms }]),
+    ]);
+    const latency = {
+      title: { text: 'latency, log scale (dot: median; line: to the 95th percentile)', subtitle: 'one forward pass, as in the table' },
+      width: 300,
+      height: { step: 22 },
+      data: { values: latencyRows },
+      encoding: {
+        y: { field: 'label', type: 'nominal', sort: labels, title: null, axis: { labelLimit: 320 } },
+        color: { field: 'engine', type: 'nominal', sort: ['tfjs', 'ONNX Runtime'], scale: { range: ['#4c78a8', '#f58518'] }, title: null, legend: { orient: 'bottom' } },
+      },
+      layer: [
+        { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'ms', type: 'quantitative', title: 'ms', scale: { type: 'log' } }, x2: { field: 'p95' } } },
+        { mark: { type: 'circle', size: 70, opacity: 1 }, encoding: { x: { field: 'ms', type: 'quantitative' }, tooltip: [{ field: 'label' }, { field: 'engine' }, { field: 'ms', format: '.2f' }, { field: 'p95', format: '.2f' }] } },
+      ],
+    };
+    // Per-hook error: the residual stream and each block's outputs, where shapes allow.
+    const hookOrder = (this.variants.find((v) => v.layers)?.layers ?? []).map((l) => l.name);
+    const errorRows = this.variants.flatMap((v) => (v.layers ?? []).filter((l) => Number.isFinite(l.sqnrDb)).map((l) => ({ variant: v.label, hook: shortHook(l.name), sqnrDb: l.sqnrDb })));
+    const errors = {
+      title: { text: 'where the error is: SQNR at each hook point against the original', subtitle: 'propagated from the input; only variants of the same shape (not students); hooks whose shape changed (pruned neurons) left out; exact values not drawn' },
+      width: { step: 9 },
+      height: 200,
+      data: { values: errorRows },
+      mark: { type: 'line', point: { size: 14 } },
+      encoding: {
+        x: { field: 'hook', type: 'ordinal', sort: hookOrder.map(shortHook), title: null, axis: { labelAngle: -90, labelFontSize: 8 } },
+        y: { field: 'sqnrDb', type: 'quantitative', title: 'SQNR (dB)', scale: { zero: false } },
+        color: { field: 'variant', type: 'nominal', sort: labels, title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 300 } },
+        tooltip: [{ field: 'variant' }, { field: 'hook' }, { field: 'sqnrDb', format: '.1f' }],
+      },
+    };
+    return toBundle({ vconcat: [table, { hconcat: [scatter, latency], spacing: 40, resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } } }, errors], spacing: 24, resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } } }, this.toString());
   }
 }
 
-/** Evaluate the original and every variant on the same held-out set and the same inputs. */
-export async function compare(original: DigitsCNN, variants: Variant[], data: { set: DigitSet; latencyInput: Tensor; errorInput: Tensor; originalOnnx?: Uint8Array }): Promise<ComparisonReport> {
+export interface DigitsCompareData {
+  set: DigitSet;
+  latencyInput: Tensor;
+  errorInput: Tensor;
+  originalOnnx?: Uint8Array;
+}
+
+export interface GptCompareData {
+  /** Held-out token ids (the test text) the loss is measured on. */
+  heldOut: Int32Array;
+  /** Windows of the model's context used for the loss (default: every window of heldOut). */
+  windows?: number;
+  /** Ids [batch, pos] timed for latency (e.g. one full window at batch 1). */
+  latencyInput: Tensor;
+  /** Ids [batch, pos] both models run on for the per-hook error. */
+  errorInput: Tensor;
+  /** Also time every tfjs variant in ONNX Runtime float32, via `compile('onnx')` (default true). */
+  onnx?: boolean;
+  /** ONNX Runtime threads for the models compiled here (default 1: the tfjs WASM backend uses one core). */
+  threads?: number;
+}
+
+/** Error at each hook both models have with the same shape (propagated: both run on `input`). */
+function matchingLayerErrors(original: HookedModel, optimized: HookedModel, input: Tensor): LayerError[] {
+  const theirs = new Set(optimized.hookNames);
+  const names = original.hookNames.filter((n) => theirs.has(n));
+  const kindOf = new Map(original.hookPoints.map((p) => [p.name, p.kind]));
+  const [a, reference] = original.runWithCache(input, { names });
+  const [b, cache] = optimized.runWithCache(input, { names });
+  try {
+    return names
+      .filter((n) => reference.get(n).shape.join(',') === cache.get(n).shape.join(','))
+      .map((name) => ({ name, kind: kindOf.get(name)!, ...errorMetrics(reference.get(name), cache.get(name)) }));
+  } finally {
+    tf.dispose([a, b]);
+    reference.dispose();
+    cache.dispose();
+  }
+}
+
+function summarizeErrors(errors: LayerError[] | null): { worstStep: string | null; worstSqnrDb: number | null } {
+  const worst = errors?.filter((e) => Number.isFinite(e.sqnrDb)).sort((x, y) => x.sqnrDb - y.sqnrDb)[0] ?? null;
+  return { worstStep: worst?.name ?? null, worstSqnrDb: worst?.sqnrDb ?? null };
+}
+
+/** Bytes a variant is stored in: sparse for unstructured pruning, the ONNX file for ONNX Runtime models, packed for quantized. */
+function storedBytes(model: { byteSize: number; pruning?: { sparseBytes: number } }): number {
+  return model.pruning ? model.pruning.sparseBytes : model.byteSize;
+}
+
+async function compareGpt(original: GPT, variants: Variant<GptVariantModel>[], data: GptCompareData): Promise<ComparisonReport> {
+  const threads = data.threads ?? 1;
+  const timeOnnx = data.onnx ?? true;
+  const a = original.forward(data.errorInput); // [batch, pos, vocab]: the reference logits
+  const originalBytes = storedBytes(original);
+  const report = (label: string, model: GptVariantModel): VariantReport => {
+    const onOrt = model instanceof OnnxGPT;
+    const lossNats = heldOutLoss(model, data.heldOut, { windows: data.windows });
+    // Per-hook error means something only between models of the same shape (a pruned MLP may be narrower).
+    const { dModel, nLayers, nHeads } = model.config;
+    const sameShape = dModel === original.config.dModel && nLayers === original.config.nLayers && nHeads === original.config.nHeads;
+    const layers = model === original || !sameShape ? null : matchingLayerErrors(original, model, data.errorInput);
+    const b = model.forward(data.errorInput);
+    const logitsSqnrDb = errorMetrics(a, b).sqnrDb;
+    b.dispose();
+    const tfjs = onOrt ? null : latencyPercentiles(() => model.forward(data.latencyInput).dispose());
+    let ort: { p50: number; p95: number } | null = null;
+    if (onOrt) {
+      ort = latencyPercentiles(() => model.forward(data.latencyInput).dispose());
+    } else if (timeOnnx) {
+      const compiled = model.compile('onnx', { threads });
+      try {
+        ort = latencyPercentiles(() => compiled.forward(data.latencyInput).dispose());
+      } finally {
+        compiled.dispose();
+      }
+    }
+    const bytes = storedBytes(model as GPT & { pruning?: { sparseBytes: number } });
+    return {
+      label,
+      engine: onOrt ? model.backend : 'tfjs',
+      metric: lossNats,
+      lossNats,
+      perplexity: Math.exp(lossNats),
+      bytes,
+      sizeRatio: bytes / originalBytes,
+      latencyMs: tfjs?.p50 ?? null,
+      latencyP95Ms: tfjs?.p95 ?? null,
+      onnxLatencyMs: ort?.p50 ?? null,
+      onnxLatencyP95Ms: ort?.p95 ?? null,
+      logitsSqnrDb,
+      ...summarizeErrors(layers),
+      layers,
+    };
+  };
+  try {
+    const base = report('original (float32)', original);
+    const rows = variants.map((v) => report(v.label, v.model));
+    const [batch, pos] = data.latencyInput.shape;
+    const note = `one forward of ${pos} tokens at batch ${batch}, p50 (p95 in the chart); ONNX Runtime: ${threads} thread${threads > 1 ? 's' : ''} for tfjs variants compiled here, an OnnxGPT variant its own`;
+    return new ComparisonReport(base, rows, note, 'loss');
+  } finally {
+    a.dispose();
+  }
+}
+
+async function compareDigits(original: DigitsCNN, variants: Variant<DigitsCNN>[], data: DigitsCompareData): Promise<ComparisonReport> {
   const report = async (label: string, model: DigitsCNN, onnx?: Uint8Array): Promise<VariantReport> => {
     // Per-step errors need the same shapes at every step; a structurally pruned model has fewer
     // channels, so only its logits (same shape) can be compared.
@@ -141,23 +328,49 @@ export async function compare(original: DigitsCNN, variants: Variant[], data: { 
     const [a, b] = [original.logits(data.errorInput), model.logits(data.errorInput)];
     const logitsSqnr = errorMetrics(a, b).sqnrDb;
     tf.dispose([a, b]);
-    const worst = errors?.filter((e) => Number.isFinite(e.sqnrDb)).sort((a, b) => a.sqnrDb - b.sqnrDb)[0] ?? null;
+    const accuracy = evaluateDigits(model, data.set).value;
+    const tfjs = latencyPercentiles(() => model.forward(data.latencyInput).dispose(), 30, 0);
+    const ort = onnx ? await onnxPercentiles(onnx, data.latencyInput) : null;
     return {
       label,
-      accuracy: evaluateDigits(model, data.set).value,
+      engine: 'tfjs',
+      metric: accuracy,
+      accuracy,
       bytes: model.byteSize,
       sizeRatio: model.byteSize / original.byteSize,
-      latencyMs: medianMs(() => model.forward(data.latencyInput).dispose()),
-      onnxLatencyMs: onnx ? await onnxMedianMs(onnx, data.latencyInput) : null,
+      latencyMs: tfjs.p50,
+      latencyP95Ms: tfjs.p95,
+      onnxLatencyMs: ort?.p50 ?? null,
+      onnxLatencyP95Ms: ort?.p95 ?? null,
       logitsSqnrDb: logitsSqnr,
-      worstStep: worst?.name ?? null,
-      worstSqnrDb: worst?.sqnrDb ?? null,
+      ...summarizeErrors(errors),
+      layers: errors,
     };
   };
   const base = await report('original (float32)', original, data.originalOnnx);
   const rows: VariantReport[] = [];
   for (const v of variants) rows.push(await report(v.label, v.model, v.onnx));
   return new ComparisonReport(base, rows, `median of batch ${data.latencyInput.shape[0]}`);
+}
+
+/**
+ * Evaluate the original and every variant on the same held-out data and the same inputs.
+ * Digits CNN: `data` is {set, latencyInput, errorInput, originalOnnx?}. GPT: `data` is
+ * {heldOut (test ids), latencyInput, errorInput, windows?, onnx?, threads?} and a variant may be
+ * a tfjs GPT (pruned, distilled, quantize()d) or an OnnxGPT (`compile('onnx', {quantize: 'int8'})`).
+ */
+export async function compare(original: DigitsCNN, variants: Variant<DigitsCNN>[], data: DigitsCompareData): Promise<ComparisonReport>;
+export async function compare(original: GPT, variants: Variant<GptVariantModel>[], data: GptCompareData): Promise<ComparisonReport>;
+export async function compare(original: DigitsCNN | GPT, variants: Variant<DigitsCNN>[] | Variant<GptVariantModel>[], data: DigitsCompareData | GptCompareData): Promise<ComparisonReport> {
+  if ('heldOut' in data) {
+    if (!('tokenizer' in original)) throw new Error('compare: held-out token ids were given, but the original is not a GPT; for the digits CNN pass {set, latencyInput, errorInput}.');
+    for (const v of variants as Variant<GptVariantModel>[]) {
+      if (!('tokenizer' in v.model) || v.model.config.vocabSize !== original.config.vocabSize) throw new Error(`compare: variant "${v.label}" is not a GPT with ${original.name}'s vocabulary of ${original.config.vocabSize}.`);
+    }
+    return compareGpt(original, variants as Variant<GptVariantModel>[], data);
+  }
+  if ('tokenizer' in original) throw new Error('compare: a GPT is compared on held-out token ids: pass {heldOut, latencyInput, errorInput}.');
+  return compareDigits(original, variants as Variant<DigitsCNN>[], data);
 }
 
 /** Convenience for the notebooks: a batch of held-out digits as a raw pixel tensor. */

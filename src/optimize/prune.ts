@@ -1,15 +1,22 @@
 // Pruning: removing weights. Unstructured pruning zeroes the smallest weights wherever they are
 // (smaller files with sparse storage, same dense compute); structured pruning removes whole
-// output channels, so the matrices really shrink and the model really gets faster.
+// units — conv output channels, MLP neurons, attention heads — so the matrices really shrink
+// and the model really gets faster (heads: see pruneHeads for why they are masked instead).
+// The same functions work on the digits CNN and on a GPT.
 import { tf, type Tensor } from '../engine/tf';
 import { DigitsCNN } from '../models/cnn';
+import { GPT } from '../models/gpt';
+import type { HookSpec } from '../hooks/hooked-model';
+import { trainLanguageModel, type LanguageModelRecord, type LanguageModelTraining } from '../train/language-model';
+import { heldOutLoss } from './lm-eval';
+import { progressBar } from '../viz/display';
 
 export interface PruneConfig {
   /** Fraction of the chosen weights to zero, 0..1. */
   sparsity: number;
   /** 'layer': each weight tensor loses `sparsity` of its own entries; 'global': one threshold for all. */
   scope: 'layer' | 'global';
-  /** Weights to prune (default: every kernel and matrix; biases are kept). */
+  /** Weights to prune (default: every kernel and matrix of the CNN; a GPT's block matrices; biases are kept). */
   weights?: string[];
 }
 
@@ -17,26 +24,36 @@ export interface PruningInfo {
   config: PruneConfig | { structured: Record<string, number> };
   /** Zeroed entries / entries, per pruned weight. */
   sparsity: Record<string, number>;
-  /** Bytes with sparse storage: non-zero values as float32 plus a one-bit-per-entry mask. */
+  /** Bytes with sparse storage: non-zero values as float32 plus a one-bit-per-entry mask (structured: the smaller dense matrices). */
   sparseBytes: number;
   denseBytes: number;
+  /** GPT heads removed (masked), as [block, head]. */
+  heads?: [number, number][];
+  /** GPT: per block, the indices (into the original's d_mlp) of the MLP neurons kept. */
+  keptNeurons?: number[][];
 }
 
-export type Pruned = DigitsCNN & { pruning: PruningInfo };
-
-function prunable(model: DigitsCNN): string[] {
-  return Object.entries(model.weights).filter(([, w]) => w.rank >= 2).map(([n]) => n);
+/** What pruning needs of a model: named float32 weights and a copy with its own. */
+export interface Prunable {
+  readonly name: string;
+  readonly weights: Record<string, tf.Variable>;
+  readonly parameterCount: number;
+  clone(name: string): this;
+  dispose(): void;
 }
 
-/** The |w| below which `fraction` of the values fall. */
-function magnitudeThreshold(values: Float32Array, fraction: number): number {
-  if (fraction <= 0) return -Infinity;
-  const sorted = Float32Array.from(values, Math.abs).sort();
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
+export type Pruned<M extends Prunable = DigitsCNN> = M & { pruning: PruningInfo };
+
+/** A GPT's prunable weights: the matrices of its blocks (embeddings and LayerNorms are kept, as is usual). */
+export const GPT_BLOCK_MATRIX = /^blocks\.\d+\.(attn\.W_[QKVO]|mlp\.W_(in|out))$/;
+
+function prunable(model: Prunable): string[] {
+  const names = Object.entries(model.weights).filter(([, w]) => w.rank >= 2).map(([n]) => n);
+  return model instanceof GPT ? names.filter((n) => GPT_BLOCK_MATRIX.test(n)) : names;
 }
 
 /** Bytes of a model stored sparsely: float32 non-zeros + a bitmap per pruned tensor; the rest dense. */
-function sparseSize(model: DigitsCNN, pruned: string[]): number {
+function sparseSize(model: Prunable, pruned: string[]): number {
   let bytes = 0;
   for (const [name, w] of Object.entries(model.weights)) {
     if (!pruned.includes(name)) {
@@ -51,20 +68,54 @@ function sparseSize(model: DigitsCNN, pruned: string[]): number {
   return bytes;
 }
 
-/** Unstructured magnitude pruning: zero the smallest |w|, per layer or with one global threshold. */
-export function prune(model: DigitsCNN, config: PruneConfig): Pruned {
+/** Indices of `abs` in increasing order (ties by index, so the choice is deterministic). */
+function ascendingOrder(abs: Float32Array): Uint32Array {
+  const order = new Uint32Array(abs.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  return order.sort((a, b) => abs[a] - abs[b] || a - b);
+}
+
+/**
+ * Unstructured magnitude pruning: zero the smallest |w|, per layer or over all chosen weights at
+ * once. Exactly floor(sparsity x entries) are zeroed (per tensor, or in total for 'global').
+ */
+export function prune<M extends Prunable>(model: M, config: PruneConfig): Pruned<M> {
   if (!(config.sparsity >= 0 && config.sparsity < 1)) throw new Error(`prune: sparsity must be in [0, 1), got ${config.sparsity}.`);
+  if (config.scope !== 'layer' && config.scope !== 'global') throw new Error(`prune: scope must be 'layer' or 'global', got ${JSON.stringify(config.scope)}.`);
   const names = config.weights ?? prunable(model);
   for (const n of names) if (!(n in model.weights)) throw new Error(`prune: no weight "${n}" in ${model.name}. Weights: ${Object.keys(model.weights).join(', ')}.`);
-  const copy = model.clone(`${model.name}-pruned${Math.round(config.sparsity * 100)}${config.scope === 'global' ? 'g' : ''}`) as Pruned;
-  const all = names.map((n) => model.weights[n].dataSync() as Float32Array);
-  const globalThreshold = config.scope === 'global' ? magnitudeThreshold(Float32Array.from(all.flatMap((v) => Array.from(v))), config.sparsity) : 0;
+  const copy = model.clone(`${model.name}-pruned${Math.round(config.sparsity * 100)}${config.scope === 'global' ? 'g' : ''}`) as Pruned<M>;
+  const values = names.map((n) => Float32Array.from(model.weights[n].dataSync() as Float32Array));
+  if (config.scope === 'layer') {
+    values.forEach((v) => {
+      const order = ascendingOrder(Float32Array.from(v, Math.abs));
+      const remove = Math.floor(config.sparsity * v.length);
+      for (let i = 0; i < remove; i++) v[order[i]] = 0;
+    });
+  } else {
+    // One ranking over every chosen entry: position k of the concatenation is (tensor, offset).
+    const total = values.reduce((n, v) => n + v.length, 0);
+    const abs = new Float32Array(total);
+    const starts: number[] = [];
+    let offset = 0;
+    for (const v of values) {
+      starts.push(offset);
+      for (let i = 0; i < v.length; i++) abs[offset + i] = Math.abs(v[i]);
+      offset += v.length;
+    }
+    const order = ascendingOrder(abs);
+    const remove = Math.floor(config.sparsity * total);
+    for (let i = 0; i < remove; i++) {
+      const k = order[i];
+      let t = starts.length - 1;
+      while (starts[t] > k) t--;
+      values[t][k - starts[t]] = 0;
+    }
+  }
   const sparsity: Record<string, number> = {};
   names.forEach((n, i) => {
-    const threshold = config.scope === 'global' ? globalThreshold : magnitudeThreshold(all[i], config.sparsity);
-    const kept = all[i].map((v) => (Math.abs(v) < threshold ? 0 : v));
-    sparsity[n] = kept.filter((v) => v === 0).length / kept.length;
-    const t = tf.tensor(kept, model.weights[n].shape);
+    sparsity[n] = values[i].filter((v) => v === 0).length / values[i].length;
+    const t = tf.tensor(values[i], model.weights[n].shape);
     copy.weights[n].assign(t);
     t.dispose();
   });
@@ -105,4 +156,301 @@ export function pruneChannels(model: DigitsCNN, fractions: Partial<Record<'conv.
   const structured = { 'conv.0': 1 - keep[0].length / model.config.channels[0], 'conv.1': 1 - keep[1].length / model.config.channels[1] };
   small.pruning = { config: { structured }, sparsity: {}, sparseBytes: small.parameterCount * 4, denseBytes: small.parameterCount * 4 };
   return small;
+}
+
+// ---- GPT: attention heads and MLP neurons ---------------------------------------------------
+
+export interface HeadScore {
+  block: number;
+  head: number;
+  /** Held-out loss (nats/token) with this head's output zeroed. */
+  loss: number;
+  /** loss - the intact model's loss: how much the model relies on the head (Michel et al., 2019). */
+  increase: number;
+}
+
+export interface HeadImportance {
+  /** Loss of the intact model on the same windows. */
+  baseLoss: number;
+  /** One entry per head, in (block, head) order. */
+  heads: HeadScore[];
+  /** Windows of the stream the losses were measured on. */
+  windows: number;
+}
+
+function checkStream(name: string, stream: Int32Array, model: GPT): void {
+  if (!(stream instanceof Int32Array) || stream.length < 2) throw new Error(`${name} needs a token stream (Int32Array of ids from model.tokenizer.encode, at least 2 ids).`);
+  for (let i = 0; i < stream.length; i++) {
+    if (stream[i] < 0 || stream[i] >= model.config.vocabSize) throw new Error(`${name}: token id ${stream[i]} at index ${i} is outside the vocabulary 0..${model.config.vocabSize - 1}.`);
+  }
+}
+
+/**
+ * Importance of every attention head: the loss increase when its output (`attn.hook_z`, one head's
+ * slice) is zeroed, measured on `stream` — validation text, never the test text the pruned
+ * model is then scored on. `windows` consecutive windows of the model's context are used.
+ */
+export function headImportance(model: GPT, stream: Int32Array, options: { windows?: number; progress?: boolean } = {}): HeadImportance {
+  checkStream('headImportance', stream, model);
+  const { nLayers, nHeads } = model.config;
+  const windows = Math.min(options.windows ?? 16, Math.floor((stream.length - 1) / model.config.contextLength));
+  if (windows < 1) throw new Error(`headImportance: the stream (${stream.length} ids) is shorter than one window of ${model.config.contextLength + 1}.`);
+  const evaluate = (hooks: HookSpec[]) => heldOutLoss(model, stream, { windows, hooks });
+  const bar = options.progress === false ? null : progressBar(nLayers * nHeads + 1, 'head importance');
+  const baseLoss = evaluate([]);
+  bar?.tick();
+  const heads: HeadScore[] = [];
+  for (let block = 0; block < nLayers; block++) {
+    for (let head = 0; head < nHeads; head++) {
+      const keep = tf.tensor4d(Array.from({ length: nHeads }, (_, h) => (h === head ? 0 : 1)), [1, 1, nHeads, 1]); // [1, 1, head, 1]
+      try {
+        const loss = evaluate([[`blocks.${block}.attn.hook_z`, (z) => tf.mul(z, keep)]]); // z: [batch, pos, head, d_head]
+        heads.push({ block, head, loss, increase: loss - baseLoss });
+      } finally {
+        keep.dispose();
+      }
+      bar?.tick(1, `block ${block} head ${head}`);
+    }
+  }
+  bar?.done();
+  return { baseLoss, heads, windows };
+}
+
+/** The `count` heads with the smallest importance (least loss increase), as [block, head]. */
+export function leastImportantHeads(importance: HeadImportance, count: number): [number, number][] {
+  if (!(Number.isInteger(count) && count >= 0 && count <= importance.heads.length)) throw new Error(`leastImportantHeads: count must be an integer in 0..${importance.heads.length}, got ${count}.`);
+  return [...importance.heads].sort((a, b) => a.increase - b.increase || a.block - b.block || a.head - b.head).slice(0, count).map((h): [number, number] => [h.block, h.head]);
+}
+
+/**
+ * Remove attention heads: head h of block b loses its columns of W_Q, W_K, W_V (and biases) and its
+ * rows of W_O. A masked equivalent — those entries are set to zero in a copy with the same
+ * config — because GPTConfig has one head count for every block and derives d_head from
+ * d_model / n_heads, so "block 0 has 3 heads of 32" cannot be expressed. The output is exactly
+ * what zeroing the head's slice of `attn.hook_z` gives (its values are 0), the stored size counts
+ * only the kept heads' weights, and the compute is the original's (no speed-up in dense kernels).
+ */
+export function pruneHeads(model: GPT, heads: [number, number][] | { fraction: number; importance: HeadImportance }): Pruned<GPT> {
+  const { nLayers, nHeads, dModel: d } = model.config;
+  let list: [number, number][];
+  if (Array.isArray(heads)) {
+    list = heads;
+  } else {
+    if (!(heads.fraction >= 0 && heads.fraction <= 1)) throw new Error(`pruneHeads: fraction must be in [0, 1], got ${heads.fraction}.`);
+    list = leastImportantHeads(heads.importance, Math.round(heads.fraction * nLayers * nHeads));
+  }
+  const seen = new Set<string>();
+  for (const [block, head] of list) {
+    if (!(Number.isInteger(block) && block >= 0 && block < nLayers && Number.isInteger(head) && head >= 0 && head < nHeads)) {
+      throw new Error(`pruneHeads: head [${block}, ${head}] does not exist; ${model.name} has blocks 0..${nLayers - 1} with heads 0..${nHeads - 1}.`);
+    }
+    if (seen.has(`${block},${head}`)) throw new Error(`pruneHeads: head [${block}, ${head}] is listed twice.`);
+    seen.add(`${block},${head}`);
+  }
+  const dHead = d / nHeads;
+  const copy = model.clone(`${model.name}-heads-${list.length}`) as Pruned<GPT>;
+  const sparsity: Record<string, number> = {};
+  const structured: Record<string, number> = {};
+  let removedParams = 0;
+  for (let block = 0; block < nLayers; block++) {
+    const gone = list.filter(([b]) => b === block).map(([, h]) => h);
+    if (gone.length === 0) continue;
+    const a = `blocks.${block}.attn`;
+    const keepColumn = Array.from({ length: d }, (_, c) => (gone.includes(Math.floor(c / dHead)) ? 0 : 1));
+    tf.tidy(() => {
+      const columns = tf.tensor1d(keepColumn); // [d_model]: 0 on the removed heads' columns
+      for (const w of ['W_Q', 'W_K', 'W_V', 'b_Q', 'b_K', 'b_V']) copy.weights[`${a}.${w}`].assign(tf.mul(copy.weights[`${a}.${w}`], columns)); // [d, d] * [d] scales columns
+      copy.weights[`${a}.W_O`].assign(tf.mul(copy.weights[`${a}.W_O`], tf.reshape(columns, [d, 1]))); // [d, d] * [d, 1] scales rows
+    });
+    const share = gone.length / nHeads;
+    for (const w of ['W_Q', 'W_K', 'W_V', 'W_O', 'b_Q', 'b_K', 'b_V']) sparsity[`${a}.${w}`] = share;
+    structured[a] = share;
+    removedParams += gone.length * dHead * (4 * d + 3); // Q, K, V columns and O rows, and three biases
+  }
+  copy.pruning = {
+    config: { structured },
+    sparsity,
+    sparseBytes: (copy.parameterCount - removedParams) * 4, // the kept heads as smaller dense matrices
+    denseBytes: copy.parameterCount * 4,
+    heads: list.map(([b, h]): [number, number] => [b, h]).sort((x, y) => x[0] - y[0] || x[1] - y[1]),
+  };
+  return copy;
+}
+
+export interface NeuronPruneOptions {
+  /**
+   * How a neuron is scored. 'weights': |W_in column| x |W_out row| (L2 norms), data-free.
+   * 'activations': mean |GELU output| on `stream` x |W_out row|: the typical size of what the
+   * neuron writes into the residual stream. Default: 'activations' when a stream is given, else
+   * 'weights'. On the tiny GPT weight norms pick badly (see the README's figures): use text.
+   */
+  score?: 'weights' | 'activations';
+  /** Validation ids for 'activations' (never the test text). */
+  stream?: Int32Array;
+  /** Windows of the stream used for 'activations' (default 8). */
+  windows?: number;
+}
+
+/**
+ * Remove MLP neurons: in every block, the floor(fraction x d_mlp) lowest-scoring neurons lose
+ * their column of W_in (and b_in) and their row of W_out. Every block keeps the same number (the
+ * config has one d_mlp), so the result is a smaller GPT whose MLP matrices really shrink.
+ */
+export function pruneNeurons(model: GPT, fraction: number, options: NeuronPruneOptions = {}): Pruned<GPT> {
+  const { nLayers, dMlp } = model.config;
+  if (!(fraction >= 0 && fraction < 1)) throw new Error(`pruneNeurons: fraction must be in [0, 1), got ${fraction}.`);
+  const score = options.score ?? (options.stream ? 'activations' : 'weights');
+  if (score !== 'weights' && score !== 'activations') throw new Error(`pruneNeurons: score must be 'weights' or 'activations', got ${JSON.stringify(score)}.`);
+  const keepCount = dMlp - Math.floor(fraction * dMlp);
+  const outNorms = (i: number) => Array.from(tf.tidy(() => tf.norm(model.weights[`blocks.${i}.mlp.W_out`], 'euclidean', 1).dataSync())); // [d_mlp]
+  let scores: number[][];
+  if (score === 'weights') {
+    scores = Array.from({ length: nLayers }, (_, i) => {
+      const inNorms = Array.from(tf.tidy(() => tf.norm(model.weights[`blocks.${i}.mlp.W_in`], 'euclidean', 0).dataSync())); // [d_mlp]
+      const out = outNorms(i);
+      return inNorms.map((v, j) => v * out[j]);
+    });
+  } else {
+    if (!options.stream) throw new Error("pruneNeurons: score 'activations' needs `stream`, validation token ids (never the test text).");
+    checkStream('pruneNeurons', options.stream, model);
+    scores = meanAbsActivations(model, options.stream, options.windows ?? 8).map((mean, i) => {
+      const out = outNorms(i);
+      return mean.map((v, j) => v * out[j]);
+    });
+  }
+  const kept = scores.map((s) => s.map((v, j) => [v, j]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, keepCount).map(([, j]) => j).sort((a, b) => a - b));
+  const small = new GPT({ ...model.config, dMlp: keepCount }, `${model.name}-mlp${keepCount}`, null) as Pruned<GPT>;
+  tf.tidy(() => {
+    for (const [name, w] of Object.entries(model.weights)) {
+      const mlp = /^blocks\.(\d+)\.mlp\.(W_in|b_in|W_out)$/.exec(name);
+      if (!mlp) {
+        small.weights[name].assign(w);
+        continue;
+      }
+      const index = tf.tensor1d(kept[Number(mlp[1])], 'int32'); // [kept]
+      small.weights[name].assign(tf.gather(w, index, mlp[2] === 'W_out' ? 0 : mlp[2] === 'W_in' ? 1 : 0)); // W_in [d, kept], b_in [kept], W_out [kept, d]
+    }
+  });
+  const structured = Object.fromEntries(Array.from({ length: nLayers }, (_, i) => [`blocks.${i}.mlp`, 1 - keepCount / dMlp]));
+  small.pruning = { config: { structured }, sparsity: {}, sparseBytes: small.parameterCount * 4, denseBytes: small.parameterCount * 4, keptNeurons: kept };
+  return small;
+}
+
+/** Per block, the mean |mlp.hook_post| of each neuron over `windows` windows of the stream. */
+function meanAbsActivations(model: GPT, stream: Int32Array, windows: number): number[][] {
+  const { nLayers, dMlp, contextLength } = model.config;
+  const count = Math.min(windows, Math.floor(stream.length / contextLength));
+  if (count < 1) throw new Error(`pruneNeurons: the stream (${stream.length} ids) is shorter than one window of ${contextLength}.`);
+  const names = Array.from({ length: nLayers }, (_, i) => `blocks.${i}.mlp.hook_post`);
+  const sums = names.map(() => new Float64Array(dMlp));
+  for (let w = 0; w < count; w++) {
+    const ids = tf.tensor2d(stream.subarray(w * contextLength, (w + 1) * contextLength), [1, contextLength], 'int32'); // [1, context]
+    const [out, cache] = model.runWithCache(ids, { names });
+    names.forEach((n, i) => {
+      const mean = tf.tidy(() => tf.mean(tf.abs(cache.get(n)), [0, 1]).dataSync()); // [d_mlp]
+      for (let j = 0; j < dMlp; j++) sums[i][j] += mean[j] / count;
+    });
+    cache.dispose();
+    tf.dispose([out, ids]);
+  }
+  return sums.map((s) => Array.from(s));
+}
+
+/**
+ * Masks that keep a pruned model's zeros at zero while it is fine-tuned: 1 where a pruned tensor
+ * is non-zero, 0 where it was removed. Structurally smaller models need none (nothing to keep).
+ */
+export function pruningMasks(model: Pruned<Prunable>): Record<string, Tensor> {
+  return Object.fromEntries(Object.keys(model.pruning.sparsity).map((n) => [n, tf.tidy(() => tf.cast(tf.notEqual(model.weights[n], 0), 'float32'))]));
+}
+
+/**
+ * Short fine-tuning of a pruned GPT on training ids (the language-model loop, with a progress
+ * bar), re-applying the pruning masks after every step so removed weights stay removed.
+ * Returns the loop's records.
+ */
+export function fineTunePruned(model: Pruned<GPT>, train: Int32Array, options: Partial<LanguageModelTraining> & { steps: number }): LanguageModelRecord[] {
+  checkStream('fineTunePruned', train, model);
+  const masks = pruningMasks(model);
+  try {
+    return trainLanguageModel(model, train, {
+      batchSize: 8,
+      learningRate: 3e-4, // a tenth of the from-scratch peak: nudge the survivors, do not retrain
+      warmupSteps: Math.min(20, options.steps),
+      evalEvery: options.steps,
+      ...options,
+      afterStep: (step) => {
+        for (const [name, mask] of Object.entries(masks)) {
+          const masked = tf.mul(model.weights[name], mask);
+          model.weights[name].assign(masked);
+          masked.dispose();
+        }
+        options.afterStep?.(step);
+      },
+    });
+  } finally {
+    tf.dispose(Object.values(masks));
+  }
+}
+
+export type GptPruneMethod = 'magnitude, per layer' | 'magnitude, global' | 'heads (by ablation importance)' | 'MLP neurons (by weight norms)' | 'MLP neurons (by activations)';
+
+export interface SweepPoint {
+  method: GptPruneMethod;
+  /** The method's own knob: fraction of entries, heads or neurons removed. */
+  fraction: number;
+  /** Share of the blocks' matrix weights removed (comparable across methods). */
+  removed: number;
+  /** The metric `evaluate` returned (e.g. held-out nats per character). */
+  metric: number;
+}
+
+/**
+ * The sparsity sweep: every method at every fraction (one list for all, or a list per method),
+ * each scored by `evaluate` (e.g. held-out loss). Heads are ranked once, by `importance`
+ * measured on validation text; fractions of neurons must stay below 1.
+ */
+export function pruningSweep(
+  model: GPT,
+  options: {
+    fractions: number[] | Partial<Record<GptPruneMethod, number[]>>;
+    evaluate: (m: GPT) => number;
+    /** Head ranking for the heads method (headImportance on validation text). */
+    importance?: HeadImportance;
+    /** Validation ids for 'MLP neurons (by activations)'. */
+    stream?: Int32Array;
+    methods?: GptPruneMethod[];
+    progress?: boolean;
+  },
+): SweepPoint[] {
+  const perMethod = Array.isArray(options.fractions) ? null : options.fractions;
+  const methods = options.methods ?? (perMethod ? (Object.keys(perMethod) as GptPruneMethod[]) : (['magnitude, per layer', 'magnitude, global', ...(options.importance ? ['heads (by ablation importance)'] : []), 'MLP neurons (by weight norms)', ...(options.stream ? ['MLP neurons (by activations)'] : [])] as GptPruneMethod[]));
+  const fractionsOf = (m: GptPruneMethod): number[] => (perMethod ? perMethod[m] ?? [] : (options.fractions as number[]));
+  if (methods.includes('heads (by ablation importance)') && !options.importance) throw new Error('pruningSweep: the heads method needs `importance` (headImportance on validation text).');
+  if (methods.includes('MLP neurons (by activations)') && !options.stream) throw new Error('pruningSweep: scoring neurons by activations needs `stream` (validation ids).');
+  const { nLayers, dModel: d, dMlp } = model.config;
+  const blockMatrices = nLayers * (4 * d * d + 2 * d * dMlp);
+  const bar = options.progress === false ? null : progressBar(methods.reduce((n, m) => n + fractionsOf(m).length, 0), 'pruning sweep');
+  const points: SweepPoint[] = [];
+  for (const method of methods) {
+    for (const fraction of fractionsOf(method)) {
+      let pruned: Pruned<GPT>;
+      let removed: number;
+      if (method === 'magnitude, per layer' || method === 'magnitude, global') {
+        pruned = prune(model, { sparsity: fraction, scope: method === 'magnitude, global' ? 'global' : 'layer' });
+        removed = Object.entries(pruned.pruning.sparsity).reduce((n, [w, share]) => n + share * model.weights[w].size, 0) / blockMatrices;
+      } else if (method === 'heads (by ablation importance)') {
+        pruned = pruneHeads(model, { fraction, importance: options.importance! });
+        removed = (pruned.pruning.heads!.length * (d / model.config.nHeads) * 4 * d) / blockMatrices;
+      } else {
+        pruned = method === 'MLP neurons (by activations)' ? pruneNeurons(model, fraction, { score: 'activations', stream: options.stream }) : pruneNeurons(model, fraction);
+        removed = (nLayers * (dMlp - pruned.config.dMlp) * 2 * d) / blockMatrices;
+      }
+      points.push({ method, fraction, removed, metric: options.evaluate(pruned) });
+      pruned.dispose();
+      bar?.tick(1, `${method} ${fraction}`);
+    }
+  }
+  bar?.done();
+  return points;
 }

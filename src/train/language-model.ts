@@ -40,6 +40,8 @@ export interface LanguageModelTraining {
   evalWindows?: number;
   /** The loss to minimise on a batch (default: the model's own next-token loss). */
   lossFn?: (ids: Tensor) => tf.Scalar;
+  /** Called after every optimizer step (e.g. to re-apply pruning masks). */
+  afterStep?: (step: number) => void;
   /** Called after each validation, e.g. to save a checkpoint. */
   onEval?: (record: LanguageModelRecord) => void;
   progress?: boolean;
@@ -134,6 +136,7 @@ export function trainLanguageModel(model: LanguageModel, train: Int32Array, opti
         optimizer.applyGradients(Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, scale)])));
       });
       tf.dispose([batch, value, ...Object.values(grads)]);
+      options.afterStep?.(step + 1);
       lossSum += loss;
       lossCount++;
       bar?.tick(1, `loss ${(lossSum / lossCount).toFixed(3)}  lr ${rate.toExponential(1)}`);

@@ -157,7 +157,7 @@ export async function lineChart(rows: { series: string; x: number; y: number }[]
     encoding: {
       x: { field: 'x', type: 'quantitative', title: options.xTitle, axis: options.xFormat ? { format: options.xFormat } : {} },
       y: { field: 'y', type: 'quantitative', title: options.yTitle, axis: options.yFormat ? { format: options.yFormat } : {}, scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
       tooltip: [{ field: 'series' }, { field: 'x' }, { field: 'y', format: '.4f' }],
     },
   };
