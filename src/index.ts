@@ -100,7 +100,7 @@ export { CharTokenizer, Gpt2Tokenizer, tokenizerFor } from './data/tokenizers';
 export type { Tokenizer, TokenizerSpec } from './data/tokenizers';
 export { kjvChapters, splitChapters, readHeldOutText, characterCounts, unigramCrossEntropy } from './data/corpus';
 export type { Chapter, CorpusSplit } from './data/corpus';
-export { trainLanguageModel, evaluateLanguageModel, sampleWindows, learningRateAt } from './train/language-model';
+export { trainLanguageModel, evaluateLanguageModel, sampleWindows, learningRateAt, nextTokenLoss } from './train/language-model';
 export type { LanguageModel, LanguageModelTraining, LanguageModelRecord } from './train/language-model';
 export { matMulTrainable, isRecordingGradients } from './engine/ops';
 
@@ -161,8 +161,8 @@ export { headImportance, leastImportantHeads, pruneHeads, pruneNeurons, pruningM
 export type { Prunable, HeadScore, HeadImportance, NeuronPruneOptions, GptPruneMethod, SweepPoint } from './optimize/prune';
 export { languageDistillationLoss, trainGptStudent } from './optimize/distill';
 export type { TrainGptStudentOptions } from './optimize/distill';
-export { nextTokenLoss, asLanguageModel, heldOutLoss } from './optimize/lm-eval';
+export { asLanguageModel, heldOutLoss } from './optimize/lm-eval';
 export type { ForwardLanguageModel } from './optimize/lm-eval';
 export { latencyPercentiles } from './optimize/compare';
 export type { GptCompareData, DigitsCompareData, GptVariantModel } from './optimize/compare';
-export { nextTokenTemperatureView, headImportanceView, pruningMaskView, visibleToken } from './viz/gpt-optimize-views';
+export { nextTokenTemperatureView, headImportanceView, pruningMaskView } from './viz/gpt-optimize-views';

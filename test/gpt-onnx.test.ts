@@ -197,3 +197,29 @@ describe('GPT-2 from Hugging Face files on the fast path', () => {
     gpt2.dispose();
   });
 });
+
+describe('a GPT with heads removed (different head counts per block)', () => {
+  it('runs on the fast path with the tfjs numbers, generates the same tokens, and round-trips through its files', async () => {
+    const { pruneHeads } = await import('../src/optimize/prune');
+    const small = pruneHeads(model, [[0, 1], [1, 0], [1, 2]]); // blocks keep 3 and 2 of 4 heads
+    expect(small.config.headsPerBlock).toEqual([3, 2]);
+    const fastSmall = small.compile('onnx', { threads: 1 });
+    const ids = model.encode('fewer heads');
+    const [la, ca] = small.runWithCache(ids, { names: ['blocks.1.attn.hook_pattern', 'blocks.0.attn.hook_z'] });
+    const [lb, cb] = fastSmall.runWithCache(ids, { names: ['blocks.1.attn.hook_pattern', 'blocks.0.attn.hook_z'] });
+    expect(cb.get('blocks.1.attn.hook_pattern').shape).toEqual([1, 2, 11, 11]);
+    expect(cb.get('blocks.0.attn.hook_z').shape).toEqual([1, 11, 3, 4]);
+    expect(maxAbsDiff(la, lb)).toBeLessThan(1e-4);
+    for (const n of ca.names) expect(maxAbsDiff(ca.get(n), cb.get(n))).toBeLessThan(1e-4);
+    expect(fastSmall.generate('the ', { maxTokens: 30, temperature: 0 }).tokens.map((t) => t.id)).toEqual(small.generate('the ', { maxTokens: 30, temperature: 0 }).tokens.map((t) => t.id));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pruned-gpt-'));
+    small.save(dir);
+    const loaded = GPT.load(dir);
+    const lc = loaded.forward(ids);
+    expect(maxAbsDiff(la, lc)).toBe(0);
+    expect(() => new GPT({ ...small.config, headsPerBlock: [3, 5] })).toThrow(/headsPerBlock must list 2 head counts, each 1\.\.4/);
+    tf.dispose([ids, la, lb, lc]);
+    [ca, cb].forEach((c) => c.dispose());
+    [fastSmall, small, loaded].forEach((m) => m.dispose());
+  });
+});

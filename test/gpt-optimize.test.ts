@@ -120,7 +120,9 @@ describe('structured pruning of a GPT', () => {
     const model = randomized(smallConfig());
     const heads: [number, number][] = [[0, 1], [1, 0], [1, 3]];
     const p = pruneHeads(model, heads);
-    expect(p.config).toEqual(model.config);
+    expect(p.config).toEqual({ ...model.config, headsPerBlock: [3, 2] }); // really smaller: block 0 keeps 3 heads, block 1 keeps 2
+    expect(p.weights['blocks.0.attn.W_Q'].shape).toEqual([16, 12]);
+    expect(p.weights['blocks.1.attn.W_O'].shape).toEqual([8, 16]);
     const ids = model.encode('and god said let there be light');
     const keep = (block: number) => tf.tensor4d([0, 1, 2, 3].map((h) => (heads.some(([b, x]) => b === block && x === h) ? 0 : 1)), [1, 1, 4, 1]);
     const [k0, k1] = [keep(0), keep(1)];
@@ -129,11 +131,13 @@ describe('structured pruning of a GPT', () => {
     const intact = model.forward(ids);
     expect(maxAbsDiff(ablated, removed)).toBeLessThan(1e-5);
     expect(maxAbsDiff(intact, removed)).toBeGreaterThan(1e-2); // the heads mattered
-    // What is stored: the kept heads only (3 of 8 heads gone, each d_head x (4 d_model + 3) numbers).
+    // The kept heads only: 3 of 8 heads gone, each d_head x (4 d_model + 3) numbers.
     const dHead = 16 / 4;
-    expect(p.pruning.sparseBytes).toBe((model.parameterCount - 3 * dHead * (4 * 16 + 3)) * 4);
+    expect(p.parameterCount).toBe(model.parameterCount - 3 * dHead * (4 * 16 + 3));
+    expect(p.pruning.sparseBytes).toBe(p.parameterCount * 4);
     expect(p.pruning.heads).toEqual([[0, 1], [1, 0], [1, 3]]);
-    expect(p.pruning.sparsity['blocks.1.attn.W_O']).toBeCloseTo(0.5, 10);
+    expect(p.pruning.config).toEqual({ structured: { 'blocks.0.attn': 0.25, 'blocks.1.attn': 0.5 } });
+    expect(() => pruneHeads(model, [[0, 0], [0, 1], [0, 2], [0, 3]])).toThrow(/every head of block 0/);
     tf.dispose([ids, k0, k1, ablated, removed, intact]);
     p.dispose();
     model.dispose();
@@ -372,12 +376,12 @@ describe('GPT optimization views and leaks', () => {
     const logits = tf.tidy(() => Array.from(tf.slice(teacher.forward(ids), [0, 20, 0], [1, 1, ALPHABET.length]).dataSync()));
     const p = softmax(logits);
     const top = p.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0])[0];
-    const shown = teacher.tokenizer.decode([top[1]]).replace(' ', '␣').replace('\n', '⏎');
+    const shown = teacher.tokenizer.decode([top[1]]).replace(' ', '␣').replace('\n', '↵');
     expect(bundle['text/plain']).toContain(`teacher: ${shown} ${top[0].toFixed(3)}`);
     const importance = headImportance(teacher, streamOf(teacher), { windows: 2, progress: false });
     const heads = await headImportanceView(importance);
     expect(heads['text/plain']).toMatch(/block 1 head 3: \+/);
-    const masked = pruneHeads(teacher, [[0, 1]]);
+    const masked = prune(teacher, { sparsity: 0.25, scope: 'layer' });
     const mask = await pruningMaskView(masked.weights['blocks.0.attn.W_O'], 'blocks.0.attn.W_O');
     expect(mask['text/plain']).toMatch(/\[16, 16\], 25\.0% removed/);
     tf.dispose(ids);

@@ -41,8 +41,8 @@ export class OnnxGPT extends OnnxHookedModel<GPT> {
 
   /** Feeds for ids [batch, pos] after `past` cached positions (past tensors given, or empty). */
   private feedsAfter(session: OrtSession, ids: ArrayLike<number>, batch: number, pos: number, past: Record<string, OrtValue> | null, pastLength: number): Record<string, OrtValue> {
-    const { nLayers, nHeads } = this.config;
-    const dHead = this.config.dModel / nHeads;
+    const { nLayers } = this.config;
+    const dHead = this.source.dHead;
     const total = pastLength + pos;
     const bias = new Float32Array(pos * total);
     for (let i = 0; i < pos; i++) bias.fill(-1e9, i * total + pastLength + i + 1, (i + 1) * total); // causal: query i sees keys 0..past+i
@@ -51,8 +51,8 @@ export class OnnxGPT extends OnnxHookedModel<GPT> {
       position_ids: session.tensor('int64', Array.from({ length: pos }, (_, i) => pastLength + i), [pos]),
       attention_bias: session.tensor('float32', bias, [pos, total]),
     };
-    const empty = session.tensor('float32', new Float32Array(0), [batch, nHeads, 0, dHead]);
     for (let i = 0; i < nLayers; i++) {
+      const empty = session.tensor('float32', new Float32Array(0), [batch, this.source.headsIn(i), 0, dHead]); // no past yet
       feeds[pastKeyName(i)] = past?.[presentKeyName(i)] ?? empty;
       feeds[pastValueName(i)] = past?.[presentValueName(i)] ?? empty;
     }

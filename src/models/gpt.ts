@@ -16,6 +16,7 @@ import { isRecordingGradients, matMulTrainable } from '../engine/ops';
 import { HookedModel, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
 import { loadModelDir, saveModelFiles } from './model-files';
+import { nextTokenLoss } from '../train/language-model';
 import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
 import { seededRandom } from '../data/random';
 import type { MimeBundle } from '../viz/mime';
@@ -33,6 +34,11 @@ export interface GPTConfig {
   nLayers: number;
   /** Attention heads per block; each reads d_model / n_heads dimensions. */
   nHeads: number;
+  /**
+   * Heads each block actually has, when blocks differ (a model whose heads were pruned): block i
+   * has headsPerBlock[i] heads of d_model / n_heads dimensions. Default: n_heads in every block.
+   */
+  headsPerBlock?: number[];
   /** Hidden width of each MLP (GPT-2: 4 x d_model). */
   dMlp: number;
   /** Added to the variance in LayerNorm (GPT-2: 1e-5). */
@@ -257,6 +263,9 @@ export class GPT extends HookedModel {
     if (!(v > 0 && n > 0 && d > 0 && nLayers > 0 && nHeads > 0 && dMlp > 0) || d % nHeads !== 0) {
       throw new Error(`GPT config needs positive sizes and d_model divisible by n_heads; got vocab ${v}, context ${n}, d_model ${d}, layers ${nLayers}, heads ${nHeads}, d_mlp ${dMlp}.`);
     }
+    if (config.headsPerBlock && (config.headsPerBlock.length !== nLayers || !config.headsPerBlock.every((h) => Number.isInteger(h) && h >= 1 && h <= nHeads))) {
+      throw new Error(`GPT config: headsPerBlock must list ${nLayers} head counts, each 1..${nHeads}; got ${JSON.stringify(config.headsPerBlock)}.`);
+    }
     this.name = name;
     this.config = config;
     this.tokenizer = tokenizerFor(config.tokenizer);
@@ -282,12 +291,13 @@ export class GPT extends HookedModel {
     };
     for (let i = 0; i < nLayers; i++) {
       const b = `blocks.${i}`;
+      const hd = (config.headsPerBlock?.[i] ?? nHeads) * (d / nHeads); // this block's heads x d_head (= d_model unless heads were pruned)
       Object.assign(w, {
         [`${b}.ln1.w`]: ones([d]), [`${b}.ln1.b`]: zeros([d]),
-        [`${b}.attn.W_Q`]: normal([d, d]), [`${b}.attn.b_Q`]: zeros([d]), // [d_model, head*d_head]
-        [`${b}.attn.W_K`]: normal([d, d]), [`${b}.attn.b_K`]: zeros([d]),
-        [`${b}.attn.W_V`]: normal([d, d]), [`${b}.attn.b_V`]: zeros([d]),
-        [`${b}.attn.W_O`]: normal([d, d], residualStd), [`${b}.attn.b_O`]: zeros([d]), // [head*d_head, d_model]
+        [`${b}.attn.W_Q`]: normal([d, hd]), [`${b}.attn.b_Q`]: zeros([hd]), // [d_model, head*d_head]
+        [`${b}.attn.W_K`]: normal([d, hd]), [`${b}.attn.b_K`]: zeros([hd]),
+        [`${b}.attn.W_V`]: normal([d, hd]), [`${b}.attn.b_V`]: zeros([hd]),
+        [`${b}.attn.W_O`]: normal([hd, d], residualStd), [`${b}.attn.b_O`]: zeros([d]), // [head*d_head, d_model]
         [`${b}.ln2.w`]: ones([d]), [`${b}.ln2.b`]: zeros([d]),
         [`${b}.mlp.W_in`]: normal([d, dMlp]), [`${b}.mlp.b_in`]: zeros([dMlp]), // [d_model, d_mlp]
         [`${b}.mlp.W_out`]: normal([dMlp, d], residualStd), [`${b}.mlp.b_out`]: zeros([d]), // [d_mlp, d_model]
@@ -324,6 +334,11 @@ export class GPT extends HookedModel {
 
   get dHead(): number {
     return this.config.dModel / this.config.nHeads;
+  }
+
+  /** Heads of block `block` (n_heads unless heads were pruned). */
+  headsIn(block: number): number {
+    return this.config.headsPerBlock?.[block] ?? this.config.nHeads;
   }
 
   get parameterCount(): number {
@@ -422,9 +437,9 @@ export class GPT extends HookedModel {
 
   /** Causal multi-head self-attention over the sequence (and the cached prefix, when generating). */
   private attention(i: number, x: Tensor, mask: Tensor): Tensor {
-    const { nHeads } = this.config;
+    const nHeads = this.headsIn(i);
     const b = `blocks.${i}.attn`;
-    const [batch, pos, d] = x.shape;
+    const [batch, pos] = x.shape;
     const w = (name: string) => this.weights[`${b}.${name}`];
     const split = (t: Tensor) => tf.reshape(t, [batch, pos, nHeads, this.dHead]); // [batch, pos, head, d_head]
     const q = this.hook(`${b}.hook_q`, split(this.linear(x, w('W_Q'), w('b_Q')))); // [batch, pos, head, d_head]
@@ -437,7 +452,7 @@ export class GPT extends HookedModel {
     const scores = this.hook(`${b}.hook_attn_scores`, tf.div(tf.matMul(headsFirst(q), keys, false, true), Math.sqrt(this.dHead))); // [batch, head, query_pos, key_pos]
     const pattern = this.hook(`${b}.hook_pattern`, tf.softmax(tf.add(scores, mask))); // [batch, head, query_pos, key_pos]; masked weights are exactly 0
     const z = this.hook(`${b}.hook_z`, tf.transpose(tf.matMul(pattern, values), [0, 2, 1, 3])); // [batch, pos, head, d_head]
-    return this.linear(tf.reshape(z, [batch, pos, d]), w('W_O'), w('b_O')); // [batch, pos, d_model]
+    return this.linear(tf.reshape(z, [batch, pos, nHeads * this.dHead]), w('W_O'), w('b_O')); // [batch, pos, d_model]
   }
 
   /** x W (+ b) on the last axis, as one 2-D matmul (the fastest kernel on every backend). */
@@ -563,11 +578,8 @@ export class GPT extends HookedModel {
     return tf.tidy(() => {
       const [batch, pos] = ids.shape as number[];
       const inputs = tf.slice(ids, [0, 0], [batch, pos - 1]); // [batch, pos-1]
-      const targets = tf.reshape(tf.slice(ids, [0, 1], [batch, pos - 1]), [-1]); // [batch*(pos-1)]
-      const logits = tf.reshape(hooks.length ? this.runWithHooks(inputs, hooks) : this.logits(inputs), [-1, this.config.vocabSize]); // [batch*(pos-1), vocab]
-      const logProbs = tf.logSoftmax(logits); // [batch*(pos-1), vocab]
-      const picked = tf.sum(tf.mul(logProbs, tf.oneHot(targets, this.config.vocabSize)), 1); // [batch*(pos-1)]
-      return tf.neg(tf.mean(picked)) as tf.Scalar;
+      const targets = tf.slice(ids, [0, 1], [batch, pos - 1]); // [batch, pos-1]: the next token of each position
+      return nextTokenLoss(hooks.length ? this.runWithHooks(inputs, hooks) : this.logits(inputs), targets, this.config.vocabSize);
     });
   }
 
@@ -602,7 +614,8 @@ export class GPT extends HookedModel {
 
   override toString(): string {
     const { nLayers, nHeads, dModel, contextLength, vocabSize } = this.config;
-    return `GPT "${this.name}": ${this.parameterCount.toLocaleString('en-US')} parameters, ${nLayers} blocks x ${nHeads} heads, d_model ${dModel}, context ${contextLength}, vocabulary ${vocabSize} (${this.config.tokenizer.kind}); runs in ${this.backend}`;
+    const heads = this.config.headsPerBlock ? `heads per block ${this.config.headsPerBlock.join('/')} of ${this.dHead}` : `${nHeads} heads`;
+    return `GPT "${this.name}": ${this.parameterCount.toLocaleString('en-US')} parameters, ${nLayers} blocks x ${heads}, d_model ${dModel}, context ${contextLength}, vocabulary ${vocabSize} (${this.config.tokenizer.kind}); runs in ${this.backend}`;
   }
 
   async toMimeBundle(): Promise<MimeBundle> {

@@ -51,9 +51,9 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
     return name;
   };
 
-  // Constants shared by every block.
-  const shapeHeads = g.int64s('shape_heads', [0, 0, nHeads, dHead]); // 0 = keep that input dim
-  const shapeModel = g.int64s('shape_model', [0, 0, d]);
+  // Constants shared by the blocks (per head count: a block whose heads were pruned has fewer).
+  const shapeHeads = (h: number) => g.constantOnce(`shape_heads_${h}`, () => g.int64s(`shape_heads_${h}`, [0, 0, h, dHead])); // 0 = keep that input dim
+  const shapeConcat = (h: number) => g.constantOnce(`shape_concat_${h}`, () => g.int64s(`shape_concat_${h}`, [0, 0, h * dHead]));
   const scaleScores = g.scalar('inv_sqrt_d_head', 1 / Math.sqrt(dHead));
   const half = g.scalar('half', 0.5);
   const one = g.scalar('one', 1);
@@ -90,8 +90,8 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
   const positions = g.input('position_ids', OnnxType.INT64, ['pos']);
   const bias = g.input('attention_bias', OnnxType.FLOAT, ['pos', 'total']);
   for (let i = 0; i < nLayers; i++) {
-    g.input(pastKeyName(i), OnnxType.FLOAT, ['batch', nHeads, 'past', dHead]);
-    g.input(pastValueName(i), OnnxType.FLOAT, ['batch', nHeads, 'past', dHead]);
+    g.input(pastKeyName(i), OnnxType.FLOAT, ['batch', model.headsIn(i), 'past', dHead]);
+    g.input(pastValueName(i), OnnxType.FLOAT, ['batch', model.headsIn(i), 'past', dHead]);
   }
 
   // Embeddings.
@@ -105,20 +105,22 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
     resid = g.op('Identity', [resid], undefined, hook(`${b}.hook_resid_pre`));
     const x = layerNorm(resid, `${b}.ln1`);
     // Q, K and V as one matmul against [W_Q | W_K | W_V], split after: one big GEMM beats three.
-    const wq = value(`${b}.attn.W_Q`), wk = value(`${b}.attn.W_K`), wv = value(`${b}.attn.W_V`);
-    const fused = new Float32Array(d * 3 * d);
+    const heads = model.headsIn(i);
+    const hd = heads * dHead; // this block's heads x d_head
+    const wq = value(`${b}.attn.W_Q`), wk = value(`${b}.attn.W_K`), wv = value(`${b}.attn.W_V`); // [d, hd] each
+    const fused = new Float32Array(d * 3 * hd);
     for (let r = 0; r < d; r++) {
-      fused.set(wq.subarray(r * d, (r + 1) * d), r * 3 * d);
-      fused.set(wk.subarray(r * d, (r + 1) * d), r * 3 * d + d);
-      fused.set(wv.subarray(r * d, (r + 1) * d), r * 3 * d + 2 * d);
+      fused.set(wq.subarray(r * hd, (r + 1) * hd), r * 3 * hd);
+      fused.set(wk.subarray(r * hd, (r + 1) * hd), r * 3 * hd + hd);
+      fused.set(wv.subarray(r * hd, (r + 1) * hd), r * 3 * hd + 2 * hd);
     }
     const fusedBias = Float32Array.from([...value(`${b}.attn.b_Q`), ...value(`${b}.attn.b_K`), ...value(`${b}.attn.b_V`)]);
-    const qkv = linear(x, fused, [d, 3 * d], fusedBias, `${b}.attn.qkv`); // [batch, pos, 3d]
+    const qkv = linear(x, fused, [d, 3 * hd], fusedBias, `${b}.attn.qkv`); // [batch, pos, 3 hd]
     const [qFlat, kFlat, vFlat] = [`${b}.attn.q_flat`, `${b}.attn.k_flat`, `${b}.attn.v_flat`];
-    g.op('Split', [qkv, g.int64s(`${b}.attn.split`, [d, d, d])], { axis: -1 }, [qFlat, kFlat, vFlat]);
-    const q = g.op('Reshape', [qFlat, shapeHeads], undefined, hook(`${b}.attn.hook_q`)); // [batch, pos, head, d_head]
-    const k = g.op('Reshape', [kFlat, shapeHeads], undefined, hook(`${b}.attn.hook_k`));
-    const v = g.op('Reshape', [vFlat, shapeHeads], undefined, hook(`${b}.attn.hook_v`));
+    g.op('Split', [qkv, g.int64s(`${b}.attn.split`, [hd, hd, hd])], { axis: -1 }, [qFlat, kFlat, vFlat]);
+    const q = g.op('Reshape', [qFlat, shapeHeads(heads)], undefined, hook(`${b}.attn.hook_q`)); // [batch, pos, head, d_head]
+    const k = g.op('Reshape', [kFlat, shapeHeads(heads)], undefined, hook(`${b}.attn.hook_k`));
+    const v = g.op('Reshape', [vFlat, shapeHeads(heads)], undefined, hook(`${b}.attn.hook_v`));
     const headsFirst = (t: string) => g.op('Transpose', [t], { perm: [0, 2, 1, 3] }); // [batch, head, pos, d_head]
     const keys = g.op('Concat', [pastKeyName(i), headsFirst(k)], { axis: 2 }, presentKeyName(i)); // [batch, head, past+pos, d_head]
     const values = g.op('Concat', [pastValueName(i), headsFirst(v)], { axis: 2 }, presentValueName(i));
@@ -126,8 +128,8 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
     const scores = g.op('Mul', [g.op('MatMul', [headsFirst(q), keysT]), scaleScores], undefined, hook(`${b}.attn.hook_attn_scores`)); // [batch, head, pos, past+pos]
     const pattern = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 }, hook(`${b}.attn.hook_pattern`));
     const z = g.op('Transpose', [g.op('MatMul', [pattern, values])], { perm: [0, 2, 1, 3] }, hook(`${b}.attn.hook_z`)); // [batch, pos, head, d_head]
-    const zFlat = g.op('Reshape', [z, shapeModel]); // [batch, pos, d]
-    const attnOut = linear(zFlat, value(`${b}.attn.W_O`), [d, d], value(`${b}.attn.b_O`), `${b}.attn.out`, hook(`${b}.hook_attn_out`));
+    const zFlat = g.op('Reshape', [z, shapeConcat(heads)]); // [batch, pos, hd]
+    const attnOut = linear(zFlat, value(`${b}.attn.W_O`), [hd, d], value(`${b}.attn.b_O`), `${b}.attn.out`, hook(`${b}.hook_attn_out`));
     const residMid = g.op('Add', [resid, attnOut], undefined, hook(`${b}.hook_resid_mid`));
     const x2 = layerNorm(residMid, `${b}.ln2`);
     const dMlp = model.config.dMlp;
@@ -143,8 +145,8 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
 
   g.output('logits', OnnxType.FLOAT, ['batch', 'pos', vocabSize]);
   for (let i = 0; i < nLayers; i++) {
-    g.output(presentKeyName(i), OnnxType.FLOAT, ['batch', nHeads, 'total', dHead]);
-    g.output(presentValueName(i), OnnxType.FLOAT, ['batch', nHeads, 'total', dHead]);
+    g.output(presentKeyName(i), OnnxType.FLOAT, ['batch', model.headsIn(i), 'total', dHead]);
+    g.output(presentValueName(i), OnnxType.FLOAT, ['batch', model.headsIn(i), 'total', dHead]);
   }
   for (const name of hooks) if (name !== 'hook_logits') g.output(name, OnnxType.FLOAT, hookDims(name, model));
   return { bytes: g.build(17), nLayers, hookOutputs: hooks, quantized: int8 };
@@ -152,9 +154,11 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
 
 /** Documented sizes of a hook's value, with free dimensions named. */
 function hookDims(name: string, model: GPT): (number | string)[] {
-  const { dModel, nHeads, dMlp } = model.config;
-  if (/attn\.hook_(q|k|v|z)$/.test(name)) return ['batch', 'pos', nHeads, dModel / nHeads];
-  if (/hook_(attn_scores|pattern)$/.test(name)) return ['batch', nHeads, 'pos', 'total'];
+  const { dModel, dMlp } = model.config;
+  const block = /^blocks\.(\d+)\./.exec(name);
+  const heads = block ? model.headsIn(Number(block[1])) : model.config.nHeads;
+  if (/attn\.hook_(q|k|v|z)$/.test(name)) return ['batch', 'pos', heads, model.dHead];
+  if (/hook_(attn_scores|pattern)$/.test(name)) return ['batch', heads, 'pos', 'total'];
   if (/mlp\.hook_(pre|post)$/.test(name)) return ['batch', 'pos', dMlp];
   return ['batch', 'pos', dModel];
 }

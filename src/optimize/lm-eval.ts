@@ -2,19 +2,10 @@
 // optionally with hooks attached (ablation): the held-out loss every optimization is judged by.
 import { tf, type Tensor } from '../engine/tf';
 import type { HookedModel, HookSpec } from '../hooks/hooked-model';
-import { evaluateLanguageModel, type LanguageModel } from '../train/language-model';
+import { evaluateLanguageModel, nextTokenLoss, type LanguageModel } from '../train/language-model';
 
 /** What scoring needs: a hooked model with a GPT's vocabulary and context. */
 export type ForwardLanguageModel = HookedModel & { readonly config: { vocabSize: number; contextLength: number } };
-
-/** Mean next-token cross-entropy of logits [batch, pos, vocab] against targets [batch, pos] (nats). */
-export function nextTokenLoss(logits: Tensor, targets: Tensor, vocabSize: number): tf.Scalar {
-  return tf.tidy(() => {
-    const flat = tf.reshape(logits, [-1, vocabSize]); // [batch*pos, vocab]
-    const picked = tf.sum(tf.mul(tf.logSoftmax(flat), tf.oneHot(tf.reshape(targets, [-1]), vocabSize)), 1); // [batch*pos]
-    return tf.neg(tf.mean(picked)) as tf.Scalar;
-  });
-}
 
 /** The model as a LanguageModel whose loss runs its forward pass with `hooks` attached. */
 export function asLanguageModel(model: ForwardLanguageModel, hooks: HookSpec[] = []): LanguageModel {

@@ -197,6 +197,11 @@ export class OnnxGraph {
     return name;
   }
 
+  /** A constant made by `make` the first time `name` is asked for, then reused. */
+  constantOnce(name: string, make: () => string): string {
+    return this.initializers.some((t) => t.name === name) ? name : make();
+  }
+
   /** A float32 scalar constant, made once however often it is asked for. */
   scalar(name: string, v: number): string {
     const existing = this.initializers.find((t) => t.name === name);

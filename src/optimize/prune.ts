@@ -27,7 +27,7 @@ export interface PruningInfo {
   /** Bytes with sparse storage: non-zero values as float32 plus a one-bit-per-entry mask (structured: the smaller dense matrices). */
   sparseBytes: number;
   denseBytes: number;
-  /** GPT heads removed (masked), as [block, head]. */
+  /** GPT heads removed, as [block, head] (indices in the original's blocks). */
   heads?: [number, number][];
   /** GPT: per block, the indices (into the original's d_mlp) of the MLP neurons kept. */
   keptNeurons?: number[][];
@@ -192,15 +192,17 @@ function checkStream(name: string, stream: Int32Array, model: GPT): void {
  */
 export function headImportance(model: GPT, stream: Int32Array, options: { windows?: number; progress?: boolean } = {}): HeadImportance {
   checkStream('headImportance', stream, model);
-  const { nLayers, nHeads } = model.config;
+  const { nLayers } = model.config;
+  const headCount = Array.from({ length: nLayers }, (_, b) => model.headsIn(b)).reduce((a, b) => a + b, 0);
   const windows = Math.min(options.windows ?? 16, Math.floor((stream.length - 1) / model.config.contextLength));
   if (windows < 1) throw new Error(`headImportance: the stream (${stream.length} ids) is shorter than one window of ${model.config.contextLength + 1}.`);
   const evaluate = (hooks: HookSpec[]) => heldOutLoss(model, stream, { windows, hooks });
-  const bar = options.progress === false ? null : progressBar(nLayers * nHeads + 1, 'head importance');
+  const bar = options.progress === false ? null : progressBar(headCount + 1, 'head importance');
   const baseLoss = evaluate([]);
   bar?.tick();
   const heads: HeadScore[] = [];
   for (let block = 0; block < nLayers; block++) {
+    const nHeads = model.headsIn(block);
     for (let head = 0; head < nHeads; head++) {
       const keep = tf.tensor4d(Array.from({ length: nHeads }, (_, h) => (h === head ? 0 : 1)), [1, 1, nHeads, 1]); // [1, 1, head, 1]
       try {
@@ -223,58 +225,66 @@ export function leastImportantHeads(importance: HeadImportance, count: number): 
 }
 
 /**
- * Remove attention heads: head h of block b loses its columns of W_Q, W_K, W_V (and biases) and its
- * rows of W_O. A masked equivalent — those entries are set to zero in a copy with the same
- * config — because GPTConfig has one head count for every block and derives d_head from
- * d_model / n_heads, so "block 0 has 3 heads of 32" cannot be expressed. The output is exactly
- * what zeroing the head's slice of `attn.hook_z` gives (its values are 0), the stored size counts
- * only the kept heads' weights, and the compute is the original's (no speed-up in dense kernels).
+ * Remove attention heads: head h of block b loses its columns of W_Q, W_K, W_V (and their biases)
+ * and its rows of W_O, in a smaller GPT whose blocks keep different numbers of heads
+ * (`headsPerBlock`), so the attention matrices really shrink. It computes exactly what zeroing
+ * the head's slice of `attn.hook_z` computes in the original (tested). Every block keeps at least
+ * one head: with a fraction, the least important heads are taken in order, skipping any that
+ * would leave its block empty; an explicit list that empties a block is refused.
  */
 export function pruneHeads(model: GPT, heads: [number, number][] | { fraction: number; importance: HeadImportance }): Pruned<GPT> {
-  const { nLayers, nHeads, dModel: d } = model.config;
+  const { nLayers } = model.config;
+  const dHead = model.dHead;
   let list: [number, number][];
   if (Array.isArray(heads)) {
     list = heads;
   } else {
     if (!(heads.fraction >= 0 && heads.fraction <= 1)) throw new Error(`pruneHeads: fraction must be in [0, 1], got ${heads.fraction}.`);
-    list = leastImportantHeads(heads.importance, Math.round(heads.fraction * nLayers * nHeads));
+    const total = heads.importance.heads.length;
+    const wanted = Math.round(heads.fraction * total);
+    const left = Array.from({ length: nLayers }, (_, b) => model.headsIn(b));
+    list = [];
+    for (const [b, h] of leastImportantHeads(heads.importance, total)) {
+      if (list.length === wanted) break;
+      if (left[b] === 1) continue; // the block's last head stays
+      left[b]--;
+      list.push([b, h]);
+    }
   }
   const seen = new Set<string>();
   for (const [block, head] of list) {
-    if (!(Number.isInteger(block) && block >= 0 && block < nLayers && Number.isInteger(head) && head >= 0 && head < nHeads)) {
-      throw new Error(`pruneHeads: head [${block}, ${head}] does not exist; ${model.name} has blocks 0..${nLayers - 1} with heads 0..${nHeads - 1}.`);
+    if (!(Number.isInteger(block) && block >= 0 && block < nLayers && Number.isInteger(head) && head >= 0 && head < model.headsIn(block))) {
+      throw new Error(`pruneHeads: head [${block}, ${head}] does not exist; ${model.name} has blocks 0..${nLayers - 1} with heads ${Array.from({ length: nLayers }, (_, b) => `0..${model.headsIn(b) - 1}`).join(', ')}.`);
     }
     if (seen.has(`${block},${head}`)) throw new Error(`pruneHeads: head [${block}, ${head}] is listed twice.`);
     seen.add(`${block},${head}`);
   }
-  const dHead = d / nHeads;
-  const copy = model.clone(`${model.name}-heads-${list.length}`) as Pruned<GPT>;
-  const sparsity: Record<string, number> = {};
+  const keptHeads = Array.from({ length: nLayers }, (_, b) => Array.from({ length: model.headsIn(b) }, (_, h) => h).filter((h) => !seen.has(`${b},${h}`)));
+  const empty = keptHeads.findIndex((k) => k.length === 0);
+  if (empty >= 0) throw new Error(`pruneHeads: removing every head of block ${empty} is not supported (a block keeps at least one head).`);
+  const small = new GPT({ ...model.config, headsPerBlock: keptHeads.map((k) => k.length) }, `${model.name}-heads-${list.length}`, null) as Pruned<GPT>;
+  tf.tidy(() => {
+    for (const [name, w] of Object.entries(model.weights)) {
+      const attn = /^blocks\.(\d+)\.attn\.(W_Q|W_K|W_V|b_Q|b_K|b_V|W_O)$/.exec(name);
+      if (!attn) {
+        small.weights[name].assign(w);
+        continue;
+      }
+      const columns = keptHeads[Number(attn[1])].flatMap((h) => Array.from({ length: dHead }, (_, j) => h * dHead + j)); // the kept heads' slots of head*d_head
+      const axis = attn[2].startsWith('W_') && attn[2] !== 'W_O' ? 1 : 0; // W_Q/K/V [d, head*d_head]: columns; b_Q/K/V [head*d_head] and W_O [head*d_head, d]: rows
+      small.weights[name].assign(tf.gather(w, tf.tensor1d(columns, 'int32'), axis));
+    }
+  });
   const structured: Record<string, number> = {};
-  let removedParams = 0;
-  for (let block = 0; block < nLayers; block++) {
-    const gone = list.filter(([b]) => b === block).map(([, h]) => h);
-    if (gone.length === 0) continue;
-    const a = `blocks.${block}.attn`;
-    const keepColumn = Array.from({ length: d }, (_, c) => (gone.includes(Math.floor(c / dHead)) ? 0 : 1));
-    tf.tidy(() => {
-      const columns = tf.tensor1d(keepColumn); // [d_model]: 0 on the removed heads' columns
-      for (const w of ['W_Q', 'W_K', 'W_V', 'b_Q', 'b_K', 'b_V']) copy.weights[`${a}.${w}`].assign(tf.mul(copy.weights[`${a}.${w}`], columns)); // [d, d] * [d] scales columns
-      copy.weights[`${a}.W_O`].assign(tf.mul(copy.weights[`${a}.W_O`], tf.reshape(columns, [d, 1]))); // [d, d] * [d, 1] scales rows
-    });
-    const share = gone.length / nHeads;
-    for (const w of ['W_Q', 'W_K', 'W_V', 'W_O', 'b_Q', 'b_K', 'b_V']) sparsity[`${a}.${w}`] = share;
-    structured[a] = share;
-    removedParams += gone.length * dHead * (4 * d + 3); // Q, K, V columns and O rows, and three biases
-  }
-  copy.pruning = {
+  for (let b = 0; b < nLayers; b++) if (keptHeads[b].length < model.headsIn(b)) structured[`blocks.${b}.attn`] = 1 - keptHeads[b].length / model.headsIn(b);
+  small.pruning = {
     config: { structured },
-    sparsity,
-    sparseBytes: (copy.parameterCount - removedParams) * 4, // the kept heads as smaller dense matrices
-    denseBytes: copy.parameterCount * 4,
+    sparsity: {}, // nothing zeroed: the matrices are smaller
+    sparseBytes: small.parameterCount * 4,
+    denseBytes: small.parameterCount * 4,
     heads: list.map(([b, h]): [number, number] => [b, h]).sort((x, y) => x[0] - y[0] || x[1] - y[1]),
   };
-  return copy;
+  return small;
 }
 
 export interface NeuronPruneOptions {

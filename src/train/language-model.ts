@@ -58,6 +58,15 @@ export interface LanguageModelRecord {
   tokensSeen: number;
 }
 
+/** Mean next-token cross-entropy of logits [batch, pos, vocab] against targets [batch, pos] (nats). */
+export function nextTokenLoss(logits: Tensor, targets: Tensor, vocabSize: number): tf.Scalar {
+  return tf.tidy(() => {
+    const flat = tf.reshape(logits, [-1, vocabSize]); // [batch*pos, vocab]
+    const picked = tf.sum(tf.mul(tf.logSoftmax(flat), tf.oneHot(tf.reshape(targets, [-1]), vocabSize)), 1); // [batch*pos]
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
+  });
+}
+
 /** Learning rate at `step`: linear warm-up, then cosine decay from peak to min. */
 export function learningRateAt(step: number, steps: number, peak: number, warmup: number, min: number): number {
   if (step < warmup) return (peak * (step + 1)) / warmup;

@@ -8,14 +8,10 @@ import type { HeadImportance } from '../optimize/prune';
 import type { MimeBundle } from './mime';
 import { toBundle } from './render';
 import { gridToPngUrl } from './heatmap';
+import { visibleToken } from './gpt-views';
 
 /** A GPT-like model, tfjs or ONNX Runtime: what the views need. */
 type LanguageModelLike = HookedModel & { readonly tokenizer: Tokenizer; readonly config: { vocabSize: number; contextLength: number } };
-
-/** How a character shows on an axis: space, newline and tab made visible. */
-export function visibleToken(text: string): string {
-  return text === ' ' ? '␣' : text === '\n' ? '⏎' : text === '\t' ? '⇥' : text;
-}
 
 /** Next-token logits after `text` (the last context-length tokens of it). */
 function lastLogits(model: LanguageModelLike, text: string): number[] {
