@@ -1,5 +1,6 @@
 // Trains the shipped tiny GPT on the King James Bible, one character per token, and writes
-// assets/tiny-gpt/ (config.json, weights.safetensors, heldout.txt = the test chapters).
+// assets/tiny-gpt/ (config.json, weights.safetensors, heldout.txt = the test chapters,
+// validation.txt = the validation chapters).
 // `npm run train:gpt [-- --steps N --batch B --seed S --out DIR]`; needs Debian's bible-kjv (the corpus).
 // Checkpoints whenever the validation loss improves, so a long run can be stopped early.
 //
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   const unigram = unigramCrossEntropy(trainCounts, tokenizer.alphabet, split.test);
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'heldout.txt'), split.test);
+  fs.writeFileSync(path.join(out, 'validation.txt'), split.validation); // for choices made after training (pruning, distillation)
 
   let best = Infinity;
   const history = trainLanguageModel(model, train, {

@@ -11,7 +11,7 @@ import { backend } from './engine/backend';
 import { GPT } from './models/gpt';
 import type { OnnxGPT } from './models/gpt-onnx';
 import { assetsDir, loadModel } from './models/registry';
-import { kjvChapters, readHeldOutText, splitChapters } from './data/corpus';
+import { readHeldOutText, readValidationText } from './data/corpus';
 import { prune, pruneNeurons, type Pruned } from './optimize/prune';
 import { compare, type GptVariantModel, type VariantReport } from './optimize/compare';
 import { quantizePerChannel } from './optimize/onnx';
@@ -71,15 +71,15 @@ export async function compareGptCommand(args: GptCompareArgs): Promise<{ json: R
     if (args.sparsity !== null) {
       let pruned: Pruned<GPT>;
       if (args.structured) {
-        // Neurons are ranked by what they write on the validation chapters (never the test text);
-        // without Debian's bible-kjv, by weight norms, which rank much worse.
+        // Neurons are ranked by what they write on the validation chapters (never the test text),
+        // shipped beside the tiny GPT; another GPT without them is ranked by weight norms.
         let validation: Int32Array | null = null;
         try {
-          validation = Int32Array.from(model.tokenizer.encode(splitChapters(kjvChapters()).validation));
+          validation = Int32Array.from(model.tokenizer.encode(readValidationText(path.join(assetsDir(), model.name))));
         } catch {
           validation = null;
         }
-        structuredScore = validation ? 'activations on the validation chapters' : 'weight norms (Debian bible-kjv is not installed, so no validation text)';
+        structuredScore = validation ? 'activations on the validation chapters' : `weight norms (${model.name} ships no validation.txt)`;
         pruned = pruneNeurons(model, args.sparsity, validation ? { score: 'activations', stream: validation, windows: 8 } : { score: 'weights' });
       } else {
         pruned = prune(model, { sparsity: args.sparsity, scope: 'layer' });

@@ -98,7 +98,7 @@ export { GPT, GPT_PRESETS, KVCache, samplingDistribution, drawToken } from './mo
 export type { GPTConfig, GPTPresetName, SamplingOptions, GenerateOptions, GeneratedToken, Generation } from './models/gpt';
 export { CharTokenizer, Gpt2Tokenizer, tokenizerFor } from './data/tokenizers';
 export type { Tokenizer, TokenizerSpec } from './data/tokenizers';
-export { kjvChapters, splitChapters, readHeldOutText, characterCounts, unigramCrossEntropy } from './data/corpus';
+export { kjvChapters, splitChapters, readHeldOutText, readValidationText, characterCounts, unigramCrossEntropy } from './data/corpus';
 export type { Chapter, CorpusSplit } from './data/corpus';
 export { trainLanguageModel, evaluateLanguageModel, sampleWindows, learningRateAt, nextTokenLoss } from './train/language-model';
 export type { LanguageModel, LanguageModelTraining, LanguageModelRecord } from './train/language-model';

@@ -67,11 +67,23 @@ export function splitChapters(chapters: Chapter[], every = 25): CorpusSplit {
 
 /** The held-out test chapters shipped with a language model (assets/<model>/heldout.txt). */
 export function readHeldOutText(modelDir: string): string {
-  const file = path.join(modelDir, 'heldout.txt');
+  return readShippedText(modelDir, 'heldout.txt');
+}
+
+/**
+ * The validation chapters shipped beside them (assets/<model>/validation.txt): what choices
+ * (a pruning ranking, a distillation setting) are made on, so the test text stays unseen.
+ */
+export function readValidationText(modelDir: string): string {
+  return readShippedText(modelDir, 'validation.txt');
+}
+
+function readShippedText(modelDir: string, name: string): string {
+  const file = path.join(modelDir, name);
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`Cannot read held-out text ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+    throw new Error(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (written by the model's training script).`);
   }
 }
 
