@@ -12,6 +12,7 @@ import * as path from 'path';
 import * as vm from 'vm';
 import { AsyncLocalStorage } from 'async_hooks';
 import Module = require('module');
+import { expandShorthandProperties, lineAndCharacter, ExpandedSource } from './shorthand';
 import { createConverter, isCompleteCode, Converter, Diagnostic, SideOutput } from 'tslab/dist/converter';
 import { getCodeMetadata } from 'tslab/dist/metadata';
 import { createRequire } from 'tslab/dist/executor';
@@ -98,6 +99,16 @@ export function describeDiagnostics(diags: Diagnostic[]): CellError {
     (d) => `${d.fileName ? d.fileName + ' ' : ''}${d.start.line + 1}:${d.start.character + 1} - ${d.messageText}`,
   );
   return { ename: 'CompileError', evalue: lines.join('\n'), traceback: ['TypeScript compile error:', ...lines] };
+}
+
+/** A diagnostic's position moved from the expanded cell back to the cell as typed. */
+function inTypedCell(d: Diagnostic, src: string, expanded: ExpandedSource): Diagnostic {
+  if (d.fileName || expanded.code === src) return d; // another module's file, or nothing was expanded
+  const at = (p: Diagnostic['start']) => {
+    const offset = expanded.toOriginal(p.offset);
+    return { offset, ...lineAndCharacter(src, offset) };
+  };
+  return { ...d, start: at(d.start), end: at(d.end) };
 }
 
 /** tslab's require wrapper: `require('tslab')` and imports of files compiled beside the cell. */
@@ -394,9 +405,12 @@ export class Executor {
     if (meta.mode === 'browser') {
       return { status: 'error', ename: 'UnsupportedError', evalue: 'browser-mode cells are not supported by this kernel', traceback: [] };
     }
-    const converted = this.converter.convert(this.prevDecl, src);
+    const expanded = expandShorthandProperties(tslabTypeScript(), src);
+    const converted = this.converter.convert(this.prevDecl, expanded.code);
     if (converted.sideOutputs) this.updateSideOutputs(converted.sideOutputs);
-    if (converted.diagnostics.length > 0) return { status: 'error', ...describeDiagnostics(converted.diagnostics) };
+    if (converted.diagnostics.length > 0) {
+      return { status: 'error', ...describeDiagnostics(converted.diagnostics.map((d) => inTypedCell(d, src, expanded))) };
+    }
     if (!converted.output) {
       this.prevDecl = converted.declOutput || '';
       return { status: 'ok', hasValue: false };

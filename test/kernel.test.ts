@@ -181,6 +181,12 @@ describe('inference-lab kernel (through jupyter_client)', () => {
     expect(resultText(probe.cells.use_decl)).toEqual(['20']);
   });
 
+  it('resolves shorthand properties `{ x }` that name an earlier cell\'s variable, with error columns as typed', () => {
+    expect(resultText(probe.cells.use_decl_shorthand)).toEqual([`'[{"counter":10},{"counter":10,"doubled":20}]'`]);
+    const [err] = outputs(probe.cells.shorthand_compile_error, 'error');
+    expect(err.content.evalue).toMatch(/^1:31 - Type 'number' is not assignable to type 'string'/);
+  });
+
   it('drops wrongly signed and malformed messages and keeps working', () => {
     expect(probe.bad_signature.reply).toBeNull();
     expect(resultText(probe.bad_signature.after)).toEqual(["'undefined'"]); // the unsigned code never ran

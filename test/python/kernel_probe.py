@@ -336,6 +336,10 @@ def main():
             "stderr": "console.error('to stderr')",
             "declare": "let counter = 10;",
             "use_decl": "counter * 2",
+            # Shorthand properties naming an earlier cell's variable (tslab alone: "counter is not defined").
+            "use_decl_shorthand": "const wrapped = { counter };\nJSON.stringify([wrapped, { counter, doubled: counter * 2 }])",
+            # A compile error after a shorthand property still points at the column as typed.
+            "shorthand_compile_error": "const w2 = { counter }; const s: string = 1;",
         }
         results["cells"] = {}
         for name, code in cells.items():
