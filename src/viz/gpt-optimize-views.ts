@@ -51,9 +51,9 @@ export async function nextTokenTemperatureView(text: string, models: Record<stri
   const title = options.title ?? `Next character after "…${context}"`;
   const sortedTokens = order.slice(0, topK).map(tokenOf);
   const spec = (T: number) => ({
-    title: { text: `${title} (T = ${T} here)`, subtitle: `softmax(logits / T) over all ${first.config.vocabSize} characters; the ${topK} most likely under ${labels[0]} drawn. Drag T: higher flattens, and shows what the teacher thinks is a near miss` },
+    title: { text: `${title} (T = ${T} here)`, subtitle: [`softmax(logits / T) over all ${first.config.vocabSize} characters; the ${topK} most likely under ${labels[0]} drawn.`, 'Drag T: higher flattens, and shows what the teacher thinks is a near miss.'] },
     params: [{ name: 'T', value: T, bind: { input: 'range', min: 0.25, max: 8, step: 0.25, name: 'temperature T ' } }],
-    width: { step: 26 },
+    width: 760, // 16 characters x 3 models stay readable
     height: 220,
     data: { values: rows },
     transform: [
@@ -79,7 +79,8 @@ export async function nextTokenTemperatureView(text: string, models: Record<stri
   };
   const still = options.stillTemperature ?? 2;
   const describe = (T: number) => labels.map((l) => `  ${l}: ${order.slice(0, 6).map((id) => `${tokenOf(id)} ${softmax(logits[l], T)[id].toFixed(3)}`).join('  ')}`).join('\n');
-  return toBundle(spec(1), `${title}\nT = 1:\n${describe(1)}\nT = ${still}:\n${describe(still)}`, spec(still));
+  const described = [1, ...(still === 1 ? [] : [still])].map((T) => `T = ${T}:\n${describe(T)}`).join('\n'); // one block per distinct temperature
+  return toBundle(spec(1), `${title}\n${described}`, spec(still));
 }
 
 /** Head importance as a block x head grid: the loss increase when each head is ablated. */
