@@ -1,5 +1,4 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { PNG } from 'pngjs';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import {
@@ -8,8 +7,8 @@ import {
   attentionPatterns, logitLens, headPatternScores, headScoresOver,
 } from '../src/index';
 import { stepAtPosition } from '../src/viz/gpt-views';
+import { checkBundle } from './helpers/bundle';
 
-const FOUR = ['application/vnd.vegalite.v5+json', 'image/png', 'image/svg+xml', 'text/plain'];
 const ALPHABET = ' abcdefghijklmnopqrstuvwxyz.\n';
 const TEXT = 'in the beginning god made the sea.\nand';
 let model: GPT;
@@ -28,15 +27,7 @@ afterAll(() => model.dispose());
 
 type Spec = Record<string, unknown>;
 
-function checkBundle(b: MimeBundle): Spec {
-  expect(Object.keys(b).sort()).toEqual(FOUR); // exactly the four, no HTML
-  const spec = b['application/vnd.vegalite.v5+json']!;
-  expect(spec.$schema).toBe('https://vega.github.io/schema/vega-lite/v5.json');
-  expect(b['image/svg+xml']).toMatch(/^<svg /);
-  const png = PNG.sync.read(Buffer.from(b['image/png']!, 'base64')); // throws unless a real PNG
-  expect(png.width).toBeGreaterThan(100);
-  return spec;
-}
+const checkSpec = (b: MimeBundle) => checkBundle(b).spec as Spec;
 
 /** Compile the interactive spec with vega-lite (no warnings allowed), parse and run it with vega, with signals set. */
 async function runSpec(spec: Spec, signals: Record<string, unknown> = {}): Promise<{ view: vega.View; names: string[] }> {
@@ -75,7 +66,7 @@ const softmax = (z: number[]) => {
 describe('tokenization strip', () => {
   it('draws one box per token with its id, whitespace visible, a new line after a newline', async () => {
     const b = await tokenizationView(model, TEXT);
-    const spec = checkBundle(b);
+    const spec = checkSpec(b);
     const boxes = (spec.data as { values: { label: string; id: number; x0: number; x1: number; y0: number }[] }).values;
     expect(boxes.map((x) => x.id)).toEqual(model.tokenizer.encode(TEXT));
     expect(boxes.every((x) => !/[ \n]/.test(x.label))).toBe(true);
@@ -90,7 +81,7 @@ describe('tokenization strip', () => {
 
   it("shows GPT-2's BPE pieces and ids", async () => {
     const b = await tokenizationView(new Gpt2Tokenizer(), 'Hello world');
-    const boxes = (checkBundle(b).data as { values: { label: string; id: number }[] }).values;
+    const boxes = (checkSpec(b).data as { values: { label: string; id: number }[] }).values;
     expect(boxes.map((x) => [x.label, x.id])).toEqual([['Hello', 15496], ['␣world', 995]]); // GPT-2's published ids
   });
 
@@ -107,7 +98,7 @@ describe('attention views', () => {
   it('the head view draws the chosen head: its lines are the cached weights, sliders pick layer and head', async () => {
     const before = tf.memory().numTensors;
     const b = await attentionHeadView(model, TEXT, { layer: 1, head: 1 });
-    const spec = checkBundle(b);
+    const spec = checkSpec(b);
     expect(tf.memory().numTensors).toBe(before);
     const params = spec.params as { name: string; value: number; bind?: { max: number } }[];
     expect(params.map((p) => [p.name, p.value, p.bind?.max])).toEqual([['layer', 1, 1], ['head', 1, 1]]);
@@ -138,7 +129,7 @@ describe('attention views', () => {
     const started = performance.now();
     const b = await attentionModelView(model, TEXT);
     console.log(`model view of 2x2 heads, ${TEXT.length} tokens: ${(performance.now() - started).toFixed(0)} ms`);
-    const spec = checkBundle(b);
+    const spec = checkSpec(b);
     await runSpec(spec);
     const images = ((spec.layer as Spec[])[0].data as { values: { layer: number; head: number; url: string }[] }).values;
     expect(images.map((c) => `${c.layer}.${c.head}`)).toEqual(['0.0', '0.1', '1.0', '1.1']);
@@ -246,7 +237,7 @@ describe('logit lens', () => {
 
   it('draws a row per stage plus the true next tokens', async () => {
     const before = tf.memory().numTensors;
-    const spec = checkBundle(await logitLensView(model, 'the sea'));
+    const spec = checkSpec(await logitLensView(model, 'the sea'));
     expect(tf.memory().numTensors).toBe(before);
     await runSpec(spec);
     const cells = ((spec.layer as Spec[])[0].data as { values: { stage: string; pos: number }[] }).values;
@@ -258,7 +249,7 @@ describe('next-token bars', () => {
   it("the slider's softmax(logits / T) in Vega matches samplingDistribution at that T", async () => {
     const prompt = 'in the beginning ';
     const b = await nextTokenView(model, prompt, { temperature: 1, topK: 8 });
-    const spec = checkBundle(b);
+    const spec = checkSpec(b);
     const logits = tf.tidy(() => {
       const all = model.forward(model.encode(prompt)); // [1, pos, vocab]
       return Array.from(tf.slice(all, [0, prompt.length - 1, 0], [1, 1, -1]).dataSync());
@@ -280,7 +271,7 @@ describe('next-token bars', () => {
 
   it('the still picture shows the given temperature; T = 0 is greedy', async () => {
     const b = await nextTokenView(model, 'and', { temperature: 0, topK: 3 });
-    checkBundle(b);
+    checkSpec(b);
     expect(b['text/plain']).toMatch(/100\.00%/);
     await expect(nextTokenView(model, 'and', { temperature: -1 })).rejects.toThrow(/temperature must be in/);
   });
@@ -292,7 +283,7 @@ describe('the forward pass at one position', () => {
     const trace = model.trace(ids);
     expect(trace.tokens?.join('')).toBe(TEXT.slice(0, 12));
     const b = await gptStepper(trace, 5);
-    const spec = checkBundle(b);
+    const spec = checkSpec(b);
     const params = spec.params as { name: string; bind: { max: number } }[];
     expect(params[0].bind.max).toBe(trace.steps.length - 1);
     const run = await runSpec(spec, { step: 8 });
@@ -316,7 +307,7 @@ describe('the forward pass at one position', () => {
     const ids = model.encode('the sea');
     const [out, cache] = model.runWithCache(ids);
     const b = await cache.toMimeBundle();
-    checkBundle(b);
+    checkSpec(b);
     expect(b['image/svg+xml']).toContain('blocks.{i}.attn.hook_pattern');
     expect(b['image/svg+xml']).toContain('layer 1');
     tf.dispose([ids, out]);

@@ -1,9 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { PNG } from 'pngjs';
-import { tf, initBackend, loadModel, loadMnist, digitBatch, showImage, featureMaps, activationHistogram, classProbabilities, DIGIT_LABELS, type DigitsCNN, type MimeBundle } from '../src/index';
+import { tf, initBackend, loadModel, loadMnist, digitBatch, showImage, featureMaps, activationHistogram, classProbabilities, DIGIT_LABELS, type DigitsCNN } from '../src/index';
 import { colorAt, toMosaic } from '../src/viz/heatmap';
+import { checkBundle } from './helpers/bundle';
 
-const FOUR = ['application/vnd.vegalite.v5+json', 'image/png', 'image/svg+xml', 'text/plain'];
 let model: DigitsCNN;
 let pixels: tf.Tensor;
 
@@ -13,15 +12,6 @@ beforeAll(async () => {
   pixels = tf.tensor3d(digitBatch(loadMnist().heldOut, 0, 1).pixels, [1, 28, 28], 'int32');
 });
 
-function checkBundle(b: MimeBundle): { width: number; height: number } {
-  expect(Object.keys(b).sort()).toEqual(FOUR); // exactly the four, no HTML
-  const spec = b['application/vnd.vegalite.v5+json']!;
-  expect(spec.$schema).toBe('https://vega.github.io/schema/vega-lite/v5.json');
-  expect(b['image/svg+xml']).toMatch(/^<svg /);
-  const png = PNG.sync.read(Buffer.from(b['image/png']!, 'base64')); // throws unless a real PNG
-  expect(png.width).toBeGreaterThan(100);
-  return { width: png.width, height: png.height };
-}
 
 describe('charts', () => {
   it('the stepper is one chart with a slider over every step, and a filmstrip as its picture', async () => {

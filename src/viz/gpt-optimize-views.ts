@@ -7,7 +7,7 @@ import type { Tokenizer } from '../data/tokenizers';
 import type { HeadImportance } from '../optimize/prune';
 import type { MimeBundle } from './mime';
 import { toBundle } from './render';
-import { gridToPngUrl } from './heatmap';
+import { gridToPngUrl, imageLayer } from './heatmap';
 import { visibleToken } from './gpt-views';
 
 /** A GPT-like model, tfjs or ONNX Runtime: what the views need. */
@@ -137,11 +137,7 @@ export async function pruningMaskView(weight: Tensor, title: string): Promise<Mi
     width,
     height,
     layer: [
-      {
-        data: { values: [{ url }] },
-        mark: { type: 'image', width, height, align: 'left', baseline: 'top', aspect: false, smooth: false },
-        encoding: { url: { field: 'url', type: 'nominal' }, x: { value: 0 }, y: { value: 0 } },
-      },
+      imageLayer(url, width, height, { smooth: false }),
       {
         data: { values: [{ v: range[0] }, { v: range[1] }] },
         mark: { type: 'point', opacity: 0 },

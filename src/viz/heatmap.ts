@@ -106,3 +106,15 @@ export function toMosaic(values: ArrayLike<number>, shape: number[], maxChannels
   for (let i = 0; i < n; i++) out[i] = values[i];
   return { values: out, height, width, channels: 1, shown: 1 };
 }
+
+/**
+ * A Vega-Lite layer that draws a PNG data URL (from gridToPngUrl) as one image filling a
+ * width x height panel from its top-left corner; `smooth: false` keeps cells crisp.
+ */
+export function imageLayer(url: string, width: number, height: number, options: { smooth?: boolean } = {}): Record<string, unknown> {
+  return {
+    data: { values: [{ url }] },
+    mark: { type: 'image', width, height, align: 'left', baseline: 'top', aspect: false, ...(options.smooth === undefined ? {} : { smooth: options.smooth }) },
+    encoding: { url: { field: 'url', type: 'nominal' }, x: { value: 0 }, y: { value: 0 } },
+  };
+}

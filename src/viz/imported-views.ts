@@ -4,6 +4,7 @@ import { tf, type Tensor } from '../engine/tf';
 import type { MimeBundle } from './mime';
 import { toBundle } from './render';
 import { layerErrorView } from './quant-views';
+import { imageLayer } from './heatmap';
 import type { LayerError } from '../optimize/analyze';
 
 /** The boxes a detector reports, in the photo's pixels (left, top, width, height). */
@@ -53,11 +54,7 @@ export async function detectionsView(photo: Tensor, detections: LabelledBox[], t
     width,
     height,
     layer: [
-      {
-        data: { values: [{ url: photoToPngUrl(photo, Math.max(width, height)) }] },
-        mark: { type: 'image', width, height, align: 'left', baseline: 'top', aspect: false },
-        encoding: { url: { field: 'url', type: 'nominal' }, x: { value: 0 }, y: { value: 0 } },
-      },
+      imageLayer(photoToPngUrl(photo, Math.max(width, height)), width, height),
       {
         data: { values: rows },
         mark: { type: 'rect', fillOpacity: 0, stroke: '#ffdd00', strokeWidth: 2.5 },

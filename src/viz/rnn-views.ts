@@ -7,7 +7,7 @@ import type { CharRNN } from '../models/rnn';
 import { GATE_NAMES } from '../models/rnn';
 import type { MimeBundle } from './mime';
 import { toBundle } from './render';
-import { colorAt } from './heatmap';
+import { colorAt, imageLayer } from './heatmap';
 
 type Spec = Record<string, unknown>;
 
@@ -56,11 +56,7 @@ function heatPanel(url: string, chars: string[], units: number, options: { title
     width,
     height,
     layer: [
-      {
-        data: { values: [{ url }] },
-        mark: { type: 'image', width, height, align: 'left', baseline: 'top', aspect: false, smooth: false },
-        encoding: { url: { field: 'url', type: 'nominal' }, x: { value: 0 }, y: { value: 0 } },
-      },
+      imageLayer(url, width, height, { smooth: false }),
       {
         data: { values: rows },
         mark: { type: 'tick', opacity: 0 },

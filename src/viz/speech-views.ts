@@ -6,7 +6,7 @@ import { tf, type Tensor } from '../engine/tf';
 import type { KeywordCNN, KeywordEvaluation } from '../models/speech';
 import type { MimeBundle } from './mime';
 import { toBundle } from './render';
-import { colorAt, gridRange } from './heatmap';
+import { colorAt, gridRange, imageLayer } from './heatmap';
 
 type Spec = Record<string, unknown>;
 
@@ -74,11 +74,7 @@ function heatPanel(options: { url: string; frames: number; seconds: number; yDom
     width,
     height,
     layer: [
-      {
-        data: { values: [{ url: options.url }] },
-        mark: { type: 'image', width, height, align: 'left', baseline: 'top', aspect: false, smooth: false },
-        encoding: { url: { field: 'url', type: 'nominal' }, x: { value: 0 }, y: { value: 0 } },
-      },
+      imageLayer(options.url, width, height, { smooth: false }),
       {
         data: { values: [{ t: 0, f: options.yDomain[0], v: options.range[0] }, { t: options.seconds, f: options.yDomain[1], v: options.range[1] }] },
         mark: { type: 'point', opacity: 0 },
