@@ -265,6 +265,27 @@ describe('pages', () => {
     }
   });
 
+  test('the distillation lesson draws teacher and students under a temperature slider; a bad students list says what is expected', async () => {
+    const html = await (await fetch(`${srv.base}/lessons/09-knowledge-distillation`)).text();
+    const slots = [...html.matchAll(/data-chart="(\/lessons\/09-knowledge-distillation\/charts\/\d+\.json)"/g)].map((m) => m[1]);
+    expect(slots).toHaveLength(1);
+    const chart = await (await fetch(`${srv.base}${slots[0]}`)).json();
+    expect(chart.spec.params.map((p: { name: string }) => p.name)).toEqual(['T']);
+    const models = new Set(chart.spec.data.values.map((r: { model: string }) => r.model));
+    expect([...models]).toEqual(['teacher (tiny-gpt)', 'tiny-gpt-student-scratch', 'tiny-gpt-student-distilled']);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'inference-lab-lessons-'));
+    fs.mkdirSync(path.join(tmp, 'lessons'));
+    fs.writeFileSync(path.join(tmp, 'lessons', '09-test.md'), '# T\n\n```inference-lab\n{"view": "soft-targets", "model": "tiny-gpt", "students": "tiny-gpt-student-distilled", "text": "abc"}\n```\n');
+    const t = await start({ root: tmp });
+    try {
+      const page = await (await fetch(`${t.base}/lessons/09-test`)).text();
+      expect(page).toMatch(/Chart not available: view &quot;soft-targets&quot; needs &quot;students&quot;: 1 to 3 model names/);
+    } finally {
+      await t.close();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   test('lesson markdown cannot inject markup; code blocks get a language class; links stay inside', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'inference-lab-lessons-'));
     fs.mkdirSync(path.join(tmp, 'lessons'));

@@ -22,7 +22,7 @@ function loadMarked(): Promise<MarkedModule> {
 
 /** A live view a lesson can ask for. */
 export interface ViewRequest {
-  view: 'trace' | 'probabilities' | 'image' | 'summary' | TextView;
+  view: 'trace' | 'probabilities' | 'image' | 'summary' | 'soft-targets' | TextView;
   model?: string;
   /** Held-out digit index. */
   sample?: number;
@@ -31,8 +31,10 @@ export interface ViewRequest {
   /** Head view: block and head shown first. */
   layer?: number;
   head?: number;
-  /** Next-token view: temperature. */
+  /** Next-token view: temperature (soft-targets: the temperature of the still picture). */
   temperature?: number;
+  /** Soft-targets view: the students drawn beside the teacher (`model`), 1 to 3 GPT names. */
+  students?: string[];
 }
 
 /** Views of a language model on a text (the transformer lesson's figures). */
@@ -57,6 +59,24 @@ async function textViewChart(model: lab.HookedModel, req: ViewRequest): Promise<
     case 'next-token':
       return lab.nextTokenView(model, text, { temperature: req.temperature ?? 1 });
   }
+}
+
+/** The teacher's and students' next-character probabilities under a temperature slider (lesson 9). */
+async function softTargetsChart(service: LabService, teacher: lab.HookedModel, req: ViewRequest): Promise<MimeBundle> {
+  if (!(teacher instanceof lab.GPT)) throw new Error(`view "soft-targets" needs a GPT teacher as "model" (e.g. "tiny-gpt"); ${teacher.name} is not one`);
+  const names = req.students;
+  if (!Array.isArray(names) || names.length < 1 || names.length > 3 || !names.every((n) => typeof n === 'string')) {
+    throw new Error('view "soft-targets" needs "students": 1 to 3 model names, e.g. ["tiny-gpt-student-distilled"]');
+  }
+  const text = req.text;
+  if (typeof text !== 'string' || text.length === 0 || text.length > MAX_VIEW_TEXT) throw new Error(`view "soft-targets" needs "text": a string of 1..${MAX_VIEW_TEXT} characters`);
+  const models: Record<string, lab.GPT> = { [`teacher (${teacher.name})`]: teacher };
+  for (const name of names) {
+    const student = await service.model(name);
+    if (!(student instanceof lab.GPT)) throw new Error(`view "soft-targets": student ${name} is not a GPT`);
+    models[name] = student;
+  }
+  return lab.nextTokenTemperatureView(text, models, { stillTemperature: req.temperature ?? 1 });
 }
 
 /**
@@ -235,6 +255,7 @@ async function viewChart(service: LabService, req: ViewRequest): Promise<Chart> 
   const bundle: MimeBundle = await (async () => {
     if (req.view === 'summary') return (model as lab.DigitsCNN).toMimeBundle();
     if ((TEXT_VIEWS as readonly string[]).includes(req.view)) return textViewChart(model, req);
+    if (req.view === 'soft-targets') return softTargetsChart(service, model, req);
     const digit = service.heldOutDigit(req.sample ?? 0);
     try {
       if (req.view === 'image') return lab.showImage(digit.tensor, `held-out digit #${digit.index} (a ${digit.label})`);
@@ -254,7 +275,7 @@ async function viewChart(service: LabService, req: ViewRequest): Promise<Chart> 
           trace.dispose();
         }
       }
-      throw new Error(`unknown view ${JSON.stringify(req.view)}; expected trace, probabilities, image, summary or (for a GPT) ${TEXT_VIEWS.join(', ')}`);
+      throw new Error(`unknown view ${JSON.stringify(req.view)}; expected trace, probabilities, image, summary or (for a GPT) ${TEXT_VIEWS.join(', ')}, soft-targets`);
     } finally {
       digit.tensor.dispose();
     }
