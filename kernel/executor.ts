@@ -12,7 +12,7 @@ import * as path from 'path';
 import * as vm from 'vm';
 import { AsyncLocalStorage } from 'async_hooks';
 import Module = require('module');
-import { expandShorthandProperties, lineAndCharacter, ExpandedSource } from './shorthand';
+import { rewriteForConverter, lineAndCharacter, RewrittenCell } from './converter-workarounds';
 import { createConverter, isCompleteCode, Converter, Diagnostic, SideOutput } from 'tslab/dist/converter';
 import { getCodeMetadata } from 'tslab/dist/metadata';
 import { createRequire } from 'tslab/dist/executor';
@@ -101,9 +101,9 @@ export function describeDiagnostics(diags: Diagnostic[]): CellError {
   return { ename: 'CompileError', evalue: lines.join('\n'), traceback: ['TypeScript compile error:', ...lines] };
 }
 
-/** A diagnostic's position moved from the expanded cell back to the cell as typed. */
-function inTypedCell(d: Diagnostic, src: string, expanded: ExpandedSource): Diagnostic {
-  if (d.fileName || expanded.code === src) return d; // another module's file, or nothing was expanded
+/** A diagnostic's position moved from the rewritten cell back to the cell as typed. */
+function inTypedCell(d: Diagnostic, src: string, expanded: RewrittenCell): Diagnostic {
+  if (d.fileName || expanded.code === src) return d; // another module's file, or nothing was rewritten
   const at = (p: Diagnostic['start']) => {
     const offset = expanded.toOriginal(p.offset);
     return { offset, ...lineAndCharacter(src, offset) };
@@ -405,7 +405,7 @@ export class Executor {
     if (meta.mode === 'browser') {
       return { status: 'error', ename: 'UnsupportedError', evalue: 'browser-mode cells are not supported by this kernel', traceback: [] };
     }
-    const expanded = expandShorthandProperties(tslabTypeScript(), src);
+    const expanded = rewriteForConverter(tslabTypeScript(), src);
     const converted = this.converter.convert(this.prevDecl, expanded.code);
     if (converted.sideOutputs) this.updateSideOutputs(converted.sideOutputs);
     if (converted.diagnostics.length > 0) {

@@ -181,8 +181,10 @@ describe('inference-lab kernel (through jupyter_client)', () => {
     expect(resultText(probe.cells.use_decl)).toEqual(['20']);
   });
 
-  it('resolves shorthand properties `{ x }` that name an earlier cell\'s variable, with error columns as typed', () => {
+  it('resolves shorthand properties `{ x }` and renaming destructuring of earlier cells\' values, with error columns as typed', () => {
     expect(resultText(probe.cells.use_decl_shorthand)).toEqual([`'[{"counter":10},{"counter":10,"doubled":20}]'`]);
+    expect(resultText(probe.cells.destructure_rename)).toEqual(['[ 10, 30 ]']);
+    expect(resultText(probe.cells.use_renamed)).toEqual(['11']);
     const [err] = outputs(probe.cells.shorthand_compile_error, 'error');
     expect(err.content.evalue).toMatch(/^1:31 - Type 'number' is not assignable to type 'string'/);
   });

@@ -338,6 +338,9 @@ def main():
             "use_decl": "counter * 2",
             # Shorthand properties naming an earlier cell's variable (tslab alone: "counter is not defined").
             "use_decl_shorthand": "const wrapped = { counter };\nJSON.stringify([wrapped, { counter, doubled: counter * 2 }])",
+            # Renaming destructuring of an earlier cell's object (tslab alone: "Identifier 'exports' has already been declared").
+            "destructure_rename": "const { counter: renamed } = wrapped;\nlet total = 0;\nfor (const k of [1, 2]) { const { counter: c } = wrapped; total += c * k; }\n[renamed, total]",
+            "use_renamed": "renamed + 1",
             # A compile error after a shorthand property still points at the column as typed.
             "shorthand_compile_error": "const w2 = { counter }; const s: string = 1;",
         }
