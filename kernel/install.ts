@@ -2,7 +2,8 @@
  * Installing the kernel into Jupyter and finding / provisioning JupyterLab, without Python for
  * the kernelspec part. Used by scripts/setup.ts (npm install) and by the `inference-lab` CLI.
  *
- * The kernelspec goes where `jupyter kernelspec install --user` puts it:
+ * The kernelspec goes where `jupyter kernelspec install --user` puts it (and, when the project
+ * has its own .venv, also into that venv, whose JupyterLab then prefers it):
  *   $JUPYTER_DATA_DIR/kernels, else
  *   Linux   $XDG_DATA_HOME/jupyter/kernels (default ~/.local/share/jupyter/kernels)
  *   macOS   ~/Library/Jupyter/kernels
@@ -37,6 +38,15 @@ export function kernelDir(): string {
   return path.join(jupyterDataDir(), 'kernels', KERNEL_NAME);
 }
 
+/**
+ * The kernelspec inside the project's venv (its sys.prefix). jupyter_core looks in a venv's own
+ * share/jupyter before the user's directory, so the venv's JupyterLab always starts THIS
+ * checkout's kernel, even when another clone has since registered itself for the user.
+ */
+export function venvKernelDir(venv: string = VENV_DIR): string {
+  return path.join(venv, 'share', 'jupyter', 'kernels', KERNEL_NAME);
+}
+
 export function kernelArgv(): string[] {
   return [process.execPath, KERNEL_MAIN, '--connection-file', '{connection_file}'];
 }
@@ -54,8 +64,7 @@ export function kernelSpec(): Record<string, unknown> {
 }
 
 /** Write the kernelspec (kernel.json + logos). Returns the kernelspec directory. */
-export async function installKernel(): Promise<string> {
-  const dir = kernelDir();
+export async function installKernel(dir: string = kernelDir()): Promise<string> {
   await fs.promises.mkdir(dir, { recursive: true });
   await fs.promises.writeFile(path.join(dir, 'kernel.json'), JSON.stringify(kernelSpec(), null, 2) + '\n');
   await fs.promises.writeFile(path.join(dir, 'logo-svg.svg'), LOGO_SVG);
@@ -65,8 +74,7 @@ export async function installKernel(): Promise<string> {
 }
 
 /** Remove the kernelspec. Returns false when it was not installed. */
-export async function removeKernel(): Promise<boolean> {
-  const dir = kernelDir();
+export async function removeKernel(dir: string = kernelDir()): Promise<boolean> {
   if (!fs.existsSync(dir)) return false;
   await fs.promises.rm(dir, { recursive: true, force: true });
   return true;
@@ -81,8 +89,7 @@ export interface KernelStatus {
   current: boolean;
 }
 
-export function kernelStatus(): KernelStatus {
-  const dir = kernelDir();
+export function kernelStatus(dir: string = kernelDir()): KernelStatus {
   let spec: Record<string, unknown> | null = null;
   try {
     spec = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8'));
@@ -200,6 +207,7 @@ export async function startLab(notebooksDir: string, extraArgs: string[] = []): 
   if (!where.jupyter) {
     throw new Error('JupyterLab was not found. Run `node dist/scripts/setup.js` (creates .venv with JupyterLab) or install it yourself.');
   }
+  if (where.source === 'venv' && !kernelStatus(venvKernelDir()).current) await installKernel(venvKernelDir());
   const env = { ...process.env };
   if (where.source === 'venv') env.PATH = path.dirname(where.jupyter) + path.delimiter + (env.PATH ?? '');
   const args = ['lab', ...extraArgs];

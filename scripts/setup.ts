@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureJupyterLab, ensureSelfLink, installKernel, JUPYTER_PINS, PROJECT_ROOT } from '../kernel/install';
+import { ensureJupyterLab, ensureSelfLink, installKernel, venvKernelDir, JUPYTER_PINS, PROJECT_ROOT } from '../kernel/install';
 
 const say = (s: string) => console.log(`[inference-lab setup] ${s}`);
 const warn = (s: string) => console.warn(`[inference-lab setup] WARNING: ${s}`);
@@ -44,7 +44,11 @@ async function main(): Promise<void> {
     return;
   }
   try {
-    ensureJupyterLab({ log: say });
+    const where = ensureJupyterLab({ log: say });
+    if (where.source === 'venv') {
+      const dir = await installKernel(venvKernelDir());
+      say(`... and in the project's venv (${dir}), which its JupyterLab prefers: \`npm start\` always runs this checkout's kernel`);
+    }
   } catch (e) {
     warn((e as Error).message);
     warn(`the library and kernel work without it; to run notebooks you need JupyterLab (${JUPYTER_PINS.join(' ')}).`);

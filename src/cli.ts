@@ -15,7 +15,7 @@ import { DigitsCNN } from './models/cnn';
 import { CharRNN } from './models/rnn';
 import { KeywordCNN, evaluateKeywords, loadKeywordHeldOut } from './models/speech';
 import { readWordSet } from './data/words';
-import { installKernel, removeKernel, kernelStatus, startLab } from '../kernel/install';
+import { installKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../kernel/install';
 import { quantize } from './optimize/quantize-model';
 import { CALIBRATION_METHODS, type CalibrationMethod } from './optimize/calibrate';
 import { errorMetrics, layerErrors } from './optimize/analyze';
@@ -401,7 +401,9 @@ async function main(argv: string[]): Promise<number> {
       const action = args.positional[1];
       if (action === 'install') {
         const dir = await installKernel();
-        print(json, { installed: true, dir }, `installed kernel "TypeScript (Inference Lab)" in ${dir}`);
+        // The project's own JupyterLab (if any) prefers the spec inside its venv: refresh that one too.
+        const venvDir = fs.existsSync(VENV_DIR) ? await installKernel(venvKernelDir()) : null;
+        print(json, { installed: true, dir, venv_dir: venvDir }, `installed kernel "TypeScript (Inference Lab)" in ${dir}${venvDir ? ` and ${venvDir}` : ''}`);
       } else if (action === 'remove') {
         await removeKernel();
         print(json, { installed: false }, 'removed kernel "inference-lab"');

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createRequire } from 'module';
+import { spawnSync } from 'child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/jupyter';
 
@@ -46,5 +47,25 @@ describe('kernelspec', () => {
     const file = path.join(dir, 'kernel.json');
     fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), interrupt_mode: 'signal' }));
     expect(install.kernelStatus()).toMatchObject({ installed: true, current: false });
+  });
+});
+
+describe('kernelspec in the project venv', () => {
+  it("is what the venv's Jupyter starts, even when the user's spec points at another (deleted) clone", async () => {
+    const python = path.join(ROOT, '.venv', 'bin', 'python');
+    expect(fs.existsSync(python), 'the project .venv (made by npm install) is missing').toBe(true);
+    // What scripts/setup.ts writes at install (idempotent); the user's spec (temp JUPYTER_DATA_DIR) is stale.
+    const venvDir = await install.installKernel(install.venvKernelDir());
+    expect(venvDir).toBe(path.join(ROOT, '.venv', 'share', 'jupyter', 'kernels', 'inference-lab'));
+    const userDir = await install.installKernel();
+    const stale = { ...JSON.parse(fs.readFileSync(path.join(userDir, 'kernel.json'), 'utf8')), argv: ['/usr/bin/node', '/gone/clone/dist/kernel/main.js', '--connection-file', '{connection_file}'] };
+    fs.writeFileSync(path.join(userDir, 'kernel.json'), JSON.stringify(stale));
+    const env = { ...process.env, JUPYTER_DATA_DIR: dataDir };
+    delete env.JUPYTER_PATH;
+    const r = spawnSync(python, ['-m', 'jupyter', 'kernelspec', 'list', '--json'], { env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const found = JSON.parse(r.stdout).kernelspecs['inference-lab'];
+    expect(found.resource_dir).toBe(venvDir);
+    expect(found.spec.argv[1]).toBe(path.join(ROOT, 'dist', 'kernel', 'main.js'));
   });
 });
