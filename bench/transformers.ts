@@ -14,8 +14,8 @@ import { GPT, GPT_PRESETS } from '../src/models/gpt';
 import type { OnnxGPT } from '../src/models/gpt-onnx';
 import { loadModel, packageRoot } from '../src/models/registry';
 import { initBackend } from '../src/engine/backend';
+import { latencyPercentiles } from '../src/optimize/compare';
 
-/** Median and 95th percentile (ms) of `fn` after warm-up, over at least `runs` runs or `budgetMs`. */
 /**
  * Medians of two calls timed in alternation (a, b, a, b, ...), so that a machine getting busier
  * or quieter during the measurement moves both alike: for ratios of two ways of doing one thing.
@@ -32,19 +32,6 @@ export function alternatingMedians(a: () => void, b: () => void, runs = 15): [nu
   }
   const median = (t: number[]) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)];
   return [median(times[0]), median(times[1])];
-}
-
-export function latency(fn: () => void, runs = 10, budgetMs = 2000): { p50: number; p95: number } {
-  for (let i = 0; i < 2; i++) fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < runs || (performance.now() - start < budgetMs && times.length < 500)) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length * 0.5)], p95: times[Math.min(times.length - 1, Math.floor(times.length * 0.95))] };
 }
 
 const verdict = (ok: boolean) => (ok ? 'meets the target' : 'MISSES the target');
@@ -89,7 +76,7 @@ function gpt2Small(): void {
   const pos = 64;
   const ids = Array.from({ length: pos }, (_, i) => (i * 7919) % 50257);
   const input = tf.tensor2d(ids, [1, pos], 'int32');
-  const tfjsMs = latency(() => model.forward(input).dispose(), 3, 4000).p50;
+  const tfjsMs = latencyPercentiles(() => model.forward(input).dispose(), 3, 4000).p50;
   const tfjsLast = tf.tidy(() => Array.from(tf.slice(model.forward(input), [0, pos - 1, 0], [1, 1, 16]).dataSync()));
   console.log(`   tfjs (${tf.getBackend()}):              ${tfjsMs.toFixed(0).padStart(6)} ms`);
   const threads = [1, 2];
@@ -99,7 +86,7 @@ function gpt2Small(): void {
   for (const quantize of [undefined, 'int8'] as const) {
     for (const t of threads) {
       const fast = model.compile('onnx', { threads: t, quantize });
-      ort[quantize ?? 'float32'][t] = latency(() => fast.forward(input).dispose(), 5, 3000).p50;
+      ort[quantize ?? 'float32'][t] = latencyPercentiles(() => fast.forward(input).dispose(), 5, 3000).p50;
       if (!quantize && t === threads[threads.length - 1]) {
         // The full read-only cache: every hook point copied out of ONNX Runtime.
         fast.runWithCache(input)[1].dispose(); // builds the instrumented session
@@ -143,11 +130,11 @@ function int8Batches(tiny: GPT): void {
     const row: string[] = [];
     for (const quantize of [undefined, 'int8'] as const) {
       const fast = tiny.compile('onnx', { quantize });
-      const l = latency(() => fast.forward(input).dispose(), 10, 2000);
+      const l = latencyPercentiles(() => fast.forward(input).dispose(), 10, 2000);
       row.push(`${(quantize ?? 'float32').padEnd(7)} ${l.p50.toFixed(1).padStart(7)} / ${l.p95.toFixed(1).padStart(7)}`);
       fast.dispose();
     }
-    const tfjs = latency(() => tiny.forward(input).dispose(), 5, 2000);
+    const tfjs = latencyPercentiles(() => tiny.forward(input).dispose(), 5, 2000);
     console.log(`   batch ${String(batch).padStart(2)}:  ${row.join('   ')}   tfjs ${tfjs.p50.toFixed(1)} / ${tfjs.p95.toFixed(1)}`);
     input.dispose();
   }

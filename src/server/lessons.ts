@@ -42,11 +42,17 @@ const TEXT_VIEWS = ['tokens', 'attention', 'model-view', 'logit-lens', 'next-tok
 type TextView = (typeof TEXT_VIEWS)[number];
 const MAX_VIEW_TEXT = 400; // characters: keeps one lesson figure to well under a second
 
+/** The text a language-model view runs on, checked: 1..MAX_VIEW_TEXT characters. */
+function viewText(req: ViewRequest): string {
+  const text = req.text;
+  if (typeof text !== 'string' || text.length === 0 || text.length > MAX_VIEW_TEXT) throw new Error(`view ${JSON.stringify(req.view)} needs "text": a string of 1..${MAX_VIEW_TEXT} characters`);
+  return text;
+}
+
 /** A transformer view of `req.text` on a GPT. */
 async function textViewChart(model: lab.HookedModel, req: ViewRequest): Promise<MimeBundle> {
   if (!(model instanceof lab.GPT)) throw new Error(`view ${JSON.stringify(req.view)} needs a GPT (e.g. "tiny-gpt"); ${model.name} is not one`);
-  const text = req.text;
-  if (typeof text !== 'string' || text.length === 0 || text.length > MAX_VIEW_TEXT) throw new Error(`view ${JSON.stringify(req.view)} needs "text": a string of 1..${MAX_VIEW_TEXT} characters`);
+  const text = viewText(req);
   switch (req.view as TextView) {
     case 'tokens':
       return lab.tokenizationView(model, text);
@@ -68,8 +74,7 @@ async function softTargetsChart(service: LabService, teacher: lab.HookedModel, r
   if (!Array.isArray(names) || names.length < 1 || names.length > 3 || !names.every((n) => typeof n === 'string')) {
     throw new Error('view "soft-targets" needs "students": 1 to 3 model names, e.g. ["tiny-gpt-student-distilled"]');
   }
-  const text = req.text;
-  if (typeof text !== 'string' || text.length === 0 || text.length > MAX_VIEW_TEXT) throw new Error(`view "soft-targets" needs "text": a string of 1..${MAX_VIEW_TEXT} characters`);
+  const text = viewText(req);
   const models: Record<string, lab.GPT> = { [`teacher (${teacher.name})`]: teacher };
   for (const name of names) {
     const student = await service.model(name);

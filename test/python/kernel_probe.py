@@ -17,8 +17,13 @@ KERNEL = sys.argv[1] if len(sys.argv) > 1 else "inference-lab"
 TIMEOUT = 60
 
 
-def collect(kc, msg_id, timeout=TIMEOUT):
-    """iopub messages for msg_id until its idle status, as [{msg_type, content}]."""
+def is_idle(msg):
+    return msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+
+
+def collect(kc, msg_id, timeout=TIMEOUT, until=is_idle):
+    """iopub messages for msg_id up to and including the first one `until` accepts (default: its
+    idle status), as [{msg_type, content}]."""
     out = []
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -29,7 +34,7 @@ def collect(kc, msg_id, timeout=TIMEOUT):
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         out.append({"msg_type": msg["msg_type"], "content": msg["content"]})
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+        if until(msg):
             break
     return out
 
@@ -121,19 +126,7 @@ def interrupts(km, kc):
 
 def wait_for_stream(kc, msg_id, text, timeout=TIMEOUT):
     """iopub messages of msg_id up to and including the stream output that contains `text`."""
-    seen = []
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            msg = kc.get_iopub_msg(timeout=1)
-        except Empty:
-            continue
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        seen.append({"msg_type": msg["msg_type"], "content": msg["content"]})
-        if msg["msg_type"] == "stream" and text in msg["content"]["text"]:
-            break
-    return seen
+    return collect(kc, msg_id, timeout, until=lambda m: m["msg_type"] == "stream" and text in m["content"]["text"])
 
 
 def zombie(kc):
@@ -240,15 +233,8 @@ def live_output(kc):
     code = ("import * as fs from 'fs';\nconsole.log('waiting for the flag');\n"
             f"while (!fs.existsSync({json.dumps(flag)})) {{}}\n'loop ended'")
     msg_id = kc.execute(code)
-    seen = None
-    deadline = time.time() + 30
-    while time.time() < deadline and seen is None:
-        try:
-            m = kc.get_iopub_msg(timeout=1)
-        except Empty:
-            continue
-        if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream":
-            seen = m["content"]["text"]
+    early = collect(kc, msg_id, 30, until=lambda m: m["msg_type"] == "stream")
+    seen = early[-1]["content"]["text"] if early and early[-1]["msg_type"] == "stream" else None
     open(flag, "w").close()
     reply = shell_reply(kc, msg_id)
     rest = collect(kc, msg_id)
