@@ -63,15 +63,19 @@ export function filesRouter(r: Router, options: { root: string; publicDir: strin
     }
     return require.resolve(spec);
   };
-  // A fixed list: /vendor serves these and nothing else from node_modules.
+  // A fixed list: /vendor serves these and nothing else from node_modules. The browser gets the
+  // Vega 5 family, pinned (vega and vega-lite as the npm aliases vega-v5 and vega-lite-v5, since
+  // the library draws SVG and PNG in Node with vega / vega-lite 6): every chart is a Vega-Lite v5
+  // spec, the MIME type JupyterLab draws with this same family, so a chart behaves on a page as
+  // in the notebook, and vega-embed has no version mismatch to warn about.
   const vendor: Record<string, string> = {
-    'vega.min.js': 'vega/build/vega.min.js',
-    'vega-lite.min.js': 'vega-lite/build/vega-lite.min.js',
+    'vega.min.js': 'vega-v5/build/vega.min.js',
+    'vega-lite.min.js': 'vega-lite-v5/build/vega-lite.min.js',
     'vega-embed.min.js': 'vega-embed/build/vega-embed.min.js',
   };
   let interpreter: string | null = null;
   r.get('/vendor/vega-interpreter.js', (_req, res) => {
-    interpreter ??= interpreterScript(resolveModule('vega-interpreter/build/vega-interpreter.js'));
+    interpreter ??= interpreterScript(resolveModule('vega-interpreter/build/vega-interpreter.module.js'));
     res.type('text/javascript; charset=utf-8').setHeader('Cache-Control', 'public, max-age=86400');
     res.send(interpreter);
   });
