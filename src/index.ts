@@ -5,6 +5,8 @@ export { tf } from './engine/tf';
 export type { Tensor } from './engine/tf';
 export { initBackend, backend, NATIVE_PACKAGES } from './engine/backend';
 export type { BackendName, ModuleLoader } from './engine/backend';
+export { machine, machineInfo } from './engine/machine';
+export type { MachineInfo } from './engine/machine';
 export { readSafetensors, parseSafetensors, serializeSafetensors, WeightsError } from './engine/safetensors';
 export { conv2dViaMatmul } from './engine/ops';
 
