@@ -1,6 +1,7 @@
 // The web explainer as an Express app (no listen: main.ts or a test does that).
 //   /                       table of contents (the curriculum; lessons present are linked)
 //   /lessons/<slug>         a lesson rendered from lessons/<slug>.md, charts live via vega-embed
+//                           (a generated lesson's charts are read from its notebook in notebooks/)
 //   /stepper, /compare      the forward-pass stepper and the original-vs-optimized comparison
 //   /api/models|run|compare the JSON API behind them
 //   /static, /vendor, /files client files, Vega from node_modules, lessons/ and assets/ only
@@ -17,7 +18,7 @@ import { ComputeQueue, RateLimiter, securityHeaders } from './security';
 import { escapeHtml, page } from './html';
 
 export interface AppOptions {
-  /** Package root holding lessons/, assets/, public/ (default: this package's root). */
+  /** Package root holding lessons/, notebooks/, assets/, public/ (default: this package's root). */
   root?: string;
   /** Largest accepted request body (default '1mb': a 256x256 RGBA image as JSON fits). */
   bodyLimit?: string;
@@ -61,7 +62,7 @@ export function createApp(options: AppOptions = {}): WebApp {
   const queue = new ComputeQueue(options.maxQueue ?? 64, options.computeTimeoutMs ?? 10_000);
   const rate = options.rateLimit === undefined ? { capacity: 60, perSecond: 30 } : options.rateLimit;
   const limiter = rate ? new RateLimiter(rate.capacity, rate.perSecond) : null;
-  const lessons = new Lessons(lessonsDir, service);
+  const lessons = new Lessons(lessonsDir, service, path.join(root, 'notebooks'));
 
   // Loaded on first use, so importing the library (e.g. in a notebook) does not load Express.
   const express = require('express') as typeof import('express');

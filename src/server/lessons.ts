@@ -1,9 +1,13 @@
 // Lessons: lessons/<slug>.md rendered with marked. Headings get ids; code gets a language class;
-// raw HTML in the markdown is shown as text (the site runs no markup it did not write).
-// Charts: a ```vega-lite block (a Vega-Lite spec) or an ```inference-lab block (a live view
-// computed by the engine, e.g. {"view": "trace", "model": "digits-cnn", "sample": 0}) becomes an
-// interactive chart with a static SVG fallback; so does an image whose file is a known figure
-// made by the library (LIVE_FIGURES), since the site serves only lessons/ and assets/.
+// raw HTML in the markdown is shown as text (the site runs no markup it did not write), except
+// comments, which are dropped (a generated lesson starts with one).
+// Charts: a ```vega-lite block that names a notebook output (`vega-lite notebook=NN-x.ipynb
+// cell=<id> output=<n>`, written by `npm run lessons`) is drawn from that output's own spec, read
+// from notebooks/; a ```vega-lite block holding a spec, or an ```inference-lab block (a live view
+// computed by the engine, e.g. {"view": "trace", "model": "digits-cnn", "sample": 0}), becomes an
+// interactive chart too; so does an image whose file is a known figure made by the library
+// (LIVE_FIGURES), since the site serves only lessons/ and assets/. Without JavaScript a chart shows
+// its SVG picture; when the live chart fails, its text.
 import * as fs from 'fs';
 import * as path from 'path';
 import * as lab from '../index';
@@ -11,6 +15,7 @@ import type { MimeBundle } from '../index';
 import { escapeHtml } from './html';
 import { CURRICULUM } from './curriculum';
 import type { LabService } from './compute';
+import { findOutput, parseChartRef, readNotebook, VEGA_LITE_MIME, type ChartRef, type Notebook } from './notebook-lessons';
 
 type MarkedModule = typeof import('marked', { with: { 'resolution-mode': 'import' } });
 let markedModule: Promise<MarkedModule> | null = null;
@@ -93,10 +98,12 @@ export const LIVE_FIGURES: Record<string, ViewRequest> = {
 };
 
 export interface Chart {
-  /** The Vega-Lite spec, or null when the chart could not be made (its svg then says why). */
+  /** The Vega-Lite spec, or null when the chart could not be made (`error` then says why). */
   spec: Record<string, unknown> | null;
+  /** The chart as a still picture (shown without JavaScript), or '' when there is none. */
   svg: string;
   text: string;
+  error?: string;
 }
 
 export interface RenderedLesson {
@@ -110,12 +117,39 @@ export interface RenderedLesson {
 const SLUG = /^[0-9]{2}-[a-z0-9-]+$/;
 
 export class Lessons {
-  private readonly cache = new Map<string, { mtimeMs: number; lesson: Promise<RenderedLesson> }>();
+  private readonly cache = new Map<string, { stamp: string; lesson: Promise<RenderedLesson> }>();
+  private readonly notebooks = new Map<string, { mtimeMs: number; notebook: Notebook }>();
 
+  /**
+   * @param dir lessons/
+   * @param service the engine, for live views
+   * @param notebooksDir notebooks/, where the charts of generated lessons are read from
+   */
   constructor(
     readonly dir: string,
     private readonly service: LabService,
+    readonly notebooksDir: string = path.join(path.dirname(dir), 'notebooks'),
   ) {}
+
+  /** A notebook of notebooksDir, parsed once per change of the file. */
+  private notebook(file: string): Notebook {
+    const full = path.join(this.notebooksDir, file);
+    if (!fs.existsSync(full)) throw new Error(`notebooks/${file} is not there`);
+    const mtimeMs = fs.statSync(full).mtimeMs;
+    const hit = this.notebooks.get(file);
+    if (hit && hit.mtimeMs === mtimeMs) return hit.notebook;
+    const notebook = readNotebook(full);
+    this.notebooks.set(file, { mtimeMs, notebook });
+    return notebook;
+  }
+
+  /** What a rendered lesson depends on: its file and the notebooks its charts come from. */
+  private stamp(file: string, markdown?: string): string {
+    const text = markdown ?? fs.readFileSync(file, 'utf8');
+    const used = [...new Set([...text.matchAll(/notebook=([0-9]{2}-[a-z0-9-]+\.ipynb)/g)].map((m) => m[1]))].sort();
+    const mtime = (f: string) => (fs.existsSync(f) ? fs.statSync(f).mtimeMs : 0);
+    return [mtime(file), ...used.map((n) => `${n}:${mtime(path.join(this.notebooksDir, n))}`)].join('|');
+  }
 
   /** Slugs of the lessons present on disk, in order. */
   available(): string[] {
@@ -141,12 +175,13 @@ export class Lessons {
   get(slug: string): Promise<RenderedLesson> | null {
     if (!SLUG.test(slug) || !this.available().includes(slug)) return null;
     const file = path.join(this.dir, `${slug}.md`);
-    const mtimeMs = fs.statSync(file).mtimeMs;
+    const markdown = fs.readFileSync(file, 'utf8');
+    const stamp = this.stamp(file, markdown);
     const hit = this.cache.get(slug);
-    if (hit && hit.mtimeMs === mtimeMs) return hit.lesson;
-    const lesson = this.render(slug, fs.readFileSync(file, 'utf8'));
+    if (hit && hit.stamp === stamp) return hit.lesson;
+    const lesson = this.render(slug, markdown);
     lesson.catch(() => this.cache.delete(slug));
-    this.cache.set(slug, { mtimeMs, lesson });
+    this.cache.set(slug, { stamp, lesson });
     return lesson;
   }
 
@@ -162,6 +197,13 @@ export class Lessons {
       const i = jobs.length;
       jobs.push(job);
       return `<figure class="chart" data-chart="/lessons/${slug}/charts/${i}.json"><div class="chart-live"></div><div class="chart-static">\u0000CHART${i}\u0000</div>${caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : ''}</figure>\n`;
+    };
+    const notebookChart = (ref: ChartRef, text: string) => async (): Promise<Chart> => {
+      const out = findOutput(this.notebook(ref.notebook), ref);
+      if (out instanceof Error) throw out;
+      const data = out.data!;
+      const svg = data['image/svg+xml'];
+      return { spec: data[VEGA_LITE_MIME] as Record<string, unknown>, svg: Array.isArray(svg) ? svg.join('') : typeof svg === 'string' ? svg : '', text };
     };
     const lessonSlugs = new Set(this.available());
 
@@ -179,6 +221,8 @@ export class Lessons {
           return `<h${depth} id="${id}"><a class="anchor" href="#${id}" aria-hidden="true">#</a>${inner}</h${depth}>\n`;
         },
         code({ text, lang }) {
+          const ref = parseChartRef(lang ?? '');
+          if (ref) return chartSlot(notebookChart(ref, text));
           const language = (lang ?? '').trim().split(/\s+/)[0].toLowerCase();
           if (language === 'vega-lite' || language === 'inference-lab') {
             let parsed: unknown;
@@ -194,6 +238,7 @@ export class Lessons {
           return `<pre><code${cls}>${highlight(text, language)}</code></pre>\n`;
         },
         html({ text }) {
+          if (/^\s*<!--[\s\S]*?-->\s*$/.test(text)) return '';
           return escapeHtml(text);
         },
         image({ href, title, text }) {
@@ -221,11 +266,15 @@ export class Lessons {
     let html = await marked.parse(markdown);
     // A chart that fails (bad spec, unknown model) becomes a visible error, not a broken lesson.
     const charts = await Promise.all(
-      jobs.map((job) =>
-        job().catch((err: unknown): Chart => ({ spec: null, svg: `<p class="chart-error">Chart not available: ${escapeHtml((err as Error).message ?? String(err))}</p>`, text: 'error' })),
-      ),
+      jobs.map((job) => job().catch((err: unknown): Chart => ({ spec: null, svg: '', text: 'error', error: (err as Error).message ?? String(err) }))),
     );
-    html = html.replace(/\u0000CHART(\d+)\u0000/g, (_, i) => charts[Number(i)].svg);
+    // The still picture is fetched only without JavaScript; the text is shown if the live chart fails.
+    html = html.replace(/\u0000CHART(\d+)\u0000/g, (_, i) => {
+      const c = charts[Number(i)];
+      if (c.error !== undefined) return `<p class="chart-error">Chart not available: ${escapeHtml(c.error)}</p>`;
+      const still = c.svg ? `<noscript><img src="/lessons/${slug}/charts/${i}.svg" alt="${escapeHtml(c.text.split('\n')[0])}"></noscript>` : '';
+      return `${still}<pre class="chart-text">${escapeHtml(c.text)}</pre>`;
+    });
     charts.forEach((c, i) => {
       if (!c.spec) html = html.replace(`<figure class="chart" data-chart="/lessons/${slug}/charts/${i}.json">`, '<figure class="chart chart-failed">');
     });

@@ -53,6 +53,22 @@ export function pagesRouter(r: Router, lessons: Lessons): Router {
   };
   r.get('/lessons/:slug', (req, res, next) => void lessonPage(req, res, next).catch(next));
 
+  // A chart's still picture, for pages read without JavaScript. SVG can carry script: it is
+  // served like the files of /files, under a policy that runs nothing.
+  r.get('/lessons/:slug/charts/:n.svg', (req, res, next) => {
+    const found = lessons.get(String(req.params.slug));
+    if (!found) return next();
+    found
+      .then((lesson) => {
+        const chart = lesson.charts[Number(req.params.n)];
+        if (!/^\d+$/.test(String(req.params.n)) || !chart?.svg) return void res.status(404).type('text/plain').send('No such chart.');
+        res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+        res.setHeader('Cache-Control', 'public, max-age=60');
+        res.type('image/svg+xml').send(chart.svg);
+      })
+      .catch(next);
+  });
+
   r.get('/lessons/:slug/charts/:n.json', (req, res, next) => {
     const found = lessons.get(String(req.params.slug));
     if (!found) return next();
