@@ -63,20 +63,19 @@ describe('web explainer in Chromium', () => {
   test('a lesson renders with a live Vega chart', async () => {
     const { page, problems } = await open('/lessons/01-the-inference-process');
     await page.waitForSelector('figure.chart.chart-ready .vega-embed svg', { timeout: 60_000 });
-    expect(await page.locator('h2#the-model-and-the-data').count()).toBe(1);
+    expect(await page.locator('h2#the-model').count()).toBe(1);
     expect(await page.locator('article.lesson table').count()).toBeGreaterThan(0);
-    // The chart is interactive: its slider moves the step shown.
-    const slider = page.locator('figure.chart .vega-bindings input[type=range]').first();
+    // The trace chart is interactive: its slider moves the step shown.
+    const trace = page.locator('figure.chart', { has: page.locator('.vega-bindings input[type=range]') }).first();
+    const slider = trace.locator('.vega-bindings input[type=range]').first();
     await expect(slider.count()).resolves.toBe(1);
-    const before = await page.locator('figure.chart .vega-embed svg').first().innerHTML();
+    const before = await trace.locator('.vega-embed svg').first().innerHTML();
     await slider.evaluate((el: HTMLInputElement) => {
       el.value = '8';
       el.dispatchEvent(new Event('input', { bubbles: true }));
     });
-    await page.waitForTimeout(300);
-    const after = await page.locator('figure.chart .vega-embed svg').first().innerHTML();
-    expect(after).not.toBe(before);
-    await page.locator('figure.chart').first().scrollIntoViewIfNeeded();
+    await expect.poll(() => trace.locator('.vega-embed svg').first().innerHTML()).not.toBe(before);
+    await trace.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(ARTIFACTS, 'browser-lesson.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
