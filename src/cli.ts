@@ -8,7 +8,7 @@ import { progressBar } from './viz/display';
 import { tf } from './engine/tf';
 import { initBackend, backend } from './engine/backend';
 import { loadMnist, MNIST_SIZE } from './data/mnist';
-import { readPng, pixelsFromJson } from './data/image';
+import { readPng, pixelsFromJson } from './preprocess/image';
 import { listModels, loadModel, modelNames, packageRoot } from './models/registry';
 import { evaluateDigits } from './models/evaluate';
 import { DigitsCNN } from './models/cnn';

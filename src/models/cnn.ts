@@ -4,11 +4,11 @@ import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
-import { loadModelDir, saveModelFiles } from './model-files';
+import { loadModelDir, saveModelFiles } from '../io/model-files';
 import { Trace } from '../hooks/trace';
 import { appendTopKStep, layerTable, topK, type Prediction } from './predictions';
-import { OnnxCNN } from './cnn-onnx'; // a cycle, safe: each uses the other only inside functions
-import type { CompileOptions } from './onnx-model';
+import { OnnxCNN } from '../fastpath/cnn-onnx'; // a cycle, safe: each uses the other only inside functions
+import type { CompileOptions } from '../fastpath/onnx-model';
 import type { MimeBundle } from '../viz/mime';
 import { modelSummary } from '../viz/views';
 

@@ -15,12 +15,12 @@ import { tf, type Tensor } from '../engine/tf';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
 import { HookedModel, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
-import { loadModelDir, saveModelFiles } from './model-files';
+import { loadModelDir, saveModelFiles } from '../io/model-files';
 import { nextTokenLoss } from '../train/language-model';
 import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
 import { seededRandom } from '../data/random';
 import type { MimeBundle } from '../viz/mime';
-import { OnnxGPT, type CompileOptions } from './gpt-onnx'; // a cycle, safe: each uses the other only inside functions
+import { OnnxGPT, type CompileOptions } from '../fastpath/gpt-onnx'; // a cycle, safe: each uses the other only inside functions
 import { gptModelCard } from '../viz/gpt-views';
 
 export interface GPTConfig {

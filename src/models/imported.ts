@@ -45,7 +45,7 @@ import { Trace } from '../hooks/trace';
 import type { MimeBundle } from '../viz/mime';
 import { modelSummary } from '../viz/views';
 import { appendTopKStep, topK, type Prediction } from './predictions';
-import { detectFormat, fileIOHandler, modelJsonPath, readModelJson, type TfjsFormat } from './tfjs-files';
+import { detectFormat, fileIOHandler, modelJsonPath, readModelJson, type TfjsFormat } from '../io/tfjs-files';
 
 /** Steps that turn a raw input into the model's input, hooked like the model's own (they come first in a trace). */
 export interface ImportedPreprocess {

@@ -16,7 +16,7 @@
 // 'sigmoid' there to compare).
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
-import { loadModelDir, saveModelFiles } from './model-files';
+import { loadModelDir, saveModelFiles } from '../io/model-files';
 import { HookedModel } from '../hooks/hooked-model';
 import { encodeBatch, PAD_ID } from '../data/words';
 import type { MimeBundle } from '../viz/mime';

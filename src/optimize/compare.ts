@@ -7,7 +7,7 @@ import { tf, type Tensor } from '../engine/tf';
 import type { DigitSet } from '../data/mnist';
 import type { DigitsCNN } from '../models/cnn';
 import type { GPT } from '../models/gpt';
-import { OnnxGPT } from '../models/gpt-onnx';
+import { OnnxGPT } from '../fastpath/gpt-onnx';
 import { evaluateDigits } from '../models/evaluate';
 import type { HookedModel } from '../hooks/hooked-model';
 import { errorMetrics, layerErrors, type LayerError } from './analyze';

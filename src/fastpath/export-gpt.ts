@@ -12,7 +12,7 @@
 //                [batch, head, past+pos, d_head]; with hooks, one output per hook point,
 //                named exactly as the hook ("blocks.0.attn.hook_pattern").
 import type { GPT } from '../models/gpt';
-import { OnnxGraph, OnnxType, quantizePerChannel } from './onnx';
+import { OnnxGraph, OnnxType, quantizePerChannel } from '../io/onnx-proto';
 
 export interface GptOnnxOptions {
   /** Expose every hook point as a graph output (default false). */

@@ -1,6 +1,6 @@
 // A minimal ONNX writer: enough protobuf to build small graphs (QuantizeLinear, DequantizeLinear,
 // MatMul, Conv ...) and run them in ONNX Runtime. Field numbers follow onnx/onnx.proto.
-import { roundHalfEven } from './quantize';
+import { roundHalfEven } from '../optimize/quantize';
 
 /** ONNX TensorProto.DataType values used here. */
 export const OnnxType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, UINT4: 21, INT4: 22 } as const;

@@ -4,8 +4,8 @@
 import type { Tensor } from '../engine/tf';
 import type { OrtSession, OrtValue } from '../engine/ort-session';
 import { OnnxHookedModel, type CompileOptions } from './onnx-model';
-import { exportGptToOnnx, pastKeyName, pastValueName, presentKeyName, presentValueName } from '../optimize/export-gpt-onnx';
-import { checkTokenIds, generateWith, type GenerateOptions, type Generation, type GPT, type GPTConfig, type Stepper } from './gpt';
+import { exportGptToOnnx, pastKeyName, pastValueName, presentKeyName, presentValueName } from './export-gpt';
+import { checkTokenIds, generateWith, type GenerateOptions, type Generation, type GPT, type GPTConfig, type Stepper } from '../models/gpt';
 import type { Tokenizer } from '../data/tokenizers';
 import type { MimeBundle } from '../viz/mime';
 import { modelSummary } from '../viz/views';

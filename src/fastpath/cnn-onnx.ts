@@ -5,9 +5,9 @@
 import type { Tensor } from '../engine/tf';
 import type { OrtSession, OrtValue } from '../engine/ort-session';
 import { OnnxHookedModel, type CompileOptions } from './onnx-model';
-import { exportDigitsCnnToOnnx } from '../optimize/export-onnx';
-import { checkPixels, type DigitsCNN, type DigitsCNNConfig } from './cnn';
-import { appendTopKStep, topK, type Prediction } from './predictions';
+import { exportDigitsCnnToOnnx } from './export-cnn';
+import { checkPixels, type DigitsCNN, type DigitsCNNConfig } from '../models/cnn';
+import { appendTopKStep, topK, type Prediction } from '../models/predictions';
 import type { Trace } from '../hooks/trace';
 import type { MimeBundle } from '../viz/mime';
 import { modelSummary } from '../viz/views';
