@@ -14,7 +14,7 @@ import { assetsDir, loadModel } from './models/registry';
 import { readHeldOutText, readValidationText } from './data/corpus';
 import { prune, pruneNeurons, type Pruned } from './optimize/prune';
 import { compare, type GptVariantModel, type VariantReport } from './optimize/compare';
-import { quantizePerChannel } from './io/onnx-proto';
+import { quantizePerChannel } from './optimize/quantize';
 import { errorMetrics } from './optimize/analyze';
 
 /** Students `--distill-into` can name for a GPT (trained by scripts/train-gpt-students.ts). */

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { progressBar } from './viz/display';
+import { progressBar } from './engine/display';
 import { tf } from './engine/tf';
 import { initBackend, backend } from './engine/backend';
 import { loadMnist, MNIST_SIZE } from './data/mnist';

@@ -1,5 +1,10 @@
 // Inference Lab's one public entry. Notebooks, lessons, the CLI and the server import only this.
 
+// Loading the library fills two registries that lower layers look things up in: the charts viz
+// draws for models, traces, caches and reports, and the engines model.compile() can target.
+import './viz/register';
+import './fastpath/register';
+
 // engine
 export { tf } from './engine/tf';
 export type { Tensor } from './engine/tf';
@@ -36,9 +41,9 @@ export { readPng, pixelsFromJson } from './preprocess/image';
 export { seededRandom, seededPermutation } from './data/random';
 
 // viz
-export type { MimeBundle, HasMimeBundle } from './viz/mime';
+export type { MimeBundle, HasMimeBundle } from './engine/mime';
 export * from './viz/views';
-export { display, update, progressBar } from './viz/display';
+export { display, update, progressBar } from './engine/display';
 
 // optimize
 export { quantize, quantizableWeights, collectActivations } from './optimize/quantize-model';
@@ -61,9 +66,7 @@ export { gridToPngUrl, toMosaic, gridRange } from './viz/heatmap';
 export type { Colormap, Grid } from './viz/heatmap';
 export { renderSvg, withDefaults } from './viz/render';
 
-// server (the web explainer: `inference-lab serve`)
-export { createApp } from './server/app';
-export type { AppOptions, WebApp } from './server/app';
+// the fast path (ONNX Runtime)
 export { exportDigitsCnnToOnnx } from './fastpath/export-cnn';
 export type { OnnxExport } from './fastpath/export-cnn';
 export { buildOnnxModel, OnnxType } from './io/onnx-proto';

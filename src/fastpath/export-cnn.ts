@@ -4,7 +4,8 @@
 import { tf } from '../engine/tf';
 import type { DigitsCNN } from '../models/cnn';
 import type { QuantizationInfo } from '../optimize/quantize-model';
-import { buildOnnxModel, float32Raw, int64Raw, OnnxType, quantizePerChannel, type OnnxNode, type OnnxTensor } from '../io/onnx-proto';
+import { buildOnnxModel, float32Raw, int64Raw, OnnxType, type OnnxNode, type OnnxTensor } from '../io/onnx-proto';
+import { quantizePerChannel } from '../optimize/quantize';
 
 export interface OnnxExport {
   bytes: Uint8Array;

@@ -15,9 +15,9 @@ import {
   type LogMelConfig,
 } from '../preprocess/log-mel';
 import { KEYWORDS, KWS_CLIP_SAMPLES, KWS_SAMPLE_RATE, KWS_TEST_SNRS, NOISE_TYPES, heldOutNoise, noisyWindows, placeInWindow, readClipSet, type KeywordClipSet, type NoiseType } from '../data/speech';
-import { assetsDir } from './registry'; // the registry imports this file too: used only at call time
-import type { MimeBundle } from '../viz/mime';
-import { modelSummary } from '../viz/views';
+import { assetsDir } from '../io/paths';
+import type { MimeBundle } from '../engine/mime';
+import { viewOf } from '../engine/display';
 
 export interface KeywordCNNConfig {
   /** How audio becomes log-mel features (frame, FFT and filterbank sizes; see preprocess/log-mel.ts). */
@@ -246,7 +246,7 @@ export class KeywordCNN extends HookedModel {
 
   /** Shown as a summary table when the model is a cell's last value. */
   async toMimeBundle(): Promise<MimeBundle> {
-    return modelSummary(this.summary(), `${this.name}: ${this.parameterCount.toLocaleString('en-US')} parameters`);
+    return viewOf('model-summary', { rows: this.summary(), title: `${this.name}: ${this.parameterCount.toLocaleString('en-US')} parameters` }, () => this.toString());
   }
 
   /** Write weights.safetensors + config.json into `dir`. */

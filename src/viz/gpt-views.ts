@@ -12,7 +12,7 @@ import type { Tokenizer } from '../data/tokenizers';
 import type { Trace, TraceStep } from '../hooks/trace';
 import type { ActivationCache } from '../hooks/activation-cache';
 import { attentionFromCache, attentionPatterns, headPatternScores, logitLens, HEAD_PATTERNS, type AttentionPatterns, type HeadPattern, type HeadScores, type LogitLens } from '../analysis/gpt-analysis';
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import { colorAt, gridToPngUrl, type Colormap } from './heatmap';
 
