@@ -22,7 +22,7 @@ import { heldOutLoss } from '../src/optimize/lm-eval';
 import { compare, type GptVariantModel } from '../src/optimize/compare';
 import { lineChart } from '../src/viz/views';
 import { headImportanceView, nextTokenTemperatureView } from '../src/viz/gpt-optimize-views';
-import type { MimeBundle } from '../src/viz/mime';
+import type { MimeBundle } from '../src/engine/mime';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

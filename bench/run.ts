@@ -7,7 +7,7 @@ import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
 import type { DigitsCNN } from '../src/models/cnn';
 import { quantize } from '../src/optimize/quantize-model';
 import { CALIBRATION_METHODS } from '../src/optimize/calibrate';
-import { exportDigitsCnnToOnnx } from '../src/optimize/export-onnx';
+import { exportDigitsCnnToOnnx } from '../src/fastpath/export-cnn';
 import * as ort from 'onnxruntime-node';
 import { benchTransformers } from './transformers';
 

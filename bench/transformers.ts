@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { tf } from '../src/engine/tf';
 import { GPT, GPT_PRESETS } from '../src/models/gpt';
-import type { OnnxGPT } from '../src/models/gpt-onnx';
+import type { OnnxGPT } from '../src/fastpath/gpt-onnx';
 import { loadModel, packageRoot } from '../src/models/registry';
 import { initBackend } from '../src/engine/backend';
 import { latencyPercentiles } from '../src/optimize/compare';

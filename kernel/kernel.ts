@@ -16,7 +16,7 @@ export { KERNEL_NAME, DISPLAY_NAME } from './names';
 import { KERNEL_NAME } from './names';
 export const KERNEL_BRIDGE = Symbol.for('inference-lab.kernel');
 
-/** What the library's display() calls (the contract is KernelBridge in src/viz/mime.ts). */
+/** What the library's display() calls (the contract is KernelBridge in src/engine/mime.ts). */
 export interface KernelBridge {
   display(bundle: Bundle, options?: { displayId?: string; update?: boolean }): void;
   clearOutput(wait?: boolean): void;

@@ -7,7 +7,7 @@
 import * as path from 'path';
 import { initBackend } from '../src/engine/backend';
 import { GPT } from '../src/models/gpt';
-import { attentionPatterns, headScoresOver, patternTargets, HEAD_PATTERNS } from '../src/models/gpt-analysis';
+import { attentionPatterns, headScoresOver, patternTargets, HEAD_PATTERNS } from '../src/analysis/gpt-analysis';
 import { readHeldOutText } from '../src/data/corpus';
 import { assetsDir } from '../src/models/registry';
 import { visibleToken } from '../src/viz/gpt-views';

@@ -7,7 +7,7 @@
 import * as path from 'path';
 import { tf } from '../src/engine/tf';
 import { initBackend } from '../src/engine/backend';
-import { LOG_MEL_DEFAULTS, frameCount, logMelSpectrogram } from '../src/data/audio';
+import { LOG_MEL_DEFAULTS, frameCount, logMelSpectrogram } from '../src/preprocess/log-mel';
 import { KWS_CLIP_SAMPLES, KWS_TEST_SNRS, NOISE_TYPES, babbleSourcesFor, makeNoise, mixAtSnr, noisyWindows, placeInWindow, readClipSet, type KeywordClipSet } from '../src/data/speech';
 import { seededPermutation, seededRandom } from '../src/data/random';
 import { KeywordCNN, KWS_CNN_DEFAULTS, evaluateKeywords } from '../src/models/speech';

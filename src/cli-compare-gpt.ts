@@ -9,12 +9,12 @@ import * as path from 'path';
 import { tf, type Tensor } from './engine/tf';
 import { backend } from './engine/backend';
 import { GPT } from './models/gpt';
-import type { OnnxGPT } from './models/gpt-onnx';
+import type { OnnxGPT } from './fastpath/gpt-onnx';
 import { assetsDir, loadModel } from './models/registry';
 import { readHeldOutText, readValidationText } from './data/corpus';
 import { prune, pruneNeurons, type Pruned } from './optimize/prune';
 import { compare, type GptVariantModel, type VariantReport } from './optimize/compare';
-import { quantizePerChannel } from './optimize/onnx';
+import { quantizePerChannel } from './optimize/quantize';
 import { errorMetrics } from './optimize/analyze';
 
 /** Students `--distill-into` can name for a GPT (trained by scripts/train-gpt-students.ts). */

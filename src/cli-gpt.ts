@@ -7,6 +7,7 @@
 import { tf } from './engine/tf';
 import { backend } from './engine/backend';
 import type { GPT, GenerateOptions } from './models/gpt';
+import type { FlagSpec } from './cli-args';
 
 /** The parsed command line, as cli.ts hands it over. */
 export interface GptArgs {
@@ -16,9 +17,9 @@ export interface GptArgs {
 /** Makes the error cli.ts reports as a usage error (exit 2). */
 export type UsageErrorFactory = (message: string) => Error;
 
-/** Flags of `run` for a GPT, and of `generate`. */
-export const GPT_VALUED_FLAGS = ['text', 'tokens', 'prompt', 'max-tokens', 'temperature', 'top-k', 'top-p'];
-export const GPT_BOOLEAN_FLAGS = ['no-kv-cache'];
+/** Flags of `run` for a GPT, and of `generate` (cli.ts parses them with node:util parseArgs). */
+export const GPT_RUN_FLAGS: FlagSpec = { text: 'string', tokens: 'string' };
+export const GENERATE_FLAGS: FlagSpec = { prompt: 'string', 'max-tokens': 'string', temperature: 'string', 'top-k': 'string', 'top-p': 'string', seed: 'string', 'no-kv-cache': 'boolean' };
 
 export interface NextToken {
   id: number;

@@ -4,11 +4,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { progressBar } from './viz/display';
+import { progressBar } from './engine/display';
 import { tf } from './engine/tf';
 import { initBackend, backend } from './engine/backend';
 import { loadMnist, MNIST_SIZE } from './data/mnist';
-import { readPng, pixelsFromJson } from './data/image';
+import { readPng, pixelsFromJson } from './preprocess/image';
 import { listModels, loadModel, modelNames, packageRoot } from './models/registry';
 import { evaluateDigits } from './models/evaluate';
 import { DigitsCNN } from './models/cnn';
@@ -21,10 +21,9 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from './optimize/calibrat
 import { errorMetrics, layerErrors } from './optimize/analyze';
 import { prune, pruneChannels, type Pruned } from './optimize/prune';
 import { GPT } from './models/gpt';
-import { GPT_BOOLEAN_FLAGS, GPT_VALUED_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './cli-gpt';
+import { GENERATE_FLAGS, GPT_RUN_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './cli-gpt';
+import { parseCommandLine, UsageError, type Args, type FlagSpec } from './cli-args';
 import { GPT_STUDENTS, compareGptCommand, isShippedGpt } from './cli-compare-gpt';
-
-class UsageError extends Error {}
 
 const USAGE = `inference-lab: learn, inspect and measure how model inference works
 
@@ -54,34 +53,6 @@ Usage:
   inference-lab backend                               which TensorFlow.js backend runs
   inference-lab train <digits|langid> [--epochs N] [--seed S] [--cell lstm|gru|both]
                                                       retrain a shipped model (writes assets/), with a progress bar`;
-
-interface Args {
-  positional: string[];
-  flags: Map<string, string | true>;
-}
-
-function parseArgs(argv: string[], valued: string[]): Args {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const name = a.slice(2);
-    if (valued.includes(name)) {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value.`);
-      flags.set(name, v);
-    } else if (['json', 'help', 'per-channel', 'asymmetric', 'structured', ...GPT_BOOLEAN_FLAGS].includes(name)) {
-      flags.set(name, true);
-    } else {
-      throw new UsageError(`Unknown option --${name}.`);
-    }
-  }
-  return { positional, flags };
-}
 
 function print(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n');
@@ -302,8 +273,34 @@ async function train(args: Args): Promise<number> {
   return code;
 }
 
+/** The flags each command takes (--help goes with all); anything else is a usage error. */
+const COMMAND_FLAGS: Record<string, FlagSpec> = {
+  help: {},
+  backend: { json: 'boolean' },
+  models: { json: 'boolean' },
+  eval: { json: 'boolean' },
+  run: { input: 'string', trace: 'string', ...GPT_RUN_FLAGS, json: 'boolean' },
+  generate: { ...GENERATE_FLAGS, json: 'boolean' },
+  compare: {
+    quantize: 'string',
+    'per-channel': 'boolean',
+    asymmetric: 'boolean',
+    activations: 'string',
+    calibration: 'string',
+    prune: 'string',
+    structured: 'boolean',
+    'distill-into': 'string',
+    windows: 'string',
+    json: 'boolean',
+  },
+  train: { epochs: 'string', seed: 'string', cell: 'string' },
+  kernel: { json: 'boolean' },
+  lab: {},
+  serve: { port: 'string', host: 'string', json: 'boolean' },
+};
+
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['input', 'trace', 'quantize', 'activations', 'calibration', 'prune', 'distill-into', 'windows', 'port', 'host', 'epochs', 'seed', 'cell', ...GPT_VALUED_FLAGS]);
+  const args = parseCommandLine(argv, COMMAND_FLAGS, { help: 'boolean' });
   const command = args.positional[0];
   const json = args.flags.get('json') === true;
   if (!command || command === 'help' || args.flags.has('help')) {

@@ -1,5 +1,10 @@
 // Inference Lab's one public entry. Notebooks, lessons, the CLI and the server import only this.
 
+// Loading the library fills two registries that lower layers look things up in: the charts viz
+// draws for models, traces, caches and reports, and the engines model.compile() can target.
+import './viz/register';
+import './fastpath/register';
+
 // engine
 export { tf } from './engine/tf';
 export type { Tensor } from './engine/tf';
@@ -7,7 +12,7 @@ export { initBackend, backend, NATIVE_PACKAGES } from './engine/backend';
 export type { BackendName, ModuleLoader } from './engine/backend';
 export { machine, machineInfo } from './engine/machine';
 export type { MachineInfo } from './engine/machine';
-export { readSafetensors, parseSafetensors, serializeSafetensors, WeightsError } from './engine/safetensors';
+export { readSafetensors, parseSafetensors, serializeSafetensors, WeightsError } from './io/safetensors';
 export { conv2dViaMatmul } from './engine/ops';
 
 // hooks
@@ -34,13 +39,13 @@ export type { Evaluation } from './models/evaluate';
 // data
 export { loadMnist, digitBatch, MNIST_SIZE, DIGIT_LABELS, MNIST_SPLIT } from './data/mnist';
 export type { DigitSet, MnistSplit } from './data/mnist';
-export { readPng, pixelsFromJson } from './data/image';
+export { readPng, pixelsFromJson } from './preprocess/image';
 export { seededRandom, seededPermutation } from './data/random';
 
 // viz
-export type { MimeBundle, HasMimeBundle } from './viz/mime';
+export type { MimeBundle, HasMimeBundle } from './engine/mime';
 export * from './viz/views';
-export { display, update, progressBar } from './viz/display';
+export { display, update, progressBar } from './engine/display';
 
 // optimize
 export { quantize, quantizableWeights, collectActivations } from './optimize/quantize-model';
@@ -63,12 +68,10 @@ export { gridToPngUrl, toMosaic, gridRange } from './viz/heatmap';
 export type { Colormap, Grid } from './viz/heatmap';
 export { renderSvg, withDefaults } from './viz/render';
 
-// server (the web explainer: `inference-lab serve`)
-export { createApp } from './server/app';
-export type { AppOptions, WebApp } from './server/app';
-export { exportDigitsCnnToOnnx } from './optimize/export-onnx';
-export type { OnnxExport } from './optimize/export-onnx';
-export { buildOnnxModel, OnnxType } from './optimize/onnx';
+// the fast path (ONNX Runtime)
+export { exportDigitsCnnToOnnx } from './fastpath/export-cnn';
+export type { OnnxExport } from './fastpath/export-cnn';
+export { buildOnnxModel, OnnxType } from './io/onnx-proto';
 export { prune, pruneChannels } from './optimize/prune';
 export type { PruneConfig, PruningInfo, Pruned } from './optimize/prune';
 export { distillationLoss, trainCnn } from './optimize/distill';
@@ -90,8 +93,8 @@ export { fit, countCorrect } from './train/loop';
 export type { FitOptions, FitResult, EpochRecord, StepResult, EvalResult } from './train/loop';
 export { hiddenStateView, gateActivationsView, characterProbabilitiesView, accuracyComparisonView, prefixAccuracy, prefixAccuracyView } from './viz/rnn-views';
 export { trainingCurves, lossCurvesView, lossComparisonView, surfacePathsView, pathLossView } from './viz/training-views';
-export { PUBLISHED_SHAPES, parameterCount, scaleReport, humanCount, humanBytes } from './models/scale';
-export type { TransformerShape, ScaleReport } from './models/scale';
+export { PUBLISHED_SHAPES, parameterCount, scaleReport, humanCount, humanBytes } from './analysis/scale';
+export type { TransformerShape, ScaleReport } from './analysis/scale';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';
 
@@ -107,12 +110,12 @@ export type { LanguageModel, LanguageModelTraining, LanguageModelRecord } from '
 export { matMulTrainable, isRecordingGradients } from './engine/ops';
 
 // the fast path: a GPT in ONNX Runtime behind the same interface
-export { OnnxGPT } from './models/gpt-onnx';
-export { OnnxCNN } from './models/cnn-onnx';
-export { OnnxHookedModel } from './models/onnx-model';
-export type { CompileOptions } from './models/onnx-model';
-export { exportGptToOnnx } from './optimize/export-gpt-onnx';
-export type { GptOnnxOptions, GptOnnxExport } from './optimize/export-gpt-onnx';
+export { OnnxGPT } from './fastpath/gpt-onnx';
+export { OnnxCNN } from './fastpath/cnn-onnx';
+export { OnnxHookedModel } from './fastpath/onnx-model';
+export type { CompileOptions } from './fastpath/onnx-model';
+export { exportGptToOnnx } from './fastpath/export-gpt';
+export type { GptOnnxOptions, GptOnnxExport } from './fastpath/export-gpt';
 export { OrtSession } from './engine/ort-session';
 export type { OrtValue, OrtSessionOptions } from './engine/ort-session';
 export { generateWith, checkTokenIds } from './models/gpt';
@@ -121,8 +124,8 @@ export type { Stepper } from './models/gpt';
 // your own model: any TensorFlow.js LayersModel / GraphModel from disk, instrumented; a real pretrained detector
 export { ImportedModel, loadImportedModel, loadImportedSource } from './models/imported';
 export type { ImportedModelOptions, ImportedPreprocess, ImportedSource } from './models/imported';
-export { fileIOHandler, detectFormat, modelJsonPath } from './models/tfjs-files';
-export type { TfjsFormat } from './models/tfjs-files';
+export { fileIOHandler, detectFormat, modelJsonPath } from './io/tfjs-files';
+export type { TfjsFormat } from './io/tfjs-files';
 export { ObjectDetector, loadObjectDetector, centernetModelFile, COCO_LABELS, DETECTOR_DEFAULTS } from './models/centernet';
 export type { Detection, DetectorConfig } from './models/centernet';
 export { detectionsView, photoToPngUrl, importedErrorView } from './viz/imported-views';
@@ -131,8 +134,8 @@ export type { LabelledBox } from './viz/imported-views';
 // GPT-2 from Hugging Face files (the user's own: config.json + model.safetensors, read offline)
 export { loadGPT2, isHuggingFaceGPT2, readHFGPT2Config, gpt2ConfigFromHF } from './models/gpt2-loader';
 export type { HFGPT2Config, LoadGPT2Options } from './models/gpt2-loader';
-export { SafetensorsReader } from './engine/safetensors';
-export type { TensorLocation, TensorEntry } from './engine/safetensors';
+export { SafetensorsReader } from './io/safetensors';
+export type { TensorLocation, TensorEntry } from './io/safetensors';
 
 // speech: keyword spotting (espeak-ng clips, log-mel preprocessing as hook points, a small CNN)
 export { KeywordCNN, KWS_CNN_DEFAULTS, keywordWaveform, evaluateKeywords, loadKeywordHeldOut } from './models/speech';
@@ -140,8 +143,8 @@ export type { KeywordCNNConfig, KeywordEvaluation, KeywordSnrResult } from './mo
 export {
   LOG_MEL_DEFAULTS, logMelSpectrogram, melFilterbank, hzToMel, melToHz, hannWindow, dftBasis, frameCount, frequencyBins,
   preEmphasize, windowedFrames, powerSpectrum, melEnergies,
-} from './data/audio';
-export type { LogMelConfig } from './data/audio';
+} from './preprocess/log-mel';
+export type { LogMelConfig } from './preprocess/log-mel';
 export {
   KEYWORDS, KWS_SAMPLE_RATE, KWS_CLIP_SAMPLES, KWS_TEST_SNRS, NOISE_TYPES, readClipSet, makeNoise, mixAtSnr,
   noisyWindows, placeInWindow, speakerFamily, meanPower,
@@ -151,8 +154,8 @@ export { waveformView, spectrogramView, melView, speechPreprocessingView, confus
 
 // transformer views: tokens, attention (one head, every head), logit lens, next-token bars, the
 // forward pass at one position; and the analyses behind them
-export { attentionPatterns, attentionFromCache, logitLens, headPatternScores, headScoresOver, patternTargets, HEAD_PATTERNS } from './models/gpt-analysis';
-export type { AttentionPatterns, LogitLens, LensPrediction, HeadScores, HeadPattern } from './models/gpt-analysis';
+export { attentionPatterns, attentionFromCache, logitLens, headPatternScores, headScoresOver, patternTargets, HEAD_PATTERNS } from './analysis/gpt-analysis';
+export type { AttentionPatterns, LogitLens, LensPrediction, HeadScores, HeadPattern } from './analysis/gpt-analysis';
 export { tokenizationView, attentionHeadView, attentionModelView, logitLensView, gptStepper, gptModelCard, transformerCacheView, visibleToken } from './viz/gpt-views';
 export type { HeadViewOptions, GptStepperOptions } from './viz/gpt-views';
 export { nextTokenView } from './viz/sampling-views';

@@ -182,6 +182,23 @@ describe('inference-lab CLI', () => {
     expect(run('run', 'digits-cnn').code).toBe(2);
   });
 
+  it('flags are checked per command (node:util parseArgs): each mistake is one line saying what was expected', () => {
+    const models = run('models', '--prompt', 'x');
+    expect(models.code).toBe(2);
+    expectCleanError(models, /^inference-lab: Unknown option --prompt; models takes --json\.$/);
+    expectCleanError(run('run', 'digits-cnn', '--frobnicate'), /Unknown option --frobnicate; run takes --input, --trace, --text, --tokens, --json\./);
+    expectCleanError(run('run', 'digits-cnn', '--input'), /--input needs a value\./);
+    expectCleanError(run('run', 'digits-cnn', '--input', '--json'), /--input needs a value\./);
+    expectCleanError(run('models', '--json=yes'), /--json takes no value; got --json=yes\./);
+    expectCleanError(run('eval', 'digits-cnn', '--json', '--json'), /--json is given twice; give it once\./);
+    expectCleanError(run('-x'), /Unknown option -x; run `inference-lab help` for the options\./);
+    // --flag=value is the same as --flag value; a value may start with '-' (it is then checked as a number).
+    const inline = run('run', 'digits-cnn', '--input=heldout:3', '--json');
+    expect(inline.code).toBe(0);
+    expect(JSON.parse(inline.stdout).top[0].label).toBe(String(loadMnist().heldOut.labels[3]));
+    expectCleanError(run('generate', 'tiny-gpt', '--prompt', 'a', '--seed', '-3'), /--seed expects a whole number >= 0; got -3/);
+  });
+
   it('prints the backend it runs on', () => {
     const r = run('backend', '--json');
     expect(JSON.parse(r.stdout)).toEqual({ backend: 'wasm' });

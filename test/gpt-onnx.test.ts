@@ -5,8 +5,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { tf, initBackend, type Tensor } from '../src/index';
 import { GPT, GPT_PRESETS, type GPTConfig } from '../src/models/gpt';
-import { OnnxGPT } from '../src/models/gpt-onnx';
-import { exportGptToOnnx } from '../src/optimize/export-gpt-onnx';
+import { OnnxGPT } from '../src/fastpath/gpt-onnx';
+import { exportGptToOnnx } from '../src/fastpath/export-gpt';
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 const ALPHABET = ' abcdefghijklmnopqrstuvwxyz.\n';

@@ -7,7 +7,7 @@ import { GPT, GPT_PRESETS, KVCache, samplingDistribution, drawToken, type GPTCon
 import { CharTokenizer, Gpt2Tokenizer } from '../src/data/tokenizers';
 import { matMulTrainable } from '../src/engine/ops';
 import { trainLanguageModel, evaluateLanguageModel, learningRateAt } from '../src/train/language-model';
-import { WeightsError } from '../src/engine/safetensors';
+import { WeightsError } from '../src/io/safetensors';
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 

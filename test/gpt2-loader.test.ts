@@ -12,7 +12,7 @@ import { loadGPT2, isHuggingFaceGPT2, gptParameterCount, wasmBytesNeeded } from 
 import { GPT_PRESETS } from '../src/models/gpt';
 import { loadModel } from '../src/models/registry';
 import { backend } from '../src/engine/backend';
-import { WeightsError } from '../src/engine/safetensors';
+import { WeightsError } from '../src/io/safetensors';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const TIED = path.join(FIXTURES, 'gpt2-tiny');

@@ -4,7 +4,7 @@ import {
   tf, initBackend, loadModel, loadMnist, evaluateDigits, quantize, fakeQuantize, quantizeValues, dequantizeValues, packIntegers,
   unpackIntegers, activationParams, weightParams, layerErrors, errorMetrics, calibrateRange, MNIST_SIZE, type DigitsCNN, type QuantParams,
 } from '../src/index';
-import { buildOnnxModel, float32Raw, OnnxType } from '../src/optimize/onnx';
+import { buildOnnxModel, float32Raw, OnnxType } from '../src/io/onnx-proto';
 
 let model: DigitsCNN;
 let calibration: tf.Tensor;

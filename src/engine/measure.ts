@@ -1,7 +1,7 @@
 // Measuring this machine: matrix-multiply throughput of the engine (tfjs, any backend) and of
 // ONNX Runtime, and memory bandwidth, so lessons can compare achieved speed with what is possible.
 import { tf } from './tf';
-import { buildOnnxModel, OnnxType } from '../optimize/onnx';
+import { buildOnnxModel, OnnxType } from '../io/onnx-proto';
 
 /** Median seconds of `fn` over `runs` after `warmup` calls. */
 async function medianSeconds(fn: () => unknown | Promise<unknown>, runs: number, warmup = 2): Promise<number> {

@@ -46,3 +46,12 @@ export const matMulTrainable = tf.customGrad(((a: Tensor, b: Tensor, save: tf.Gr
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: Tensor, b: Tensor) => Tensor;
+
+/** Mean next-token cross-entropy of logits [batch, pos, vocab] against targets [batch, pos] (nats). */
+export function nextTokenLoss(logits: Tensor, targets: Tensor, vocabSize: number): tf.Scalar {
+  return tf.tidy(() => {
+    const flat = tf.reshape(logits, [-1, vocabSize]); // [batch*pos, vocab]
+    const picked = tf.sum(tf.mul(tf.logSoftmax(flat), tf.oneHot(tf.reshape(targets, [-1]), vocabSize)), 1); // [batch*pos]
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
+  });
+}

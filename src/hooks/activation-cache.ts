@@ -1,7 +1,6 @@
 import type { Tensor } from '../engine/tf';
-import type { MimeBundle } from '../viz/mime';
-import { cacheTable } from '../viz/views';
-import { isTransformerCache, transformerCacheView } from '../viz/gpt-views';
+import type { MimeBundle } from '../engine/mime';
+import { viewOf } from '../engine/display';
 
 /**
  * The activations saved by one `runWithCache` call, keyed by hook name. It owns its tensors:
@@ -77,6 +76,6 @@ export class ActivationCache {
 
   /** Shown as a table when a cache is the last value of a notebook cell (a transformer's: grouped by block, with its attention). */
   async toMimeBundle(): Promise<MimeBundle> {
-    return isTransformerCache(this) ? transformerCacheView(this) : cacheTable(this);
+    return viewOf('cache', this, () => this.toString());
   }
 }

@@ -1,9 +1,8 @@
 import { tf, type Tensor } from '../engine/tf';
 import { tensorStats, type TensorStats } from './stats';
-import type { MimeBundle } from '../viz/mime';
+import type { MimeBundle } from '../engine/mime';
 import type { Tokenizer } from '../data/tokenizers';
-import { traceStepper } from '../viz/views';
-import { gptStepper, isTransformerTrace } from '../viz/gpt-views';
+import { viewOf } from '../engine/display';
 
 /** One step of a forward pass: what ran, the shapes in and out, and a summary of the values. */
 export interface TraceStep {
@@ -87,6 +86,6 @@ export class Trace {
 
   /** Shown as the step-through chart when a trace is the last value of a notebook cell (a transformer's: at its last position). */
   async toMimeBundle(): Promise<MimeBundle> {
-    return isTransformerTrace(this) ? gptStepper(this) : traceStepper(this);
+    return viewOf('trace', this, () => this.toString());
   }
 }

@@ -4,13 +4,13 @@ import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
-import { loadModelDir, saveModelFiles } from './model-files';
+import { loadModelDir, saveModelFiles } from '../io/model-files';
 import { Trace } from '../hooks/trace';
 import { appendTopKStep, layerTable, topK, type Prediction } from './predictions';
-import { OnnxCNN } from './cnn-onnx'; // a cycle, safe: each uses the other only inside functions
-import type { CompileOptions } from './onnx-model';
-import type { MimeBundle } from '../viz/mime';
-import { modelSummary } from '../viz/views';
+import type { OnnxCNN } from '../fastpath/cnn-onnx';
+import { compileModel, type CompileOptions } from '../hooks/compile';
+import type { MimeBundle } from '../engine/mime';
+import { viewOf } from '../engine/display';
 
 export interface DigitsCNNConfig {
   /** Side of the square image the network sees after resizing (MNIST: 28). */
@@ -139,8 +139,7 @@ export class DigitsCNN extends HookedModel {
 
   /** The same model on the fast path (ONNX Runtime), with the same interface; see cnn-onnx.ts. */
   compile(target: 'onnx', options: CompileOptions = {}): OnnxCNN {
-    if (target !== 'onnx') throw new Error(`compile: unknown target ${JSON.stringify(target)}; expected 'onnx'.`);
-    return new OnnxCNN(this, options);
+    return compileModel(this, 'digits-cnn', target, options) as OnnxCNN;
   }
 
   protected validateInput(input: Tensor): void {
@@ -222,7 +221,7 @@ export class DigitsCNN extends HookedModel {
 
   /** Shown as a summary table when the model is a cell's last value. */
   async toMimeBundle(): Promise<MimeBundle> {
-    return modelSummary(this.summary(), `${this.name}: ${this.parameterCount.toLocaleString('en-US')} parameters`);
+    return viewOf('model-summary', { rows: this.summary(), title: `${this.name}: ${this.parameterCount.toLocaleString('en-US')} parameters` }, () => this.toString());
   }
 
   /** Write weights.safetensors + config.json into `dir`. */

@@ -15,13 +15,14 @@ import { tf, type Tensor } from '../engine/tf';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
 import { HookedModel, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
-import { loadModelDir, saveModelFiles } from './model-files';
-import { nextTokenLoss } from '../train/language-model';
+import { loadModelDir, saveModelFiles } from '../io/model-files';
+import { nextTokenLoss } from '../engine/ops';
 import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
 import { seededRandom } from '../data/random';
-import type { MimeBundle } from '../viz/mime';
-import { OnnxGPT, type CompileOptions } from './gpt-onnx'; // a cycle, safe: each uses the other only inside functions
-import { gptModelCard } from '../viz/gpt-views';
+import type { MimeBundle } from '../engine/mime';
+import type { OnnxGPT } from '../fastpath/gpt-onnx';
+import { compileModel, type CompileOptions } from '../hooks/compile';
+import { viewOf } from '../engine/display';
 
 export interface GPTConfig {
   /** Distinct token ids (rows of the token embedding). */
@@ -380,8 +381,7 @@ export class GPT extends HookedModel {
    * interface (hooks that only read run there; a patching hook re-runs on this model).
    */
   compile(target: 'onnx', options: CompileOptions = {}): OnnxGPT {
-    if (target !== 'onnx') throw new Error(`compile: unknown target ${JSON.stringify(target)}; expected 'onnx'.`);
-    return new OnnxGPT(this, options);
+    return compileModel(this, 'gpt', target, options) as OnnxGPT;
   }
 
   // ---- input ------------------------------------------------------------------------------
@@ -619,7 +619,7 @@ export class GPT extends HookedModel {
   }
 
   async toMimeBundle(): Promise<MimeBundle> {
-    return gptModelCard(this);
+    return viewOf('gpt-model', this, () => this.toString());
   }
 
   /** Write weights.safetensors + config.json into `dir`. */

@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
-import { checkedValues, floatTensor, SafetensorsReader, WeightsError, type TensorEntry } from '../engine/safetensors';
+import { checkedValues, floatTensor, SafetensorsReader, WeightsError, type TensorEntry } from '../io/safetensors';
 import { GPT, type GPTConfig } from './gpt';
 
 /** The fields of a Hugging Face GPT-2 config.json that shape the model (defaults as transformers' GPT2Config). */

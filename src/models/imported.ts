@@ -42,10 +42,10 @@ import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { HookedModel } from '../hooks/hooked-model';
 import { Trace } from '../hooks/trace';
-import type { MimeBundle } from '../viz/mime';
-import { modelSummary } from '../viz/views';
+import type { MimeBundle } from '../engine/mime';
+import { viewOf } from '../engine/display';
 import { appendTopKStep, topK, type Prediction } from './predictions';
-import { detectFormat, fileIOHandler, modelJsonPath, readModelJson, type TfjsFormat } from './tfjs-files';
+import { detectFormat, fileIOHandler, modelJsonPath, readModelJson, type TfjsFormat } from '../io/tfjs-files';
 
 /** Steps that turn a raw input into the model's input, hooked like the model's own (they come first in a trace). */
 export interface ImportedPreprocess {
@@ -689,7 +689,7 @@ export class ImportedModel extends HookedModel {
   /** Shown as the layer table (weighted steps, input and output) when the model is a cell's last value. */
   async toMimeBundle(): Promise<MimeBundle> {
     const rows = this.summary().filter((r) => r.params > 0 || r.name === this.inputHook || r.name === this.outputHook);
-    return modelSummary(rows, `${this.name}: ${this.hookNames.length} hook points, ${this.parameterCount.toLocaleString('en-US')} parameters (weighted steps shown)`);
+    return viewOf('model-summary', { rows, title: `${this.name}: ${this.hookNames.length} hook points, ${this.parameterCount.toLocaleString('en-US')} parameters (weighted steps shown)` }, () => this.toString());
   }
 
   /**

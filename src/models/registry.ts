@@ -8,22 +8,9 @@ import { GPT } from './gpt';
 import { loadGPT2 } from './gpt2-loader';
 import { KeywordCNN } from './speech';
 import type { HookedModel } from '../hooks/hooked-model';
+import { assetsDir } from '../io/paths';
 
-/** The repository root: the nearest ancestor with this package's package.json. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'inference-lab') return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`Cannot find the inference-lab package root above ${__dirname}.`);
-    dir = parent;
-  }
-}
-
-export function assetsDir(): string {
-  return path.join(packageRoot(), 'assets');
-}
+export { packageRoot, assetsDir } from '../io/paths';
 
 export interface ModelInfo {
   name: string;

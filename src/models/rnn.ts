@@ -16,11 +16,11 @@
 // 'sigmoid' there to compare).
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
-import { loadModelDir, saveModelFiles } from './model-files';
+import { loadModelDir, saveModelFiles } from '../io/model-files';
 import { HookedModel } from '../hooks/hooked-model';
 import { encodeBatch, PAD_ID } from '../data/words';
-import type { MimeBundle } from '../viz/mime';
-import { modelSummary } from '../viz/views';
+import type { MimeBundle } from '../engine/mime';
+import { viewOf } from '../engine/display';
 
 export type CellType = 'lstm' | 'gru';
 
@@ -335,7 +335,7 @@ export class CharRNN extends HookedModel {
   }
 
   async toMimeBundle(): Promise<MimeBundle> {
-    return modelSummary(this.summary(), `${this.name} (${this.config.cell.toUpperCase()}): ${this.parameterCount.toLocaleString('en-US')} parameters, shapes for one 8-character word`);
+    return viewOf('model-summary', { rows: this.summary(), title: `${this.name} (${this.config.cell.toUpperCase()}): ${this.parameterCount.toLocaleString('en-US')} parameters, shapes for one 8-character word` }, () => this.toString());
   }
 
   /** Write weights.safetensors + config.json into `dir`. */

@@ -8,19 +8,19 @@ import { tf, type Tensor } from '../engine/tf';
 import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
-import { loadModelDir, saveModelFiles } from './model-files';
+import { loadModelDir, saveModelFiles } from '../io/model-files';
 import { appendTopKStep, layerTable, topK, type Prediction } from './predictions';
 import {
   LOG_MEL_DEFAULTS, checkLogMelConfig, dftBasis, filterbankTensor, frameCount, frequencyBins, melEnergies, powerSpectrum, preEmphasize, windowedFrames,
   type LogMelConfig,
-} from '../data/audio';
+} from '../preprocess/log-mel';
 import { KEYWORDS, KWS_CLIP_SAMPLES, KWS_SAMPLE_RATE, KWS_TEST_SNRS, NOISE_TYPES, heldOutNoise, noisyWindows, placeInWindow, readClipSet, type KeywordClipSet, type NoiseType } from '../data/speech';
-import { assetsDir } from './registry'; // the registry imports this file too: used only at call time
-import type { MimeBundle } from '../viz/mime';
-import { modelSummary } from '../viz/views';
+import { assetsDir } from '../io/paths';
+import type { MimeBundle } from '../engine/mime';
+import { viewOf } from '../engine/display';
 
 export interface KeywordCNNConfig {
-  /** How audio becomes log-mel features (frame, FFT and filterbank sizes; see data/audio.ts). */
+  /** How audio becomes log-mel features (frame, FFT and filterbank sizes; see preprocess/log-mel.ts). */
   features: LogMelConfig;
   /** Samples of one input (16000 = one second at 16 kHz). */
   clipSamples: number;
@@ -246,7 +246,7 @@ export class KeywordCNN extends HookedModel {
 
   /** Shown as a summary table when the model is a cell's last value. */
   async toMimeBundle(): Promise<MimeBundle> {
-    return modelSummary(this.summary(), `${this.name}: ${this.parameterCount.toLocaleString('en-US')} parameters`);
+    return viewOf('model-summary', { rows: this.summary(), title: `${this.name}: ${this.parameterCount.toLocaleString('en-US')} parameters` }, () => this.toString());
   }
 
   /** Write weights.safetensors + config.json into `dir`. */

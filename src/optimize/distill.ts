@@ -9,7 +9,7 @@ import { seededPermutation } from '../data/random';
 import type { DigitsCNN } from '../models/cnn';
 import type { GPT } from '../models/gpt';
 import { trainLanguageModel, type LanguageModelRecord, type LanguageModelTraining } from '../train/language-model';
-import { progressBar } from '../viz/display';
+import { progressBar } from '../engine/display';
 
 export interface DistillOptions {
   /** Weight of the teacher's soft targets (0 = labels only, i.e. no distillation). */

@@ -9,7 +9,7 @@ import { GPT } from '../models/gpt';
 import type { HookSpec } from '../hooks/hooked-model';
 import { trainLanguageModel, type LanguageModelRecord, type LanguageModelTraining } from '../train/language-model';
 import { heldOutLoss } from './lm-eval';
-import { progressBar } from '../viz/display';
+import { progressBar } from '../engine/display';
 
 export interface PruneConfig {
   /** Fraction of the chosen weights to zero, 0..1. */

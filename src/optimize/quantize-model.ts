@@ -3,7 +3,7 @@
 // points a real integer engine would quantize them.
 import { tf, type Tensor } from '../engine/tf';
 import type { HookedModel } from '../hooks/hooked-model';
-import { progressBar } from '../viz/display';
+import { progressBar } from '../engine/display';
 import { activationParams, fakeQuantize, integerRange, packTensor, packedBytes, unpackTensor, type Bits, type PackedTensor, type QuantParams, type QuantScheme } from './quantize';
 import { calibrateRange, type CalibrationMethod } from './calibrate';
 

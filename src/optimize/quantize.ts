@@ -173,3 +173,20 @@ export function fakeQuantize(x: Tensor, params: QuantParams): Tensor {
     return tf.mul(tf.sub(q, zero), scale);
   });
 }
+
+/**
+ * Symmetric int8 per channel along `axis` (one scale per channel, zero point 0), as ONNX's
+ * per-axis DequantizeLinear reads it. `qmax` 63 is 7-bit: x86 u8s8 kernels (VPMADDUBSW) add
+ * pairs of products in int16 and saturate with full 8-bit weights (ONNX Runtime's reduce_range).
+ */
+export function quantizePerChannel(values: ArrayLike<number>, dims: number[], axis: number, qmax = 63): { q: Int8Array; scale: Float32Array } {
+  const channels = dims[axis];
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const channelOf = (i: number) => Math.floor(i / inner) % channels;
+  const amax = new Float32Array(channels);
+  for (let i = 0; i < values.length; i++) amax[channelOf(i)] = Math.max(amax[channelOf(i)], Math.abs(values[i]));
+  const scale = Float32Array.from(amax, (a) => (a > 0 ? a / qmax : 1));
+  const q = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) q[i] = Math.max(-qmax - 1, Math.min(qmax, roundHalfEven(Math.fround(values[i] / scale[channelOf(i)]))));
+  return { q, scale };
+}

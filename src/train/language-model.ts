@@ -4,8 +4,11 @@
 // distillation trains a student with the same loop.
 import { tf, type Tensor } from '../engine/tf';
 import { seededRandom } from '../data/random';
-import { progressBar } from '../viz/display';
+import { nextTokenLoss } from '../engine/ops';
+import { progressBar } from '../engine/display';
 import type { HookSpec } from '../hooks/hooked-model';
+
+export { nextTokenLoss }; // a tensor op (engine/ops.ts), re-exported beside the training code that uses it
 
 /** What the loop needs of a model: its weights, its context, and a next-token loss. */
 export interface LanguageModel {
@@ -56,15 +59,6 @@ export interface LanguageModelRecord {
   /** Seconds since training began. */
   seconds: number;
   tokensSeen: number;
-}
-
-/** Mean next-token cross-entropy of logits [batch, pos, vocab] against targets [batch, pos] (nats). */
-export function nextTokenLoss(logits: Tensor, targets: Tensor, vocabSize: number): tf.Scalar {
-  return tf.tidy(() => {
-    const flat = tf.reshape(logits, [-1, vocabSize]); // [batch*pos, vocab]
-    const picked = tf.sum(tf.mul(tf.logSoftmax(flat), tf.oneHot(tf.reshape(targets, [-1]), vocabSize)), 1); // [batch*pos]
-    return tf.neg(tf.mean(picked)) as tf.Scalar;
-  });
 }
 
 /** Learning rate at `step`: linear warm-up, then cosine decay from peak to min. */

@@ -2,9 +2,9 @@
 // after every epoch (in the notebook kernel; lines on the terminal elsewhere), and early stopping
 // on the validation loss with the best weights restored.
 import { tf, type Tensor } from '../engine/tf';
-import { progressBar, display, update } from '../viz/display';
-import { kernelBridge } from '../viz/mime';
-import { trainingCurves } from '../viz/training-views';
+import { progressBar, display, update } from '../engine/display';
+import { kernelBridge } from '../engine/mime';
+import { viewOf } from '../engine/display';
 
 /** What one training step returns; `loss` is the scalar that is minimised. */
 export interface StepResult {
@@ -94,7 +94,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   let best: { loss: number; epoch: number; snapshot: Tensor[] | null } = { loss: Infinity, epoch: 0, snapshot: null };
   let stoppedEarly = false;
   const bar = options.progress === false ? null : progressBar(epochs * stepsPerEpoch, title);
-  if (live && inKernel) await display(trainingCurves(history, { title }), { id: displayId });
+  if (live && inKernel) await display(viewOf('training-curves', { history, title }), { id: displayId });
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       let lossSum = 0;
@@ -133,7 +133,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       }
       history.push(record);
       options.onEpoch?.(record);
-      if (live && inKernel) await update(trainingCurves(history, { title, bestEpoch: best.epoch || undefined }), { id: displayId });
+      if (live && inKernel) await update(viewOf('training-curves', { history, title, bestEpoch: best.epoch || undefined }), { id: displayId });
       if (patience !== undefined && options.validate && epoch + 1 - best.epoch >= patience) {
         stoppedEarly = epoch + 1 < epochs;
         break;
@@ -146,7 +146,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       variables.forEach((w, i) => w.assign(best.snapshot![i]));
       bestEpoch = best.epoch;
     }
-    if (live && inKernel) await update(trainingCurves(history, { title, bestEpoch: options.validate ? best.epoch : undefined, stoppedEarly }), { id: displayId });
+    if (live && inKernel) await update(viewOf('training-curves', { history, title, bestEpoch: options.validate ? best.epoch : undefined, stoppedEarly }), { id: displayId });
     return { history, bestEpoch, stoppedEarly, seconds: (Date.now() - started) / 1000 };
   } finally {
     if (best.snapshot) tf.dispose(best.snapshot);

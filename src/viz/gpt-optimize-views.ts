@@ -5,7 +5,7 @@ import { tf, type Tensor } from '../engine/tf';
 import type { HookedModel } from '../hooks/hooked-model';
 import type { Tokenizer } from '../data/tokenizers';
 import type { HeadImportance } from '../optimize/prune';
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import { gridToPngUrl, imageLayer } from './heatmap';
 import { visibleToken } from './gpt-views';

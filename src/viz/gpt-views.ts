@@ -11,8 +11,8 @@ import type { GPT } from '../models/gpt';
 import type { Tokenizer } from '../data/tokenizers';
 import type { Trace, TraceStep } from '../hooks/trace';
 import type { ActivationCache } from '../hooks/activation-cache';
-import { attentionFromCache, attentionPatterns, headPatternScores, logitLens, HEAD_PATTERNS, type AttentionPatterns, type HeadPattern, type HeadScores, type LogitLens } from '../models/gpt-analysis';
-import type { MimeBundle } from './mime';
+import { attentionFromCache, attentionPatterns, headPatternScores, logitLens, HEAD_PATTERNS, type AttentionPatterns, type HeadPattern, type HeadScores, type LogitLens } from '../analysis/gpt-analysis';
+import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import { colorAt, gridToPngUrl, type Colormap } from './heatmap';
 

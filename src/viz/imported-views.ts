@@ -1,7 +1,7 @@
 // A colour photo with labelled boxes on it: what an object detector found, drawn where it found it.
 import { PNG } from 'pngjs';
 import { tf, type Tensor } from '../engine/tf';
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import { layerErrorView } from './quant-views';
 import { imageLayer } from './heatmap';

@@ -2,7 +2,7 @@
 // clips, how error grows through the layers, and the two forward passes side by side.
 import type { Tensor } from '../engine/tf';
 import type { Trace } from '../hooks/trace';
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 import type { QuantParams } from '../optimize/quantize';
 import type { CalibratedRange } from '../optimize/calibrate';
 import type { LayerError } from '../optimize/analyze';

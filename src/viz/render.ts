@@ -1,6 +1,6 @@
 // Vega-Lite spec -> Vega -> SVG (headless, in Node) -> PNG (resvg, prebuilt binary, no network),
 // and the four-part MIME bundle every chart is displayed as.
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 
 /** The font every chart uses; DejaVu Sans ships with Debian (fonts-dejavu-core). */
 export const CHART_FONT = 'DejaVu Sans';

@@ -5,7 +5,7 @@ import { PNG } from 'pngjs';
 import { tf } from '../engine/tf';
 import type { CharRNN } from '../models/rnn';
 import { GATE_NAMES } from '../models/rnn';
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import { colorAt, imageLayer } from './heatmap';
 

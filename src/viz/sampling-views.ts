@@ -3,7 +3,7 @@
 // gpt-views.ts must not import gpt.ts (see there).
 import { tf } from '../engine/tf';
 import { samplingDistribution, type GPT } from '../models/gpt';
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import { visibleToken } from './gpt-views';
 

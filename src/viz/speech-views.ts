@@ -4,7 +4,7 @@
 import { PNG } from 'pngjs';
 import { tf, type Tensor } from '../engine/tf';
 import type { KeywordCNN, KeywordEvaluation } from '../models/speech';
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import { colorAt, gridRange, imageLayer } from './heatmap';
 

@@ -1,6 +1,6 @@
 // Views for training: loss/accuracy curves (live during `fit`), loss functions against the
 // prediction, and optimizer paths on 2-D loss surfaces. Each returns a MimeBundle via toBundle.
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import type { EpochRecord } from '../train/loop';
 import type { Surface, OptimizerPath } from '../train/surfaces';

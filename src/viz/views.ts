@@ -3,7 +3,7 @@
 import type { Tensor } from '../engine/tf';
 import type { Trace } from '../hooks/trace';
 import type { ActivationCache } from '../hooks/activation-cache';
-import type { MimeBundle } from './mime';
+import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import { gridRange, gridToPngUrl, toMosaic, type Colormap, type Grid } from './heatmap';
 import { classProbabilitiesSpec, featureMapGridSpec, heatmapSpec, histogramSpec, tableSpec, traceFilmstripSpec, traceStepperSpec, type StepperRow } from './specs';
@@ -83,7 +83,15 @@ export async function classProbabilities(labels: string[], probs: number[] | Ten
 }
 
 /** A model's layer table: hook name, operation, output shape for one input, parameters. */
-export async function modelSummary(rows: { name: string; kind: string; outputShape: number[]; params: number }[], title: string): Promise<MimeBundle> {
+/** One row of a model's layer table. */
+export interface SummaryRow {
+  name: string;
+  kind: string;
+  outputShape: number[];
+  params: number;
+}
+
+export async function modelSummary(rows: SummaryRow[], title: string): Promise<MimeBundle> {
   const table = rows.map((r) => ({ name: r.name, kind: r.kind, shape: shapeText(r.outputShape), params: r.params ? r.params.toLocaleString('en-US') : '' }));
   const text = [title, ...table.map((r) => `  ${r.name.padEnd(22)} ${r.kind.padEnd(10)} ${r.shape.padEnd(16)} ${r.params}`)].join('\n');
   const spec = tableSpec({

@@ -7,7 +7,7 @@
 // the views, which come here, and a value import of gpt.ts would close an import cycle.
 import { tf, type Tensor } from '../engine/tf';
 import type { ActivationCache } from '../hooks/activation-cache';
-import type { GPT } from './gpt';
+import type { GPT } from '../models/gpt';
 
 /** Every head's attention weights for one input (batch item 0), with the text of each position. */
 export interface AttentionPatterns {

@@ -4,11 +4,11 @@
 import type { Tensor } from '../engine/tf';
 import type { OrtSession, OrtValue } from '../engine/ort-session';
 import { OnnxHookedModel, type CompileOptions } from './onnx-model';
-import { exportGptToOnnx, pastKeyName, pastValueName, presentKeyName, presentValueName } from '../optimize/export-gpt-onnx';
-import { checkTokenIds, generateWith, type GenerateOptions, type Generation, type GPT, type GPTConfig, type Stepper } from './gpt';
+import { exportGptToOnnx, pastKeyName, pastValueName, presentKeyName, presentValueName } from './export-gpt';
+import { checkTokenIds, generateWith, type GenerateOptions, type Generation, type GPT, type GPTConfig, type Stepper } from '../models/gpt';
 import type { Tokenizer } from '../data/tokenizers';
-import type { MimeBundle } from '../viz/mime';
-import { modelSummary } from '../viz/views';
+import type { MimeBundle } from '../engine/mime';
+import { viewOf } from '../engine/display';
 
 export type { CompileOptions } from './onnx-model';
 
@@ -100,6 +100,6 @@ export class OnnxGPT extends OnnxHookedModel<GPT> {
   }
 
   async toMimeBundle(): Promise<MimeBundle> {
-    return modelSummary(this.summary(), `${this.toString()}; shapes for one 8-token input`);
+    return viewOf('model-summary', { rows: this.summary(), title: `${this.toString()}; shapes for one 8-token input` }, () => this.toString());
   }
 }

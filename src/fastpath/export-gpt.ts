@@ -12,7 +12,8 @@
 //                [batch, head, past+pos, d_head]; with hooks, one output per hook point,
 //                named exactly as the hook ("blocks.0.attn.hook_pattern").
 import type { GPT } from '../models/gpt';
-import { OnnxGraph, OnnxType, quantizePerChannel } from './onnx';
+import { OnnxGraph, OnnxType } from '../io/onnx-proto';
+import { quantizePerChannel } from '../optimize/quantize';
 
 export interface GptOnnxOptions {
   /** Expose every hook point as a graph output (default false). */

@@ -5,12 +5,12 @@
 import type { Tensor } from '../engine/tf';
 import type { OrtSession, OrtValue } from '../engine/ort-session';
 import { OnnxHookedModel, type CompileOptions } from './onnx-model';
-import { exportDigitsCnnToOnnx } from '../optimize/export-onnx';
-import { checkPixels, type DigitsCNN, type DigitsCNNConfig } from './cnn';
-import { appendTopKStep, topK, type Prediction } from './predictions';
+import { exportDigitsCnnToOnnx } from './export-cnn';
+import { checkPixels, type DigitsCNN, type DigitsCNNConfig } from '../models/cnn';
+import { appendTopKStep, topK, type Prediction } from '../models/predictions';
 import type { Trace } from '../hooks/trace';
-import type { MimeBundle } from '../viz/mime';
-import { modelSummary } from '../viz/views';
+import type { MimeBundle } from '../engine/mime';
+import { viewOf } from '../engine/display';
 
 export class OnnxCNN extends OnnxHookedModel<DigitsCNN> {
   readonly config: DigitsCNNConfig;
@@ -69,6 +69,6 @@ export class OnnxCNN extends OnnxHookedModel<DigitsCNN> {
   }
 
   async toMimeBundle(): Promise<MimeBundle> {
-    return modelSummary(this.summary(), `${this.name}: ${this.parameterCount.toLocaleString('en-US')} parameters, runs in ${this.backend}`);
+    return viewOf('model-summary', { rows: this.summary(), title: `${this.name}: ${this.parameterCount.toLocaleString('en-US')} parameters, runs in ${this.backend}` }, () => this.toString());
   }
 }

@@ -1,6 +1,29 @@
 // Showing things from code: in the Inference Lab kernel a display is a MIME bundle sent to the
 // notebook (updatable in place by id); anywhere else it is the bundle's text on stdout.
+//
+// Lower layers (hooks, models, optimize, train) never import the charts: they ask for a view by
+// kind (`viewOf('trace', trace)`) and viz fills this registry when the library loads (src/viz/
+// register.ts, imported by src/index.ts). Without viz loaded, a view is its text.
 import { hasMimeBundle, kernelBridge, type MimeBundle } from './mime';
+
+type ViewBuilder = (value: never) => MimeBundle | Promise<MimeBundle>;
+const views = new Map<string, ViewBuilder>();
+
+/** Register how a kind of value is drawn (viz does this for every kind it knows). */
+export function registerView<T>(kind: string, build: (value: T) => MimeBundle | Promise<MimeBundle>): void {
+  views.set(kind, build as ViewBuilder);
+}
+
+/** The picture of `value` as the registered view of `kind` draws it; its text when none is registered. */
+export async function viewOf<T>(kind: string, value: T, text: () => string = () => String(value)): Promise<MimeBundle> {
+  const build = views.get(kind) as ((value: T) => MimeBundle | Promise<MimeBundle>) | undefined;
+  return build ? build(value) : { 'text/plain': text() };
+}
+
+/** Whether viz has registered a view of `kind`. */
+export function hasView(kind: string): boolean {
+  return views.has(kind);
+}
 
 async function resolveBundle(x: unknown): Promise<MimeBundle> {
   const value = await x;

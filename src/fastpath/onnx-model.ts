@@ -8,16 +8,12 @@
 // on stderr the first time; results agree within 1e-4 either way (tested per model).
 import { tf, type Tensor } from '../engine/tf';
 import { OrtSession, type OrtValue } from '../engine/ort-session';
+import type { CompileOptions } from '../hooks/compile';
 import { HookedModel, type CacheOptions, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import { ActivationCache } from '../hooks/activation-cache';
 import { pushStep, Trace, type TraceStep } from '../hooks/trace';
 
-export interface CompileOptions {
-  /** Threads ONNX Runtime uses for one operator (default: every core). */
-  threads?: number;
-  /** 'int8': int8 weights, activations quantized on the fly (dynamic quantization). */
-  quantize?: 'int8';
-}
+export type { CompileOptions } from '../hooks/compile';
 
 export abstract class OnnxHookedModel<Source extends HookedModel> extends HookedModel {
   readonly name: string;

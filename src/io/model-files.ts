@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { tf } from '../engine/tf';
-import { readSafetensors, serializeSafetensors, takeTensor, WeightsError } from '../engine/safetensors';
+import { readSafetensors, serializeSafetensors, takeTensor, WeightsError } from './safetensors';
 
 /** Write a model directory; `extra` records how it was made (task, trainedBy, heldOut, ...). */
 export function saveModelFiles(dir: string, architecture: string, config: unknown, weights: Record<string, tf.Variable>, extra: Record<string, unknown> = {}): void {

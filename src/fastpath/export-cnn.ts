@@ -3,8 +3,9 @@
 // The graph takes 28x28 grey pixels 0..255 (NCHW inside) and returns probabilities.
 import { tf } from '../engine/tf';
 import type { DigitsCNN } from '../models/cnn';
-import type { QuantizationInfo } from './quantize-model';
-import { buildOnnxModel, float32Raw, int64Raw, OnnxType, quantizePerChannel, type OnnxNode, type OnnxTensor } from './onnx';
+import type { QuantizationInfo } from '../optimize/quantize-model';
+import { buildOnnxModel, float32Raw, int64Raw, OnnxType, type OnnxNode, type OnnxTensor } from '../io/onnx-proto';
+import { quantizePerChannel } from '../optimize/quantize';
 
 export interface OnnxExport {
   bytes: Uint8Array;
