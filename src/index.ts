@@ -166,3 +166,8 @@ export type { ForwardLanguageModel } from './optimize/lm-eval';
 export { latencyPercentiles } from './optimize/compare';
 export type { GptCompareData, DigitsCompareData, GptVariantModel } from './optimize/compare';
 export { nextTokenTemperatureView, headImportanceView, pruningMaskView } from './viz/gpt-optimize-views';
+
+// exercises: each notebook's checked exercises (src/exercises/NN-*.ts), by id ('00.2')
+export { exercise, check, exercises } from './exercises/index';
+export { Exercise, Verdict, matches } from './exercises/exercise';
+export type { ExerciseSpec, Answer, Tolerance, Mistake, VerdictStatus } from './exercises/exercise';
