@@ -39,6 +39,11 @@ export { seededRandom, seededPermutation } from './data/random';
 export type { MimeBundle, HasMimeBundle } from './viz/mime';
 export * from './viz/views';
 export { display, update, progressBar } from './viz/display';
+export { diagram, diagramSvg, DIAGRAM_NAMES } from './viz/diagrams';
+export type { DiagramName } from './viz/diagrams';
+export { OKABE_ITO } from './viz/svg';
+export { convolutionWindowView, convWindowData, convWindowSpec } from './viz/conv-views';
+export type { ConvWindowOptions, ConvWindowData } from './viz/conv-views';
 
 // optimize
 export { quantize, quantizableWeights, collectActivations } from './optimize/quantize-model';
