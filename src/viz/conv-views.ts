@@ -6,7 +6,7 @@
 import type { Tensor } from '../engine/tf';
 import type { HookedModel } from '../hooks/hooked-model';
 import type { MimeBundle } from './mime';
-import { toBundle } from './render';
+import { CHART_CONFIG, toBundle } from './render';
 import { gridToPngUrl, imageLayer } from './heatmap';
 
 /** The model the view reads: the digits CNN's hook names and weight names. */
@@ -34,6 +34,9 @@ export interface ConvWindowData {
   row: number;
   col: number;
 }
+
+/** Text colour: dark on the white card. */
+const INK = '#111111';
 
 const f4 = (v: number) => (v >= 0 ? ' ' : '') + v.toFixed(4);
 
@@ -129,9 +132,9 @@ export function convWindowSpec(data: ConvWindowData, title?: string): Record<str
           },
         },
       },
-      { mark: { type: 'text', dy: -18, fontSize: 12, font: 'DejaVu Sans Mono' }, encoding: { text: { field: 'xText' } } },
+      { mark: { type: 'text', dy: -18, fontSize: 12, font: 'DejaVu Sans Mono', color: INK }, encoding: { text: { field: 'xText' } } },
       { mark: { type: 'text', dy: 0, fontSize: 12, font: 'DejaVu Sans Mono', color: '#7a5200' }, encoding: { text: { field: 'wText' } } },
-      { mark: { type: 'text', dy: 20, fontSize: 13, font: 'DejaVu Sans Mono', fontWeight: 'bold' }, encoding: { text: { field: 'pText' } } },
+      { mark: { type: 'text', dy: 20, fontSize: 13, font: 'DejaVu Sans Mono', fontWeight: 'bold', color: INK }, encoding: { text: { field: 'pText' } } },
     ],
   };
 
@@ -146,7 +149,7 @@ export function convWindowSpec(data: ConvWindowData, title?: string): Record<str
   };
 
   const textMark = (y: number, field: string, bold = false) => ({
-    mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 13, font: 'DejaVu Sans Mono', fontWeight: bold ? 'bold' : 'normal' },
+    mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 13, font: 'DejaVu Sans Mono', fontWeight: bold ? 'bold' : 'normal', color: INK },
     encoding: { x: { value: 0 }, y: { value: y }, text: { field } },
   });
   const summary = {
@@ -185,6 +188,10 @@ export function convWindowSpec(data: ConvWindowData, title?: string): Record<str
       text: title ?? `The 3×3 window of conv.0 (filter ${filter}) moving over the digit`,
       subtitle: 'drag the sliders (JupyterLab, VS Code); the still picture shows one position',
     },
+    // A white card with dark text whatever the notebook's theme (JupyterLab gives Vega its dark
+    // theme in dark mode; this spec's own colours win over it).
+    background: '#ffffff',
+    config: { title: { ...CHART_CONFIG.title, color: INK, subtitleColor: '#333333' } },
     datasets: { pixels, outputs },
     params: [
       { name: 'row', value: row, bind: { input: 'range', min: 0, max: size - 1, step: 1, name: 'window row ' } },
