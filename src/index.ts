@@ -46,6 +46,11 @@ export { seededRandom, seededPermutation } from './data/random';
 export type { MimeBundle, HasMimeBundle } from './engine/mime';
 export * from './viz/views';
 export { display, update, progressBar } from './engine/display';
+export { diagram, diagramSvg, DIAGRAM_NAMES } from './viz/diagrams';
+export type { DiagramName } from './viz/diagrams';
+export { OKABE_ITO } from './viz/svg';
+export { convolutionWindowView, convWindowData, convWindowSpec } from './viz/conv-views';
+export type { ConvWindowOptions, ConvWindowData } from './viz/conv-views';
 
 // optimize
 export { quantize, quantizableWeights, collectActivations } from './optimize/quantize-model';
@@ -171,3 +176,8 @@ export type { ForwardLanguageModel } from './optimize/lm-eval';
 export { latencyPercentiles } from './optimize/compare';
 export type { GptCompareData, DigitsCompareData, GptVariantModel } from './optimize/compare';
 export { nextTokenTemperatureView, headImportanceView, pruningMaskView } from './viz/gpt-optimize-views';
+
+// exercises: each notebook's checked exercises (src/exercises/NN-*.ts), by id ('00.2')
+export { exercise, check, exercises } from './exercises/index';
+export { Exercise, Verdict, matches } from './exercises/exercise';
+export type { ExerciseSpec, Answer, Tolerance, Mistake, VerdictStatus } from './exercises/exercise';
