@@ -12,6 +12,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import '../src/fastpath/register'; // compile('onnx')
 import { tf, type Tensor } from '../src/engine/tf';
 import { initBackend } from '../src/engine/backend';
 import { GPT } from '../src/models/gpt';

@@ -9,6 +9,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import '../src/fastpath/register'; // compile('onnx')
 import { tf } from '../src/engine/tf';
 import { GPT, GPT_PRESETS } from '../src/models/gpt';
 import type { OnnxGPT } from '../src/fastpath/gpt-onnx';

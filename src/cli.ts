@@ -4,6 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn } from 'child_process';
+// The registrations the entry (src/index.ts) makes: views for display, the ONNX fast path for compile('onnx').
+import './viz/register';
+import './fastpath/register';
 import { progressBar } from './engine/display';
 import { tf } from './engine/tf';
 import { initBackend, backend } from './engine/backend';

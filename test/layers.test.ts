@@ -22,6 +22,7 @@ const RANKS: Record<string, number> = {
   optimize: 5, // quantize, prune, distill, compare
   train: 5, // losses, optimizers, training loops
   viz: 6, // charts
+  exercises: 6, // the course's checked exercises: may compute answers from any layer below
   index: 7, // the one public entry
   server: 8,
   cli: 8,
