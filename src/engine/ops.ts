@@ -1,4 +1,5 @@
 import { tf, type Tensor } from './tf';
+import { gradientDepth } from './tfjs-internals';
 
 /**
  * 2-D convolution (stride 1, 'valid') as im2col + one matMul.
@@ -28,7 +29,7 @@ export function conv2dViaMatmul(x: Tensor, kernel: Tensor): Tensor {
  * faster op without a WASM gradient (gather) for inference and a differentiable one for training.
  */
 export function isRecordingGradients(): boolean {
-  return (tf.engine().state as unknown as { gradientDepth: number }).gradientDepth > 0;
+  return gradientDepth() > 0;
 }
 
 /**
