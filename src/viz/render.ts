@@ -2,9 +2,22 @@
 // and the four-part MIME bundle every chart is displayed as.
 import type { MimeBundle } from '../engine/mime';
 
-/** The font every chart uses; DejaVu Sans ships with Debian (fonts-dejavu-core). */
+import * as path from 'path';
+
+/** The font every chart uses: DejaVu Sans, from the npm package dejavu-fonts-ttf. */
 export const CHART_FONT = 'DejaVu Sans';
-const FONT_DIRS = ['/usr/share/fonts/truetype/dejavu'];
+
+/** DejaVu faces the charts and diagrams use (regular, bold, italic; sans and mono). */
+const FONT_FACES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSans-BoldOblique.ttf', 'DejaVuSansMono.ttf', 'DejaVuSansMono-Bold.ttf'];
+
+/**
+ * The font files PNGs are drawn with, loaded by file from the npm package (system fonts are not
+ * read), so a chart's PNG is the same on every machine, with or without fonts installed.
+ */
+export function chartFontFiles(): string[] {
+  const dir = path.join(path.dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+  return FONT_FACES.map((f) => path.join(dir, f));
+}
 
 /** Vega-Lite config shared by all charts: one font, quiet axes, room for a notebook column. */
 export const CHART_CONFIG = {
@@ -59,7 +72,14 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
-    font: { loadSystemFonts: true, fontDirs: FONT_DIRS, defaultFontFamily: CHART_FONT },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: chartFontFiles(),
+      defaultFontFamily: CHART_FONT,
+      sansSerifFamily: CHART_FONT,
+      serifFamily: CHART_FONT,
+      monospaceFamily: 'DejaVu Sans Mono',
+    },
   });
   return resvg.render().asPng();
 }
