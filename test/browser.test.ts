@@ -1,32 +1,25 @@
-// The web explainer in headless Chromium (playwright-core + Debian chromium): a lesson renders a
+// The web explainer in headless Chromium (playwright-core; the browser from test/helpers/browser.ts): a lesson renders a
 // live Vega chart, the stepper walks forward and back, the compare page renders its report.
 // Screenshots go to test-artifacts/ (look at them). No CSP violations are allowed on any page.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from './helpers/browser';
 import { serve } from '../src/server/main';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', 'test-artifacts');
-const hasChromium = fs.existsSync(CHROMIUM);
 
 let server: Awaited<ReturnType<typeof serve>>;
 let context: BrowserContext;
 let userDataDir: string;
 
 beforeAll(async () => {
-  if (!hasChromium) throw new Error(`Chromium not found at ${CHROMIUM}: .ci/run installs it (apt-get install chromium); set CHROMIUM_PATH to use another.`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   server = await serve({ port: 0 });
   userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inference-lab-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1200, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  context = await launchBrowser(userDataDir, { width: 1200, height: 900 });
 });
 
 afterAll(async () => {

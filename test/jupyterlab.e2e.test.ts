@@ -1,7 +1,7 @@
 /**
  * End to end in real JupyterLab: start JupyterLab from the project's .venv (free localhost port,
- * a token, root_dir = notebooks/), open the first lesson in headless Chromium (Debian's
- * /usr/bin/chromium through playwright-core), run all cells from the Run menu on the
+ * a token, root_dir = notebooks/), open the first lesson in headless Chromium (the one from
+ * test/helpers/browser.ts: CHROMIUM_PATH, Debian chromium or npm @sparticuz/chromium, through playwright-core), run all cells from the Run menu on the
  * "TypeScript (Inference Lab)" kernel of THIS checkout, and check that the step-through chart
  * rendered as a Vega view with no error output. A screenshot goes to test-artifacts/jupyterlab.png.
  * Then, in cells added to the open notebook: a progress bar updates in place (one output in its
@@ -21,10 +21,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { createRequire } from 'module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from './helpers/browser';
 import { kernelspecEnv, ROOT } from './helpers/jupyter';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The project's .venv JupyterLab, else one on PATH (as `npm start` picks it). */
 const { findJupyter } = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'kernel', 'install.js')) as {
   findJupyter: () => { jupyter: string | null };
@@ -73,7 +73,6 @@ interface RunState {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   const jupyter = findJupyter().jupyter;
   if (!jupyter) throw new Error('JupyterLab is missing: run `node dist/scripts/setup.js` (creates .venv with JupyterLab)');
   if (!fs.existsSync(NOTEBOOK)) throw new Error(`${NOTEBOOK} is missing`);
@@ -116,21 +115,7 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error(`JupyterLab did not answer on ${baseUrl} within 90 s:\n${labLog.slice(-3000)}`);
     await sleep(500);
   }
-  context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 1000 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  context = await launchBrowser(path.join(tmp, 'chromium-profile'), { width: 1400, height: 1000 });
   page = context.pages()[0] ?? (await context.newPage());
 }, 180_000);
 
