@@ -22,6 +22,11 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const KERNEL_MAIN = path.join(__dirname, 'main.js');
 /** Python packages put in the project-local venv (pinned: the versions the tests ran against). */
 export const JUPYTER_PINS = ['jupyterlab==4.5.0', 'nbclient==0.10.2', 'jupyter_kernel_test==0.7.0'];
+/** What the tests need besides: the official ONNX checker (1.19.1: the last with wheels for Python 3.9). */
+export const TEST_PINS = ['onnx==1.19.1'];
+/** Everything `npm install` puts in the project's .venv, and the module each one is imported as. */
+export const VENV_PINS = [...JUPYTER_PINS, ...TEST_PINS];
+const VENV_MODULES = ['jupyterlab', 'nbclient', 'jupyter_kernel_test', 'onnx'];
 
 const isWindows = process.platform === 'win32';
 
@@ -154,45 +159,64 @@ export interface EnsureOptions {
   venv?: string;
   /** Progress lines (default: console.log). */
   log?: (line: string) => void;
-  /** Create the venv even if a `jupyter lab` is on PATH. */
+  /** Create the venv even if a `jupyter lab` is on PATH (npm install's setup always does: the tests need its `onnx`). */
   forceVenv?: boolean;
+}
+
+/** The modules of VENV_PINS that the venv's python cannot import. */
+export function missingVenvModules(venv: string = VENV_DIR): string[] {
+  const vpy = venvBin(venv, 'python');
+  if (!fs.existsSync(vpy)) return [...VENV_MODULES];
+  return VENV_MODULES.filter((m) => !works(vpy, ['-c', `import ${m}`]));
 }
 
 /**
  * Make sure JupyterLab can be started: use one on PATH, or create a project-local venv
- * (.venv) with the pinned packages. Never installs into the user's own Python.
+ * (.venv) with the pinned packages (VENV_PINS: JupyterLab, nbclient, jupyter_kernel_test and
+ * the ONNX checker the tests use). A venv that lacks one of them (made by an older version) gets
+ * it. Never installs into the user's own Python.
  * Throws an Error with a readable message when Python (with venv + pip) is missing.
  */
 export function ensureJupyterLab(opts: EnsureOptions = {}): JupyterLocation {
   const venv = opts.venv ?? VENV_DIR;
   const log = opts.log ?? ((s: string) => console.log(s));
   const found = findJupyter(venv);
-  if (found.source === 'venv' || (found.source === 'path' && !opts.forceVenv)) {
-    log(`JupyterLab: using ${found.jupyter} (${found.source === 'venv' ? 'project .venv' : 'found on PATH'})`);
+  if (found.source === 'path' && !opts.forceVenv) {
+    log(`JupyterLab: using ${found.jupyter} (found on PATH)`);
     return found;
   }
-  const python = findSystemPython();
-  if (!python) {
-    throw new Error(
-      'JupyterLab is not installed and no Python >= 3.9 (with the venv module) was found. ' +
-        'Install Python 3 (e.g. `apt-get install python3 python3-venv`), then run `npm run setup` ' +
-        'or `node dist/scripts/setup.js` again.',
-    );
-  }
-  const pyArgs = python === 'py' ? ['-3'] : [];
-  log(`JupyterLab: creating a project-local Python environment in ${venv} (with ${python})`);
-  let r = spawnSync(python, [...pyArgs, '-m', 'venv', venv], { stdio: 'inherit' });
-  if (r.status !== 0) {
-    throw new Error(`\`${python} -m venv ${venv}\` failed (on Debian/Ubuntu: apt-get install python3-venv).`);
-  }
   const vpy = venvBin(venv, 'python');
-  log(`JupyterLab: installing ${JUPYTER_PINS.join(' ')} into ${venv} (about 1-2 minutes the first time)`);
-  r = spawnSync(vpy, ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...JUPYTER_PINS], { stdio: 'inherit' });
+  if (!fs.existsSync(vpy)) {
+    const python = findSystemPython();
+    if (!python) {
+      throw new Error(
+        'JupyterLab is not installed and no Python >= 3.9 (with the venv module) was found. ' +
+          'Install Python 3 (e.g. `apt-get install python3 python3-venv`), then run `npm run setup` ' +
+          'or `node dist/scripts/setup.js` again.',
+      );
+    }
+    const pyArgs = python === 'py' ? ['-3'] : [];
+    log(`JupyterLab: creating a project-local Python environment in ${venv} (with ${python})`);
+    const r = spawnSync(python, [...pyArgs, '-m', 'venv', venv], { stdio: 'inherit' });
+    if (r.status !== 0) {
+      throw new Error(`\`${python} -m venv ${venv}\` failed (on Debian/Ubuntu: apt-get install python3-venv).`);
+    }
+  }
+  const missing = missingVenvModules(venv);
+  if (missing.length === 0) {
+    const ready = findJupyter(venv);
+    log(`JupyterLab: using ${ready.jupyter} (project .venv, with ${VENV_MODULES.join(', ')})`);
+    return ready;
+  }
+  log(`JupyterLab: installing ${VENV_PINS.join(' ')} into ${venv} (missing: ${missing.join(', ')}; about 1-2 minutes the first time)`);
+  const r = spawnSync(vpy, ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...VENV_PINS], { stdio: 'inherit' });
   if (r.status !== 0) {
     throw new Error(`pip install into ${venv} failed (is PyPI reachable?). Remove ${venv} and run setup again.`);
   }
   const done = findJupyter(venv);
   if (done.source !== 'venv') throw new Error(`pip finished but ${venvBin(venv, 'jupyter-lab')} is missing.`);
+  const still = missingVenvModules(venv);
+  if (still.length > 0) throw new Error(`pip finished but ${venv} still cannot import ${still.join(', ')}.`);
   log(`JupyterLab: ready (${done.jupyter})`);
   return done;
 }

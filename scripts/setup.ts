@@ -3,13 +3,14 @@
  *   1. link node_modules/inference-lab -> ..  so notebooks can `import * as lab from 'inference-lab'`
  *      (tslab's type checker does not follow package self-references);
  *   2. install the Jupyter kernelspec "inference-lab" for this user (no Python needed);
- *   3. make sure JupyterLab exists: use one on PATH, or create .venv with pinned packages.
+ *   3. create .venv with pinned packages (JupyterLab, nbclient, jupyter_kernel_test, and the ONNX
+ *      checker the tests use), even when a `jupyter lab` is on PATH; add what an older .venv lacks.
  * Idempotent. Never fails `npm install`: problems are printed with what to do about them.
  * INFERENCE_LAB_SKIP_VENV=1 skips step 3.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureJupyterLab, ensureSelfLink, installKernel, venvKernelDir, JUPYTER_PINS, PROJECT_ROOT } from '../kernel/install';
+import { ensureJupyterLab, ensureSelfLink, installKernel, venvKernelDir, VENV_PINS, PROJECT_ROOT } from '../kernel/install';
 
 const say = (s: string) => console.log(`[inference-lab setup] ${s}`);
 const warn = (s: string) => console.warn(`[inference-lab setup] WARNING: ${s}`);
@@ -44,14 +45,14 @@ async function main(): Promise<void> {
     return;
   }
   try {
-    const where = ensureJupyterLab({ log: say });
+    const where = ensureJupyterLab({ log: say, forceVenv: true });
     if (where.source === 'venv') {
       const dir = await installKernel(venvKernelDir());
       say(`... and in the project's venv (${dir}), which its JupyterLab prefers: \`npm start\` always runs this checkout's kernel`);
     }
   } catch (e) {
     warn((e as Error).message);
-    warn(`the library and kernel work without it; to run notebooks you need JupyterLab (${JUPYTER_PINS.join(' ')}).`);
+    warn(`the library and kernel work without it; to run notebooks and the tests you need a .venv with ${VENV_PINS.join(' ')}.`);
   }
 }
 

@@ -1,5 +1,4 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -7,6 +6,7 @@ import { tf, initBackend, type Tensor } from '../src/index';
 import { GPT, GPT_PRESETS, type GPTConfig } from '../src/models/gpt';
 import { OnnxGPT } from '../src/fastpath/gpt-onnx';
 import { exportGptToOnnx } from '../src/fastpath/export-gpt';
+import { onnxCheck } from './helpers/python';
 
 const maxAbsDiff = (a: Tensor, b: Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 const ALPHABET = ' abcdefghijklmnopqrstuvwxyz.\n';
@@ -28,14 +28,6 @@ afterAll(() => {
   fast.dispose();
   model.dispose();
 });
-
-/** The official ONNX checker (Debian python3-onnx), with full shape inference. */
-function onnxCheck(bytes: Uint8Array): { status: number | null; output: string } {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gpt-onnx-')), 'model.onnx');
-  fs.writeFileSync(file, bytes);
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print("valid")', file], { encoding: 'utf8' });
-  return { status: r.status, output: r.stdout + r.stderr };
-}
 
 describe('GPT on the fast path (ONNX Runtime)', () => {
   it('the exported graphs (float32, with hooks, int8) pass the official ONNX checker', () => {

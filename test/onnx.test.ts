@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { tf, initBackend, loadModel, loadMnist, quantize, evaluateDigits, exportDigitsCnnToOnnx, MNIST_SIZE, type DigitsCNN } from '../src/index';
+import { onnxCheck } from './helpers/python';
 
 const px = MNIST_SIZE * MNIST_SIZE;
 let model: DigitsCNN;
@@ -29,12 +29,6 @@ function accuracy(logits: Float32Array, labels: Uint8Array): number {
     if (row.indexOf(Math.max(...row)) === labels[i]) correct++;
   }
   return correct / labels.length;
-}
-
-/** The official ONNX checker (Debian python3-onnx), with full shape inference. */
-function onnxCheck(file: string): { status: number | null; output: string } {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True); print("valid")', file], { encoding: 'utf8' });
-  return { status: r.status, output: r.stdout + r.stderr };
 }
 
 describe('ONNX export of the digits CNN', () => {

@@ -3,7 +3,7 @@
  * The kernelspec used is written to a temporary JUPYTER_PATH (highest priority for Jupyter), so
  * the tests always start THIS checkout's dist/kernel/main.js, whatever is installed for the user.
  */
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -14,24 +14,7 @@ export const KERNEL_MAIN = path.join(ROOT, 'dist', 'kernel', 'main.js');
 export const PY_DIR = path.join(ROOT, 'test', 'python');
 export const KERNEL_NAME = 'inference-lab';
 
-/** The project's .venv python if it exists (made by scripts/setup), else python3 / python. */
-export function findPython(): string {
-  const venv =
-    process.platform === 'win32' ? path.join(ROOT, '.venv', 'Scripts', 'python.exe') : path.join(ROOT, '.venv', 'bin', 'python');
-  if (fs.existsSync(venv)) return venv;
-  return process.platform === 'win32' ? 'python' : 'python3';
-}
-
-/** Throws a readable error when `python` cannot import the modules the tests need. */
-export function requirePythonModules(python: string, modules: string[]): void {
-  const r = spawnSync(python, ['-c', modules.map((m) => `import ${m}`).join('; ')], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new Error(
-      `${python} cannot import ${modules.join(', ')} (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}). ` +
-        'Run `node dist/scripts/setup.js` (creates .venv with jupyterlab, nbclient, jupyter_kernel_test).',
-    );
-  }
-}
+export { findPython, requirePythonModules } from './python';
 
 /** A temp dir holding kernels/inference-lab/kernel.json for this checkout; env to use it. */
 export function kernelspecEnv(): NodeJS.ProcessEnv {
