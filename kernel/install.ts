@@ -12,7 +12,6 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import { spawn, spawnSync } from 'child_process';
 import { DISPLAY_NAME, KERNEL_NAME } from './names';
 
@@ -72,9 +71,7 @@ export function kernelSpec(): Record<string, unknown> {
 export async function installKernel(dir: string = kernelDir()): Promise<string> {
   await fs.promises.mkdir(dir, { recursive: true });
   await fs.promises.writeFile(path.join(dir, 'kernel.json'), JSON.stringify(kernelSpec(), null, 2) + '\n');
-  await fs.promises.writeFile(path.join(dir, 'logo-svg.svg'), LOGO_SVG);
-  await fs.promises.writeFile(path.join(dir, 'logo-64x64.png'), logoPng(64));
-  await fs.promises.writeFile(path.join(dir, 'logo-32x32.png'), logoPng(32));
+  for (const file of LOGO_FILES) await fs.promises.copyFile(path.join(LOGO_DIR, file), path.join(dir, file));
   return dir;
 }
 
@@ -252,70 +249,9 @@ export async function startLab(notebooksDir: string, extraArgs: string[] = []): 
 
 // ---- logo --------------------------------------------------------------------------------
 
-const LOGO_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">
-  <rect width="64" height="64" rx="10" fill="#1f5fa8"/>
-  <g fill="#ffffff"><circle cx="16" cy="20" r="5"/><circle cx="16" cy="44" r="5"/><circle cx="48" cy="32" r="5"/></g>
-  <g stroke="#ffffff" stroke-width="3"><line x1="16" y1="20" x2="48" y2="32"/><line x1="16" y1="44" x2="48" y2="32"/></g>
-</svg>
-`;
-
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (let i = 0; i < buf.length; i++) {
-    c ^= buf[i];
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-
-/** The same picture as the SVG (three nodes, two edges on blue), drawn pixel by pixel. */
-export function logoPng(size: number): Buffer {
-  const s = size / 64;
-  const nodes = [
-    [16, 20],
-    [16, 44],
-    [48, 32],
-  ].map(([x, y]) => [x * s, y * s]);
-  const segDist = (px: number, py: number, ax: number, ay: number, bx: number, by: number) => {
-    const dx = bx - ax, dy = by - ay;
-    const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)));
-    return Math.hypot(px - ax - t * dx, py - ay - t * dy);
-  };
-  const raw = Buffer.alloc(size * (size * 4 + 1));
-  for (let y = 0; y < size; y++) {
-    raw[y * (size * 4 + 1)] = 0; // filter: none
-    for (let x = 0; x < size; x++) {
-      const px = x + 0.5, py = y + 0.5;
-      const white =
-        nodes.some(([nx, ny]) => Math.hypot(px - nx, py - ny) <= 5 * s) ||
-        segDist(px, py, nodes[0][0], nodes[0][1], nodes[2][0], nodes[2][1]) <= 1.5 * s ||
-        segDist(px, py, nodes[1][0], nodes[1][1], nodes[2][0], nodes[2][1]) <= 1.5 * s;
-      const o = y * (size * 4 + 1) + 1 + x * 4;
-      if (white) raw.set([255, 255, 255, 255], o);
-      else raw.set([0x1f, 0x5f, 0xa8, 255], o);
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0);
-  ihdr.writeUInt32BE(size, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 6; // RGBA
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+/** The kernel's logos, committed in kernel/logo/ (the PNGs were rasterised once from the SVG with resvg). */
+export const LOGO_DIR = path.join(PROJECT_ROOT, 'kernel', 'logo');
+export const LOGO_FILES = ['logo-svg.svg', 'logo-64x64.png', 'logo-32x32.png'];
 
 /**
  * Make node_modules/inference-lab point at the project, so notebooks in notebooks/ can

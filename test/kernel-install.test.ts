@@ -10,6 +10,7 @@ import { createRequire } from 'module';
 import { spawnSync } from 'child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/jupyter';
+import { PNG } from 'pngjs';
 
 const install = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'kernel', 'install.js')) as typeof import('../kernel/install');
 
@@ -38,7 +39,11 @@ describe('kernelspec', () => {
       language: 'typescript',
       interrupt_mode: 'message',
     });
-    expect(fs.existsSync(path.join(dir, 'logo-64x64.png'))).toBe(true);
+    for (const size of [32, 64]) {
+      const logo = PNG.sync.read(fs.readFileSync(path.join(dir, `logo-${size}x${size}.png`))); // Jupyter's sizes, decodable
+      expect([logo.width, logo.height]).toEqual([size, size]);
+    }
+    expect(fs.readFileSync(path.join(dir, 'logo-svg.svg'), 'utf8')).toMatch(/^<svg [^>]*viewBox="0 0 64 64"/);
     expect(install.kernelStatus()).toMatchObject({ installed: true, current: true });
   });
 
