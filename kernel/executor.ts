@@ -13,11 +13,8 @@ import * as vm from 'vm';
 import { AsyncLocalStorage } from 'async_hooks';
 import Module = require('module');
 import { rewriteForConverter, lineAndCharacter, RewrittenCell } from './converter-workarounds';
-import { createConverter, isCompleteCode, Converter, Diagnostic, SideOutput } from 'tslab/dist/converter';
-import { getCodeMetadata } from 'tslab/dist/metadata';
-import { createRequire } from 'tslab/dist/executor';
-import { printQuickInfo } from 'tslab/dist/inspect';
-import { normalizeJoin } from 'tslab/dist/tspath';
+import { createConverter, isCompleteCode, getCodeMetadata, createRequire, printQuickInfo, normalizeJoin, tslabTypeScript, typescriptVersion } from './tslab';
+import type { Converter, Diagnostic, SideOutput } from './tslab';
 import { INTERRUPTS, IN_VM, newSharedState } from './shared-state';
 
 export interface CellError {
@@ -38,16 +35,7 @@ export class InterruptError extends Error {
   }
 }
 
-/** The TypeScript version tslab compiles cells with (it bundles its own copy). */
-export function typescriptVersion(): string {
-  try {
-    const tslabDir = path.dirname(require.resolve('tslab/package.json'));
-    const pkg = require.resolve('@tslab/typescript-for-tslab/package.json', { paths: [tslabDir] });
-    return String(require(pkg).version);
-  } catch {
-    return 'unknown';
-  }
-}
+export { typescriptVersion };
 
 function thenable(x: unknown): x is PromiseLike<unknown> {
   return (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
@@ -149,16 +137,6 @@ function createExports(): Record<string, any> {
       return true;
     },
   });
-}
-
-let tsForTslab: typeof import('typescript') | null = null;
-/** The TypeScript that tslab bundles (its scanner is what reads cells). */
-function tslabTypeScript(): typeof import('typescript') {
-  if (!tsForTslab) {
-    const tslabDir = path.dirname(require.resolve('tslab/package.json'));
-    tsForTslab = require(require.resolve('@tslab/typescript-for-tslab', { paths: [tslabDir] }));
-  }
-  return tsForTslab!;
 }
 
 /** True when `src` has a `)`, `]` or `}` that closes nothing or the wrong bracket (strings, comments, templates and regexps skipped). */

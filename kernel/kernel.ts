@@ -8,6 +8,7 @@
  */
 import * as v8 from 'v8';
 import { Executor, describeError, typescriptVersion, CellError } from './executor';
+import { hookTslabDisplay } from './tslab';
 import { Bundle, inspectValue, normalizeBundle, valueToBundle } from './display';
 import { Channel, ConnectionInfo, KernelServer } from './server';
 import { Message, PROTOCOL_VERSION } from './wire';
@@ -193,11 +194,10 @@ export class Kernel {
     Object.defineProperty(globalThis, KERNEL_BRIDGE, { value: bridge, configurable: true, writable: true });
     // tslab's own display API (`import * as tslab from 'tslab'; tslab.display.png(...)`) keeps working.
     try {
-      const tslabJupyter = require('tslab/dist/jupyter');
-      tslabJupyter.lastWriteDisplayData = (content: unknown, update: boolean) => {
+      hookTslabDisplay((content: unknown, update: boolean) => {
         this.executorInstance?.checkInterrupt();
         this.server.publish(update ? 'update_display_data' : 'display_data', content, this.parent);
-      };
+      });
     } catch (e) {
       this.log(`tslab display API not hooked: ${(e as Error).message}`);
     }

@@ -30,7 +30,11 @@ export interface OrtSessionOptions {
 
 type OrtModule = { Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtValue };
 
-function loadOrt(): { ort: OrtModule; binding: { InferenceSession: new () => NativeSession }; initOrt: () => void } {
+/** The onnxruntime-node version whose private binding (dist/binding.js) this file was checked against; package.json pins it. */
+export const ORT_PINNED = '1.30.0';
+
+/** onnxruntime-node's public module and its private synchronous binding (test/contracts.test.ts checks it by name). */
+export function loadOrt(): { ort: OrtModule; binding: { InferenceSession: new () => NativeSession }; initOrt: () => void } {
   const ort = require('onnxruntime-node') as OrtModule;
   const native = require('onnxruntime-node/dist/binding') as { binding?: { InferenceSession?: new () => NativeSession }; initOrt?: () => void };
   if (!native.binding?.InferenceSession || typeof native.initOrt !== 'function') {
