@@ -39,7 +39,7 @@ async function runSpec(spec: Spec, signals: Record<string, unknown> = {}): Promi
     debug() { return logger; },
     error(...args: unknown[]): never { throw new Error(args.join(' ')); },
   };
-  const compiled = vl.compile(spec as vl.TopLevelSpec, { logger: logger as never }).spec;
+  const compiled = vl.compile(spec as unknown as vl.TopLevelSpec, { logger: logger as never }).spec;
   expect(warnings).toEqual([]);
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   for (const [name, value] of Object.entries(signals)) view.signal(name, value);

@@ -47,7 +47,7 @@ describe('a LayersModel built with tf.layers, saved and loaded back', () => {
     });
     original = tf.model({ inputs: input, outputs: head.apply(flat) as tf.SymbolicTensor, name: 'tiny' });
     // Seeded, non-trivial values everywhere (batch norm included), so every layer matters (seed 0 means "unseeded" to tfjs).
-    original.setWeights(original.weights.map((w, i) => (w.name.includes('variance') ? tf.randomUniform(w.shape, 0.5, 1.5, 'float32', i + 1) : tf.randomNormal(w.shape, 0, 0.5, 'float32', i + 1))));
+    original.setWeights(original.weights.map((w, i) => (w.name.includes('variance') ? tf.randomUniform(w.shape as number[], 0.5, 1.5, 'float32', i + 1) : tf.randomNormal(w.shape as number[], 0, 0.5, 'float32', i + 1))));
     await original.save(fileIOHandler(path.join(tmp, 'tiny')));
     model = await ImportedModel.load(path.join(tmp, 'tiny'));
   });
@@ -408,7 +408,7 @@ describe('CenterNet (COCO object detector from @vladmandic/human) on public-doma
     const depthwise = weighted.find((e) => e.kind === 'FusedDepthwiseConv2dNative')!;
     expect(depthwise.sqnrDb).toBeGreaterThan(25);
     const view = await importedErrorView(detector, errors, null, 'CenterNet, int8 weights');
-    expect(view['image/png'].length).toBeGreaterThan(1000);
+    expect(view['image/png']!.length).toBeGreaterThan(1000);
     expect(view['text/plain']).toContain('Conv.BatchNorm.FusedBatchNorm');
     q.dispose();
   });
@@ -417,7 +417,7 @@ describe('CenterNet (COCO object detector from @vladmandic/human) on public-doma
     const detections = detector.detect(cat);
     const bundle = await detectionsView(cat, detections, 'chelsea.png');
     expect(bundle['text/plain']).toMatch(/1\. cat \d+%/);
-    expect(Buffer.from(bundle['image/png'], 'base64').subarray(1, 4).toString()).toBe('PNG');
+    expect(Buffer.from(bundle['image/png']!, 'base64').subarray(1, 4).toString()).toBe('PNG');
     const [out, cache] = detector.runWithCache(cat, { names: ['MobilenetV3.Conv.hard_swish.mul_1.hook_out'] });
     const maps = await featureMaps(cache.get('MobilenetV3.Conv.hard_swish.mul_1.hook_out'), 'first conv');
     expect(maps['text/plain']).toContain('16 maps of 256x256');

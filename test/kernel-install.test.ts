@@ -65,7 +65,7 @@ describe('kernelspec in the project venv', () => {
     const userDir = await install.installKernel();
     const stale = { ...JSON.parse(fs.readFileSync(path.join(userDir, 'kernel.json'), 'utf8')), argv: ['/usr/bin/node', '/gone/clone/dist/kernel/main.js', '--connection-file', '{connection_file}'] };
     fs.writeFileSync(path.join(userDir, 'kernel.json'), JSON.stringify(stale));
-    const env = { ...process.env, JUPYTER_DATA_DIR: dataDir };
+    const env: NodeJS.ProcessEnv = { ...process.env, JUPYTER_DATA_DIR: dataDir };
     delete env.JUPYTER_PATH;
     const r = spawnSync(python, ['-m', 'jupyter', 'kernelspec', 'list', '--json'], { env, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
