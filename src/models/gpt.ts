@@ -15,7 +15,7 @@ import { tf, type Tensor } from '../engine/tf';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
 import { HookedModel, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
-import { loadModelDir, saveModelFiles } from '../io/model-files';
+import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
 import { nextTokenLoss } from '../engine/ops';
 import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
 import { seededRandom } from '../data/random';
@@ -250,8 +250,6 @@ export class GPT extends HookedModel {
   readonly config: GPTConfig;
   readonly tokenizer: Tokenizer;
   readonly weights: Record<string, tf.Variable>;
-  /** Set by quantize to the real stored size; otherwise float32. */
-  storedBytes: number | null = null;
   /** Where a given forward reads and writes keys/values (only during `forwardCached`). */
   private activeKv: KVCache | null = null;
   /** Tied models: W_E transposed once, reused while W_E is unchanged (see `unembedMatrix`). */
@@ -366,8 +364,10 @@ export class GPT extends HookedModel {
 
   /** A copy with its own weights (same config and hook names). */
   clone(name = `${this.name}-copy`): this {
+    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
     const copy = new GPT(this.config, name, null) as this; // zeros, then every weight copied
     for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
+    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
     return copy;
   }
 
@@ -624,12 +624,19 @@ export class GPT extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'gpt', this.config, this.weights, extra);
+    saveModelFiles(dir, 'gpt', this.config, this.weights, { ...extra, ...this.optimizationForFile() }); // throws on a function transform, naming its hook
   }
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): GPT {
-    return loadModelDir<GPTConfig, GPT>(dir, 'gpt', (config) => new GPT(config, name, null));
+    const model = loadModelDir<GPTConfig, GPT>(dir, 'gpt', (config) => new GPT(config, name, null));
+    try {
+      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json')); // quantization, pruning, transforms; other format versions refused
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return model;
   }
 
   dispose(): void {
