@@ -170,7 +170,7 @@ async function compare(args: Args, json: boolean): Promise<number> {
   try {
     const summary = (m: DigitsCNN) => {
       const e = evaluateDigits(m, heldOut);
-      const bytes = 'pruning' in m ? (m as Pruned).pruning.sparseBytes : m.byteSize; // pruned: sparse storage
+      const bytes = (m as Pruned).pruning ? (m as Pruned).pruning.sparseBytes : m.byteSize; // pruned: sparse storage
       return { metric: e.metric, value: e.value, bytes, latency_ms: latencyMs(m, one) };
     };
     const original = summary(model);

@@ -22,8 +22,9 @@ export class OnnxCNN extends OnnxHookedModel<DigitsCNN> {
     if (options.quantize) {
       throw new Error(`${source.name}.compile('onnx', { quantize: '${options.quantize}' }): the CNN's int8 graph needs calibrated activations; use quantize(model, { activations: 'static', ... }) and exportDigitsCnnToOnnx(model, q.quantization).`);
     }
-    const hooked = exportDigitsCnnToOnnx(source, undefined, { hooks: true });
-    super(source, options, exportDigitsCnnToOnnx(source).bytes, () => hooked.bytes);
+    // The graphs carry the model's optimization state (packed weights, activation quantizers), or the export refuses, saying why.
+    const hooked = exportDigitsCnnToOnnx(source, undefined, { hooks: true, carryState: true });
+    super(source, options, exportDigitsCnnToOnnx(source, undefined, { carryState: true }).bytes, () => hooked.bytes);
     this.hookNamesInGraph = hooked.hookOutputs;
     this.config = source.config;
     this.parameterCount = source.parameterCount;

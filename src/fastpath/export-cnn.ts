@@ -5,7 +5,7 @@ import { tf } from '../engine/tf';
 import type { DigitsCNN } from '../models/cnn';
 import type { QuantizationInfo } from '../optimize/quantize-model';
 import { buildOnnxModel, float32Raw, int64Raw, OnnxType, type OnnxNode, type OnnxTensor } from '../io/onnx-proto';
-import { quantizePerChannel } from '../optimize/quantize';
+import { quantizePerChannel, unpackIntegers } from '../optimize/quantize';
 
 export interface OnnxExport {
   bytes: Uint8Array;
@@ -31,7 +31,29 @@ function toOIHW(kernel: tf.Tensor): { values: Float32Array; dims: number[] } {
  * QuantizeLinear/DequantizeLinear pair with the calibrated scale and zero point. Weights are
  * re-quantized from the float model (7-bit by default, see reduceRange).
  */
-export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: QuantizationInfo, options: { reduceRange?: boolean; hooks?: boolean } = {}): OnnxExport {
+export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: QuantizationInfo, options: { reduceRange?: boolean; hooks?: boolean; carryState?: boolean } = {}): OnnxExport {
+  if (options.carryState && quantization) throw new Error('exportDigitsCnnToOnnx: carryState exports the model\'s own state; pass no separate quantization with it.');
+  // carryState: the graph computes what the tfjs model computes, its optimization state included:
+  // packed integer weights behind DequantizeLinear, fake-quant transforms as QuantizeLinear/
+  // DequantizeLinear pairs, dynamic-quant ones as DynamicQuantizeLinear/DequantizeLinear.
+  const state = options.carryState ? model.optimizationState('compile') : null; // a function transform refuses here, naming its hook
+  if (state) {
+    const carried = new Set(model.activationQuantPoints);
+    for (const [hook, spec] of Object.entries(state.transforms)) {
+      const why = !carried.has(hook)
+        ? `the exporter places activation nodes only at ${model.activationQuantPoints.join(', ')}`
+        : spec.kind === 'fake-quant' && spec.params.bits !== 8
+          ? `${spec.params.bits}-bit activations have no ONNX QuantizeLinear type that saturates at their range`
+          : spec.kind === 'dynamic-quant' && spec.bits !== 8
+            ? 'DynamicQuantizeLinear is 8-bit only'
+            : spec.kind === 'mask' || spec.kind === 'ablate'
+              ? `the exporter writes no ${spec.kind} node`
+              : spec.kind === 'fake-quant' && spec.params.scale.length !== 1
+                ? 'per-channel activation parameters are not exported'
+                : null;
+      if (why) throw new Error(`${model.name}.compile('onnx'): cannot carry the ${spec.kind} transform at "${hook}": ${why}. The model keeps running on tfjs.`);
+    }
+  }
   // x86 int8 kernels multiply uint8 activations by int8 weights with VPMADDUBSW, which saturates
   // at int16 when two large products add up; 7-bit weights avoid it (ONNX Runtime's reduce_range).
   // Measured here: 8-bit weights lost 0.6 accuracy points more than the same model in tfjs.
@@ -57,6 +79,7 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
 
   /** Insert a QDQ pair after `value` when this point is quantized; returns the name to use next. */
   const qdq = (point: string, value: string): string => {
+    if (state) return carriedQdq(point, value);
     const range = quantization?.activationRanges[point];
     if (!range) return value;
     const p = range.params;
@@ -66,6 +89,53 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
     nodes.push({ op: 'QuantizeLinear', inputs: [value, `${prefix}_scale`, `${prefix}_zp`], outputs: [`${prefix}_q`] });
     nodes.push({ op: 'DequantizeLinear', inputs: [`${prefix}_q`, `${prefix}_scale`, `${prefix}_zp`], outputs: [`${prefix}_dq`] });
     return `${prefix}_dq`;
+  };
+
+  /** The model's own transform at `point` as ONNX nodes (carryState). */
+  const carriedQdq = (point: string, value: string): string => {
+    const spec = state!.transforms[point];
+    if (!spec) return value;
+    const prefix = point.replace(/\./g, '_');
+    if (spec.kind === 'dynamic-quant') {
+      nodes.push({ op: 'DynamicQuantizeLinear', inputs: [value], outputs: [`${prefix}_q`, `${prefix}_scale`, `${prefix}_zp`] });
+    } else if (spec.kind === 'fake-quant') {
+      const p = spec.params;
+      inits.push({ name: `${prefix}_scale`, type: OnnxType.FLOAT, dims: [], raw: float32Raw([p.scale[0]]) });
+      inits.push({ name: `${prefix}_zp`, type: p.signed ? OnnxType.INT8 : OnnxType.UINT8, dims: [], raw: Uint8Array.of(p.zeroPoint[0] & 0xff) });
+      nodes.push({ op: 'QuantizeLinear', inputs: [value, `${prefix}_scale`, `${prefix}_zp`], outputs: [`${prefix}_q`] });
+    }
+    nodes.push({ op: 'DequantizeLinear', inputs: [`${prefix}_q`, `${prefix}_scale`, `${prefix}_zp`], outputs: [`${prefix}_dq`] });
+    return `${prefix}_dq`;
+  };
+
+  /**
+   * A weight from the model's packed integers (carryState): the exact integers, in an 8-bit
+   * container (int4 values fit), behind DequantizeLinear with the packed scales and zero points.
+   * `layout` 'hwio->oihw' transposes a conv kernel; the channel axis moves from 3 to 0.
+   */
+  const packedWeight = (name: string, tfName: string, layout: 'hwio->oihw' | 'as-is'): string | null => {
+    const packed = state?.quantization?.packed[tfName];
+    if (!packed) return null;
+    const p = packed.params;
+    const count = packed.shape.reduce((a, b) => a * b, 1);
+    const q = unpackIntegers(packed.data, count, p.bits, p.signed);
+    let dims = packed.shape;
+    let values = q;
+    let axis = p.axis;
+    if (layout === 'hwio->oihw') {
+      const [kh, kw, ci, co] = packed.shape;
+      dims = [co, ci, kh, kw];
+      values = new Int32Array(count);
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) values[((o * ci + i) * kh + y) * kw + x] = q[((y * kw + x) * ci + i) * co + o];
+      axis = p.axis === null ? null : 0;
+    }
+    const type = p.signed ? OnnxType.INT8 : OnnxType.UINT8;
+    const paramDims = axis === null ? [] : [p.scale.length];
+    inits.push({ name: `${name}_q`, type, dims, raw: Uint8Array.from(values, (v) => v & 0xff) });
+    inits.push({ name: `${name}_scale`, type: OnnxType.FLOAT, dims: paramDims, raw: float32Raw(p.scale) });
+    inits.push({ name: `${name}_zp`, type, dims: paramDims, raw: Uint8Array.from(p.zeroPoint, (v) => v & 0xff) });
+    nodes.push({ op: 'DequantizeLinear', inputs: [`${name}_q`, `${name}_scale`, `${name}_zp`], outputs: [name], attributes: axis === null ? undefined : { axis } });
+    return name;
   };
 
   /** A weight initializer: float32, or int8 per channel along `axis` followed by DequantizeLinear. */
@@ -100,7 +170,7 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
 
   for (const i of [0, 1]) {
     const k = toOIHW(model.weights[`conv.${i}.weight`]);
-    const w = weight(`conv${i}_w`, k.values, k.dims, 0);
+    const w = packedWeight(`conv${i}_w`, `conv.${i}.weight`, 'hwio->oihw') ?? weight(`conv${i}_w`, k.values, k.dims, 0);
     inits.push({ name: `conv${i}_b`, type: OnnxType.FLOAT, dims: [k.dims[0]], raw: float32Raw(model.weights[`conv.${i}.bias`].dataSync()) });
     nodes.push({ op: 'Conv', inputs: [x, w, `conv${i}_b`], outputs: [`conv${i}`], attributes: { kernel_shape: [k.dims[2], k.dims[3]] } });
     x = qdq(`conv.${i}.hook_conv`, `conv${i}`);
@@ -117,7 +187,7 @@ export function exportDigitsCnnToOnnx(model: DigitsCNN, quantization?: Quantizat
   nodes.push({ op: 'Reshape', inputs: ['nhwc', 'flat_shape'], outputs: ['flat'] });
   expose('flatten.hook_out', 'flat', 'as-is');
   const dense = model.weights['dense.weight'];
-  const dw = weight('dense_w', Float32Array.from(dense.dataSync()), dense.shape, 1);
+  const dw = packedWeight('dense_w', 'dense.weight', 'as-is') ?? weight('dense_w', Float32Array.from(dense.dataSync()), dense.shape, 1);
   inits.push({ name: 'dense_b', type: OnnxType.FLOAT, dims: [labels.length], raw: float32Raw(model.weights['dense.bias'].dataSync()) });
   nodes.push({ op: 'MatMul', inputs: ['flat', dw], outputs: ['matmul'] });
   nodes.push({ op: 'Add', inputs: ['matmul', 'dense_b'], outputs: ['logits_raw'] });

@@ -11,7 +11,7 @@
 // Graph outputs: logits [batch, pos, vocab]; present_key.{i}, present_value.{i}
 //                [batch, head, past+pos, d_head]; with hooks, one output per hook point,
 //                named exactly as the hook ("blocks.0.attn.hook_pattern").
-import type { GPT } from '../models/gpt';
+import { blockHook, gptHookLayout, type GPT } from '../models/gpt';
 import { OnnxGraph, OnnxType } from '../io/onnx-proto';
 import { quantizePerChannel } from '../optimize/quantize';
 
@@ -74,8 +74,8 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
     }
     return bias ? g.op('Add', [y, g.floats(`${name}.b`, bias, [dims[1]])], undefined, output) : output ? g.op('Identity', [y], undefined, output) : y;
   };
-  const layerNorm = (x: string, prefix: string): string =>
-    g.op('LayerNormalization', [x, g.floats(`${prefix}.w`, value(`${prefix}.w`), [d]), g.floats(`${prefix}.b`, value(`${prefix}.b`), [d])], { axis: -1, epsilon: { float: layerNormEps } }, hook(`${prefix}.hook_normalized`));
+  const layerNorm = (x: string, prefix: string, hookName: string): string =>
+    g.op('LayerNormalization', [x, g.floats(`${prefix}.w`, value(`${prefix}.w`), [d]), g.floats(`${prefix}.b`, value(`${prefix}.b`), [d])], { axis: -1, epsilon: { float: layerNormEps } }, hook(hookName));
   const gelu = (x: string, output: string): string => {
     if (activation === 'gelu') {
       const phi = g.op('Add', [one, g.op('Erf', [g.op('Div', [x, g.scalar('sqrt2', Math.SQRT2)])])]);
@@ -103,8 +103,8 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
 
   for (let i = 0; i < nLayers; i++) {
     const b = `blocks.${i}`;
-    resid = g.op('Identity', [resid], undefined, hook(`${b}.hook_resid_pre`));
-    const x = layerNorm(resid, `${b}.ln1`);
+    resid = g.op('Identity', [resid], undefined, hook(blockHook(i, 'hook_resid_pre')));
+    const x = layerNorm(resid, `${b}.ln1`, blockHook(i, 'ln1.hook_normalized'));
     // Q, K and V as one matmul against [W_Q | W_K | W_V], split after: one big GEMM beats three.
     const heads = model.headsIn(i);
     const hd = heads * dHead; // this block's heads x d_head
@@ -119,27 +119,27 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
     const qkv = linear(x, fused, [d, 3 * hd], fusedBias, `${b}.attn.qkv`); // [batch, pos, 3 hd]
     const [qFlat, kFlat, vFlat] = [`${b}.attn.q_flat`, `${b}.attn.k_flat`, `${b}.attn.v_flat`];
     g.op('Split', [qkv, g.int64s(`${b}.attn.split`, [hd, hd, hd])], { axis: -1 }, [qFlat, kFlat, vFlat]);
-    const q = g.op('Reshape', [qFlat, shapeHeads(heads)], undefined, hook(`${b}.attn.hook_q`)); // [batch, pos, head, d_head]
-    const k = g.op('Reshape', [kFlat, shapeHeads(heads)], undefined, hook(`${b}.attn.hook_k`));
-    const v = g.op('Reshape', [vFlat, shapeHeads(heads)], undefined, hook(`${b}.attn.hook_v`));
+    const q = g.op('Reshape', [qFlat, shapeHeads(heads)], undefined, hook(blockHook(i, 'attn.hook_q'))); // [batch, pos, head, d_head]
+    const k = g.op('Reshape', [kFlat, shapeHeads(heads)], undefined, hook(blockHook(i, 'attn.hook_k')));
+    const v = g.op('Reshape', [vFlat, shapeHeads(heads)], undefined, hook(blockHook(i, 'attn.hook_v')));
     const headsFirst = (t: string) => g.op('Transpose', [t], { perm: [0, 2, 1, 3] }); // [batch, head, pos, d_head]
     const keys = g.op('Concat', [pastKeyName(i), headsFirst(k)], { axis: 2 }, presentKeyName(i)); // [batch, head, past+pos, d_head]
     const values = g.op('Concat', [pastValueName(i), headsFirst(v)], { axis: 2 }, presentValueName(i));
     const keysT = g.op('Transpose', [keys], { perm: [0, 1, 3, 2] }); // [batch, head, d_head, past+pos]
-    const scores = g.op('Mul', [g.op('MatMul', [headsFirst(q), keysT]), scaleScores], undefined, hook(`${b}.attn.hook_attn_scores`)); // [batch, head, pos, past+pos]
-    const pattern = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 }, hook(`${b}.attn.hook_pattern`));
-    const z = g.op('Transpose', [g.op('MatMul', [pattern, values])], { perm: [0, 2, 1, 3] }, hook(`${b}.attn.hook_z`)); // [batch, pos, head, d_head]
+    const scores = g.op('Mul', [g.op('MatMul', [headsFirst(q), keysT]), scaleScores], undefined, hook(blockHook(i, 'attn.hook_attn_scores'))); // [batch, head, pos, past+pos]
+    const pattern = g.op('Softmax', [g.op('Add', [scores, bias])], { axis: -1 }, hook(blockHook(i, 'attn.hook_pattern')));
+    const z = g.op('Transpose', [g.op('MatMul', [pattern, values])], { perm: [0, 2, 1, 3] }, hook(blockHook(i, 'attn.hook_z'))); // [batch, pos, head, d_head]
     const zFlat = g.op('Reshape', [z, shapeConcat(heads)]); // [batch, pos, hd]
-    const attnOut = linear(zFlat, value(`${b}.attn.W_O`), [hd, d], value(`${b}.attn.b_O`), `${b}.attn.out`, hook(`${b}.hook_attn_out`));
-    const residMid = g.op('Add', [resid, attnOut], undefined, hook(`${b}.hook_resid_mid`));
-    const x2 = layerNorm(residMid, `${b}.ln2`);
+    const attnOut = linear(zFlat, value(`${b}.attn.W_O`), [hd, d], value(`${b}.attn.b_O`), `${b}.attn.out`, hook(blockHook(i, 'hook_attn_out')));
+    const residMid = g.op('Add', [resid, attnOut], undefined, hook(blockHook(i, 'hook_resid_mid')));
+    const x2 = layerNorm(residMid, `${b}.ln2`, blockHook(i, 'ln2.hook_normalized'));
     const dMlp = model.config.dMlp;
-    const pre = linear(x2, value(`${b}.mlp.W_in`), [d, dMlp], value(`${b}.mlp.b_in`), `${b}.mlp.in`, hook(`${b}.mlp.hook_pre`));
-    const post = gelu(pre, hook(`${b}.mlp.hook_post`));
-    const mlpOut = linear(post, value(`${b}.mlp.W_out`), [dMlp, d], value(`${b}.mlp.b_out`), `${b}.mlp.out`, hook(`${b}.hook_mlp_out`));
-    resid = g.op('Add', [residMid, mlpOut], undefined, hook(`${b}.hook_resid_post`));
+    const pre = linear(x2, value(`${b}.mlp.W_in`), [d, dMlp], value(`${b}.mlp.b_in`), `${b}.mlp.in`, hook(blockHook(i, 'mlp.hook_pre')));
+    const post = gelu(pre, hook(blockHook(i, 'mlp.hook_post')));
+    const mlpOut = linear(post, value(`${b}.mlp.W_out`), [dMlp, d], value(`${b}.mlp.b_out`), `${b}.mlp.out`, hook(blockHook(i, 'hook_mlp_out')));
+    resid = g.op('Add', [residMid, mlpOut], undefined, hook(blockHook(i, 'hook_resid_post')));
   }
-  const final = layerNorm(resid, 'ln_final');
+  const final = layerNorm(resid, 'ln_final', 'ln_final.hook_normalized');
   const unembed = model.config.tiedEmbeddings ? transpose2d(value('embed.W_E'), vocabSize, d) : value('unembed.W_U'); // [d, vocab]
   linear(final, unembed, [d, vocabSize], null, 'unembed', 'logits');
   if (options.hooks) hooks.push('hook_logits');
@@ -153,15 +153,20 @@ export function exportGptToOnnx(model: GPT, options: GptOnnxOptions = {}): GptOn
   return { bytes: g.build(17), nLayers, hookOutputs: hooks, quantized: int8 };
 }
 
-/** Documented sizes of a hook's value, with free dimensions named. */
+/** Sizes of a hook's value, read from the shape the model declares for it (GPT_BLOCK_HOOKS), free dimensions named. */
 function hookDims(name: string, model: GPT): (number | string)[] {
-  const { dModel, dMlp } = model.config;
+  const declared = gptHookLayout(model.config.nLayers).find((p) => p.name === name);
+  if (!declared) throw new Error(`exportGptToOnnx: "${name}" is not a hook point of ${model.name}.`);
   const block = /^blocks\.(\d+)\./.exec(name);
-  const heads = block ? model.headsIn(Number(block[1])) : model.config.nHeads;
-  if (/attn\.hook_(q|k|v|z)$/.test(name)) return ['batch', 'pos', heads, model.dHead];
-  if (/hook_(attn_scores|pattern)$/.test(name)) return ['batch', heads, 'pos', 'total'];
-  if (/mlp\.hook_(pre|post)$/.test(name)) return ['batch', 'pos', dMlp];
-  return ['batch', 'pos', dModel];
+  const sizes: Record<string, number | string> = {
+    batch: 'batch', pos: 'pos', query_pos: 'pos', key_pos: 'total', head: block ? model.headsIn(Number(block[1])) : model.config.nHeads,
+    d_head: model.dHead, d_model: model.config.dModel, d_mlp: model.config.dMlp, vocab: model.config.vocabSize,
+  };
+  return /^\[([^\]]*)\]/.exec(declared.shape)![1].split(',').map((dim) => {
+    const size = sizes[dim.trim()];
+    if (size === undefined) throw new Error(`exportGptToOnnx: unknown dimension "${dim.trim()}" in the declared shape of ${name}.`);
+    return size;
+  });
 }
 
 function transpose2d(values: Float32Array, rows: number, cols: number): Float32Array {

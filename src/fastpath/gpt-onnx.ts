@@ -19,6 +19,13 @@ export class OnnxGPT extends OnnxHookedModel<GPT> {
   protected readonly outputName = 'logits';
 
   constructor(source: GPT, options: CompileOptions = {}) {
+    // Weights (quantized: their dequantized values; pruned: their zeros) are read from the model, so
+    // weight-only quantization and pruning compute the same in the graph; activation transforms are not exported.
+    const transforms = source.carriedState('compile')?.transforms ?? {}; // a function transform refuses here, naming its hook
+    const first = Object.entries(transforms)[0];
+    if (first) {
+      throw new Error(`${source.name}.compile('onnx'): cannot carry the ${first[1].kind} transform at "${first[0]}" (${Object.keys(transforms).length} transformed hook points): the GPT exporter writes no activation quantization or mask nodes. The model keeps running on tfjs; weight-only quantization and pruning compile.`);
+    }
     super(source, options, exportGptToOnnx(source, { quantize: options.quantize }).bytes, () => exportGptToOnnx(source, { hooks: true, quantize: options.quantize }).bytes);
     this.config = source.config;
     this.tokenizer = source.tokenizer;

@@ -1,17 +1,19 @@
 // What every model on the fast path shares: a compiled ONNX graph run in ONNX Runtime behind the
-// HookedModel interface of the tfjs model it came from. A plain graph (the outputs only, which
-// ONNX Runtime fuses freely) serves forward; an instrumented graph with every hook point as an
-// output, built on first use, serves caches and traces, fetching only the names asked for.
-//
-// Hooks that only read values run here. A hook that returns a replacement (patching, ablation)
-// cannot change a value inside ONNX Runtime, so that call re-runs on the tfjs model, with a note
-// on stderr the first time; results agree within 1e-4 either way (tested per model).
+// HookedModel interface of the tfjs model it came from. This file implements only the forward
+// pass; hooks, caches and traces are HookedModel's own (src/hooks), as on tfjs:
+//   - nothing attached: the plain graph (outputs only, fused freely by ONNX Runtime);
+//   - hooks, transforms or a trace: the instrumented graph, fetching the values of the points
+//     that are observed, and each fetched value goes through `this.hook(name, value)` in forward
+//     order (so hooks, transforms and the trace recorder see what they see on tfjs);
+//   - a hook or transform that returns a replacement: ONNX Runtime cannot continue from a
+//     changed value inside the graph, so the forward pass continues on the tfjs model from that
+//     point: the points already reached replay the values routed so far (no hook runs twice), and
+//     every later point routes through `this.hook` again. Same calls, same order, same results
+//     within float tolerance (tested against tfjs in test/hooks-fastpath.test.ts).
 import { tf, type Tensor } from '../engine/tf';
 import { OrtSession, type OrtValue } from '../engine/ort-session';
 import type { CompileOptions } from '../hooks/compile';
-import { HookedModel, type CacheOptions, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
-import { ActivationCache } from '../hooks/activation-cache';
-import { pushStep, Trace, type TraceStep } from '../hooks/trace';
+import { HookedModel, type HookSpec } from '../hooks/hooked-model';
 
 export type { CompileOptions } from '../hooks/compile';
 
@@ -33,7 +35,11 @@ export abstract class OnnxHookedModel<Source extends HookedModel> extends Hooked
   ) {
     super();
     this.name = `${source.name}${options.quantize ? `-${options.quantize}` : ''}-onnx`;
-    for (const p of source.hookPoints) this.hookPoint(p.name, p.kind, p.shape);
+    for (const p of source.hookPoints) this.hookPoint(p.name, p.kind, p.shape, { inputs: p.inputs, readOnly: p.readOnly ?? undefined });
+    // The graph carries the source's optimization (its exporter refused what it cannot carry); this
+    // model reports the same state, and its own transforms start empty (the graph applies them).
+    const state = source.carriedState('compile');
+    if (state) this.setOptimizationState(state, { transforms: false });
     this.byteSize = plainGraph.length;
     this.plain = new OrtSession(plainGraph, { threads: options.threads });
   }
@@ -70,51 +76,37 @@ export abstract class OnnxHookedModel<Source extends HookedModel> extends Hooked
   }
 
   protected forwardImpl(input: Tensor): Tensor {
-    if (this.runsOnSource(input)) return this.source.forward(input);
-    return OnnxHookedModel.toTensor(this.plain.run(this.feeds(this.plain, input), [this.outputName])[this.outputName]);
-  }
-
-  override runWithCache(input: Tensor, options: CacheOptions = {}): [Tensor, ActivationCache] {
-    this.validateInput(input);
-    if (this.runsOnSource(input)) return this.source.runWithCache(input, options);
-    const filter = options.names;
-    const names = filter === undefined ? this.hookNames : typeof filter === 'function' ? this.hookNames.filter(filter) : filter;
-    for (const n of names) this.getHookPoint(n); // throws, listing the valid names
+    if (this.runsOnSource(input)) return this.continueOnSource(input, new Map()); // inputs the graph does not take: every point routed from tfjs
+    const observed = this.hookNames.filter((n) => this.isObserved(n));
+    if (observed.length === 0) return OnnxHookedModel.toTensor(this.plain.run(this.feeds(this.plain, input), [this.outputName])[this.outputName]);
     const session = this.hookedSession();
-    const out = session.run(this.feeds(session, input), [...new Set([this.outputName, ...names.map((n) => this.onnxName(n))])]);
-    const cache = new ActivationCache(this.name);
-    for (const n of names) cache.set(n, OnnxHookedModel.toTensor(out[this.onnxName(n)]));
-    return [OnnxHookedModel.toTensor(out[this.outputName]), cache];
-  }
-
-  /** Read-only hooks run on ONNX Runtime; if one returns a replacement, the call re-runs on tfjs. */
-  override runWithHooks(input: Tensor, hooks: HookSpec[]): Tensor {
-    const [output, cache] = this.runWithCache(input, { names: [...new Set(hooks.map(([name]) => name))] });
-    try {
-      for (const [name, fn] of hooks) {
-        const replaced = fn(cache.get(name), this.getHookPoint(name));
-        if (replaced === undefined) continue;
-        replaced.dispose();
-        output.dispose();
-        if (!this.noteShown) process.stderr.write(`${this.name}: a hook on "${name}" replaced its value; ONNX Runtime cannot patch inside the graph, so patched runs use the tfjs model (${this.source.name}).\n`);
-        this.noteShown = true;
-        return this.source.runWithHooks(input, hooks);
-      }
-      return output;
-    } finally {
-      cache.dispose();
+    const fetched = session.run(this.feeds(session, input), [...new Set([this.outputName, ...observed.map((n) => this.onnxName(n))])]);
+    const routed = new Map<string, Tensor>(); // the value each point passed on so far
+    let last: Tensor | null = null;
+    for (const name of this.hookNames) {
+      if (!observed.includes(name)) continue;
+      const value = OnnxHookedModel.toTensor(fetched[this.onnxName(name)]);
+      const out = this.hook(name, value); // transforms, hooks, the trace recorder: HookedModel's machinery
+      routed.set(name, out);
+      last = out;
+      if (out !== value) return this.continueOnSource(input, routed); // patched: ONNX Runtime cannot go on from a changed value
     }
+    const outputHook = this.hookNames.at(-1)!;
+    if (routed.has(outputHook) && this.onnxName(outputHook) === this.outputName) return last!;
+    return OnnxHookedModel.toTensor(fetched[this.outputName]);
   }
 
-  override trace(input: Tensor, options: TraceOptions = {}): Trace {
-    if (this.runsOnSource(input)) return this.source.trace(input, options);
-    const keep = options.keepTensors ?? true;
-    const [output, cache] = this.runWithCache(input);
-    output.dispose();
-    const steps: TraceStep[] = [];
-    for (const point of this.hookPoints) pushStep(steps, point, cache.get(point.name), keep);
-    cache.dispose();
-    return this.extendTrace(new Trace(this.name, steps));
+  /**
+   * Finish this forward pass on the tfjs model: points in `routed` replay the values this pass
+   * already routed (their hooks have run); every other point goes through `this.hook`, in forward order.
+   */
+  private continueOnSource(input: Tensor, routed: Map<string, Tensor>): Tensor {
+    if (!this.noteShown && routed.size > 0) {
+      process.stderr.write(`${this.name}: a hook or transform replaced a value; ONNX Runtime cannot continue from a changed value inside the graph, so this forward pass continues on the tfjs model (${this.source.name}).\n`);
+      this.noteShown = true;
+    }
+    const specs = this.hookNames.map((name): HookSpec => [name, (value) => routed.get(name) ?? this.hook(name, value)]);
+    return this.source.runWithHooks(input, specs);
   }
 
   dispose(): void {

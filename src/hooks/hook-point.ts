@@ -20,6 +20,10 @@ export class HookPoint {
     readonly kind: string,
     /** Documented shape with named dimensions, e.g. `[batch, h, w, ch]`. */
     readonly shape: string,
+    /** Hook points this value is computed from (what "isolated" error feeds clean). */
+    readonly inputs: string[] = [],
+    /** Why a replacement here cannot change the computation; null when patching works. */
+    readonly readOnly: string | null = null,
   ) {}
 
   add(fn: HookFn): void {
@@ -44,7 +48,10 @@ export class HookPoint {
     let current = value;
     for (const fn of this.fns) {
       const replaced = fn(current, this);
-      if (replaced !== undefined) {
+      if (replaced !== undefined && replaced !== current) {
+        if (this.readOnly) {
+          throw new Error(`Hook on "${this.name}" returned a replacement, but this hook point is read-only: ${this.readOnly}.`);
+        }
         if (replaced.shape.join(',') !== current.shape.join(',')) {
           throw new Error(
             `Hook on "${this.name}" returned shape [${replaced.shape}], expected [${current.shape}] (${this.shape}).`,

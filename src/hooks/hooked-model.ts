@@ -2,6 +2,10 @@ import { tf, type Tensor } from '../engine/tf';
 import { HookPoint, type HookFn } from './hook-point';
 import { ActivationCache } from './activation-cache';
 import { pushStep, Trace, type TraceStep } from './trace';
+import { applyTransformSpec, checkTransformSpec, type Transform, type TransformSpec } from './transforms';
+import { checkStateFormat, copyState, encodeState, OPTIMIZATION_FORMAT, type OptimizationState } from './opt-state';
+import type { QuantizationInfo } from '../optimize/quantize-model';
+import type { PruningInfo } from '../optimize/prune';
 
 /** Which hook points to keep: a list of names, or a predicate on the name. All when omitted. */
 export type NameFilter = string[] | ((name: string) => boolean);
@@ -31,15 +35,114 @@ export abstract class HookedModel {
   abstract readonly name: string;
 
   private readonly points = new Map<string, HookPoint>();
-  private readonly transforms = new Map<string, (value: Tensor) => Tensor>();
+  private readonly transforms = new Map<string, Transform>();
   private recorder: Recorder | null = null;
+  /** What optimization did to this model (see opt-state.ts); transforms live in `transforms`. */
+  private optimizationInfo: Omit<OptimizationState, 'transforms' | 'format'> = {};
 
-  /** Declare a hook point; call in the constructor, in forward order. */
-  protected hookPoint(name: string, kind: string, shape: string): HookPoint {
+  /**
+   * Declare a hook point; call in the constructor, in forward order. `options.inputs`: the hook
+   * points whose values this one is computed from (default: the point declared just before), which
+   * is what "isolated" layer error feeds clean. `options.readOnly`: why a patch there cannot change
+   * the computation (the point then refuses hooks that return a replacement, and transforms).
+   */
+  protected hookPoint(name: string, kind: string, shape: string, options: { inputs?: string[]; readOnly?: string } = {}): HookPoint {
     if (this.points.has(name)) throw new Error(`Hook point "${name}" declared twice.`);
-    const point = new HookPoint(name, kind, shape);
+    const previous = [...this.points.keys()].at(-1);
+    for (const input of options.inputs ?? []) if (!this.points.has(input)) throw new Error(`Hook point "${name}": input "${input}" is not declared before it.`);
+    const point = new HookPoint(name, kind, shape, options.inputs ?? (previous ? [previous] : []), options.readOnly ?? null);
     this.points.set(name, point);
     return point;
+  }
+
+  // ---- optimization state: one serialisable object, carried by clone, save/load and compile ----
+
+  /** Set by quantize(): packed weights, activation ranges, stored bytes. */
+  get quantization(): QuantizationInfo | undefined {
+    return this.optimizationInfo.quantization;
+  }
+
+  set quantization(info: QuantizationInfo | undefined) {
+    this.optimizationInfo.quantization = info;
+  }
+
+  /** Set by the pruning functions: sparsity per weight, bytes, removed heads/neurons. */
+  get pruning(): PruningInfo | undefined {
+    return this.optimizationInfo.pruning;
+  }
+
+  set pruning(info: PruningInfo | undefined) {
+    this.optimizationInfo.pruning = info;
+  }
+
+  /** Bytes as stored when an optimization changed them (quantize); null: float32 weights. */
+  get storedBytes(): number | null {
+    return this.optimizationInfo.storedBytes ?? null;
+  }
+
+  set storedBytes(bytes: number | null) {
+    this.optimizationInfo.storedBytes = bytes ?? undefined;
+  }
+
+  /** The declarative transforms fixed at hook points (a function transform is listed as 'function'). */
+  get transformKinds(): Record<string, string> {
+    return Object.fromEntries([...this.transforms].map(([name, t]) => [name, typeof t === 'function' ? 'function' : t.kind]));
+  }
+
+  /** The declarative transform at `name`, or null (none, or a function: see optimizationState). */
+  transformAt(name: string): TransformSpec | null {
+    const t = this.transforms.get(name);
+    return t && typeof t !== 'function' ? t : null;
+  }
+
+  /**
+   * The whole optimization state as one serialisable object (a deep copy). `purpose` names the
+   * operation for the error: a function transform cannot be copied, saved or exported, so this
+   * throws naming its hook point.
+   */
+  optimizationState(purpose = 'optimizationState'): OptimizationState {
+    const transforms: Record<string, TransformSpec> = {};
+    for (const [name, t] of this.transforms) {
+      if (typeof t === 'function') {
+        throw new Error(
+          `${this.name}.${purpose}: hook point "${name}" has a function transform, which cannot be carried. ` +
+            `Use a declarative transform (setTransform("${name}", {kind: 'fake-quant' | 'dynamic-quant' | 'mask' | 'ablate', ...})), or remove it with setTransform("${name}", null).`,
+        );
+      }
+      transforms[name] = t;
+    }
+    return copyState({ format: OPTIMIZATION_FORMAT, ...this.optimizationInfo, transforms });
+  }
+
+  /** True when optimization changed anything (a state worth saving). */
+  get isOptimized(): boolean {
+    return this.transforms.size > 0 || Object.values(this.optimizationInfo).some((v) => v !== undefined);
+  }
+
+  /** Take `state` as this model's optimization state (replacing any); checks every transform's hook. */
+  setOptimizationState(state: OptimizationState, options: { transforms?: boolean } = {}): void {
+    const copy = copyState(state);
+    const { format: _format, transforms, ...info } = copy;
+    this.optimizationInfo = info;
+    this.transforms.clear();
+    if (options.transforms === false) return;
+    for (const [name, spec] of Object.entries(transforms ?? {})) this.setTransform(name, checkTransformSpec(name, spec));
+  }
+
+  /** The state a copy must carry (null when unoptimized); throws on a function transform, naming its hook. */
+  carriedState(purpose: string): OptimizationState | null {
+    return this.isOptimized ? this.optimizationState(purpose) : null;
+  }
+
+  /** The `optimization` entry of a saved config.json (format version included), or nothing when unoptimized. */
+  protected optimizationForFile(): { optimization?: unknown } {
+    return this.isOptimized ? { optimization: encodeState(this.optimizationState('save')) } : {};
+  }
+
+  /** Restore the state saved in a config.json (`where` names the file in errors); older/newer formats are refused. */
+  protected restoreOptimization(saved: unknown, where: string): void {
+    if (saved === undefined || saved === null) return;
+    this.setOptimizationState(checkStateFormat(saved, where));
   }
 
   /** Every hook name, in forward order. */
@@ -63,16 +166,22 @@ export abstract class HookedModel {
    * Fix a transform at a hook point, applied before any hook sees the value: how an optimized
    * model (e.g. fake-quantized activations) keeps the same hook names as its original.
    */
-  setTransform(name: string, fn: ((value: Tensor) => Tensor) | null): void {
-    this.getHookPoint(name);
-    if (fn) this.transforms.set(name, fn);
+  setTransform(name: string, transform: Transform | null): void {
+    const point = this.getHookPoint(name);
+    if (transform && point.readOnly) throw new Error(`${this.name}.setTransform("${name}"): this hook point is read-only (${point.readOnly}).`);
+    if (transform) this.transforms.set(name, typeof transform === 'function' ? transform : checkTransformSpec(name, transform));
     else this.transforms.delete(name);
   }
 
   /** The value as this model would pass it on at `name` (its fixed transform applied, if any). */
   applyTransform(name: string, value: Tensor): Tensor {
-    const fn = this.transforms.get(name);
-    return fn ? fn(value) : value;
+    const t = this.transforms.get(name);
+    return t ? applyTransformSpec(t, value) : value;
+  }
+
+  /** Whether anything acts at `name` in a run: a transform, an attached hook, or a trace recording. */
+  protected isObserved(name: string): boolean {
+    return this.recorder !== null || this.transforms.has(name) || (this.points.get(name)?.hasHooks ?? false);
   }
 
   /** Route a value through a hook point (the identity unless hooks or a transform are attached). */

@@ -27,6 +27,12 @@ export function readModelConfig<C>(dir: string, architecture: string): C {
   return saved.config;
 }
 
+/** The `optimization` entry of a model directory's config.json (undefined when the model was saved unoptimized). */
+export function readSavedOptimization(dir: string): unknown {
+  const configFile = path.join(dir, 'config.json');
+  return (JSON.parse(fs.readFileSync(configFile, 'utf8')) as { optimization?: unknown }).optimization;
+}
+
 /** Fill every variable from the directory's safetensors; a missing or misshaped tensor is named. */
 export function loadWeightsInto(dir: string, weights: Record<string, tf.Variable>): void {
   const file = path.join(dir, 'weights.safetensors');

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
-import { loadModelDir, saveModelFiles } from '../io/model-files';
+import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
 import { Trace } from '../hooks/trace';
 import { appendTopKStep, layerTable, topK, type Prediction } from './predictions';
 import type { OnnxCNN } from '../fastpath/cnn-onnx';
@@ -112,8 +112,6 @@ export class DigitsCNN extends HookedModel {
     return Object.values(this.weights).reduce((n, w) => n + w.size, 0);
   }
 
-  /** Bytes as stored: float32 weights, unless an optimization (e.g. quantize) recorded its real size. */
-  storedBytes: number | null = null;
 
   get byteSize(): number {
     return this.storedBytes ?? this.parameterCount * 4;
@@ -127,8 +125,10 @@ export class DigitsCNN extends HookedModel {
 
   /** A copy with its own weights (same config and hook names). */
   clone(name = `${this.name}-copy`): this {
+    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
     const copy = new DigitsCNN(this.config, name) as this;
     for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
+    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
     return copy;
   }
 
@@ -226,12 +226,19 @@ export class DigitsCNN extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'digits-cnn', this.config, this.weights, extra);
+    saveModelFiles(dir, 'digits-cnn', this.config, this.weights, { ...extra, ...this.optimizationForFile() }); // throws on a function transform, naming its hook
   }
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): DigitsCNN {
-    return loadModelDir<DigitsCNNConfig, DigitsCNN>(dir, 'digits-cnn', (config) => new DigitsCNN(config, name));
+    const model = loadModelDir<DigitsCNNConfig, DigitsCNN>(dir, 'digits-cnn', (config) => new DigitsCNN(config, name));
+    try {
+      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json')); // quantization, pruning, transforms; other format versions refused
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return model;
   }
 
   dispose(): void {

@@ -15,7 +15,7 @@ import { tf, type Tensor } from '../engine/tf';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
 import { HookedModel, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
-import { loadModelDir, saveModelFiles } from '../io/model-files';
+import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
 import { nextTokenLoss } from '../engine/ops';
 import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
 import { seededRandom } from '../data/random';
@@ -245,13 +245,61 @@ export function generateWith(stepper: Stepper, tokenizer: Tokenizer, contextLeng
   return { prompt: promptText, text: promptText + continuation, continuation, tokens: produced, seconds, tokensPerSecond: produced.length / seconds };
 }
 
+/**
+ * The GPT's structure, declared once: every hook point of a block, in forward order, with what
+ * produces it, its shape (fixed dimension names, read by the exporter for its graph outputs) and
+ * the points it is computed from (read by "isolated" layer error). The constructor declares the
+ * hook points from it, the forward pass and the exporter name their values with `blockHook`
+ * (a typo is a type error), views list a block's points from it.
+ */
+export const GPT_BLOCK_HOOKS = [
+  { name: 'hook_resid_pre', kind: 'residual', shape: '[batch, pos, d_model]', inputs: [] }, // inputs: the previous block's hook_resid_post, or both embeddings
+  { name: 'ln1.hook_normalized', kind: 'layernorm', shape: '[batch, pos, d_model]', inputs: ['hook_resid_pre'] },
+  { name: 'attn.hook_q', kind: 'linear', shape: '[batch, pos, head, d_head]', inputs: ['ln1.hook_normalized'] },
+  { name: 'attn.hook_k', kind: 'linear', shape: '[batch, pos, head, d_head]', inputs: ['ln1.hook_normalized'] },
+  { name: 'attn.hook_v', kind: 'linear', shape: '[batch, pos, head, d_head]', inputs: ['ln1.hook_normalized'] },
+  { name: 'attn.hook_attn_scores', kind: 'scores', shape: '[batch, head, query_pos, key_pos] q.k/sqrt(d_head), before the causal mask', inputs: ['attn.hook_q', 'attn.hook_k'] },
+  { name: 'attn.hook_pattern', kind: 'softmax', shape: '[batch, head, query_pos, key_pos] causal attention weights', inputs: ['attn.hook_attn_scores'] },
+  { name: 'attn.hook_z', kind: 'attend', shape: '[batch, pos, head, d_head] pattern-weighted values', inputs: ['attn.hook_pattern', 'attn.hook_v'] },
+  { name: 'hook_attn_out', kind: 'linear', shape: '[batch, pos, d_model]', inputs: ['attn.hook_z'] },
+  { name: 'hook_resid_mid', kind: 'residual', shape: '[batch, pos, d_model]', inputs: ['hook_resid_pre', 'hook_attn_out'] },
+  { name: 'ln2.hook_normalized', kind: 'layernorm', shape: '[batch, pos, d_model]', inputs: ['hook_resid_mid'] },
+  { name: 'mlp.hook_pre', kind: 'linear', shape: '[batch, pos, d_mlp]', inputs: ['ln2.hook_normalized'] },
+  { name: 'mlp.hook_post', kind: 'gelu', shape: '[batch, pos, d_mlp]', inputs: ['mlp.hook_pre'] },
+  { name: 'hook_mlp_out', kind: 'linear', shape: '[batch, pos, d_model]', inputs: ['mlp.hook_post'] },
+  { name: 'hook_resid_post', kind: 'residual', shape: '[batch, pos, d_model]', inputs: ['hook_resid_mid', 'hook_mlp_out'] },
+] as const;
+
+/** A hook point of a block, by its name inside the block (e.g. 'attn.hook_k'). */
+export type GptBlockHook = (typeof GPT_BLOCK_HOOKS)[number]['name'];
+
+/** The full name of a block's hook point: blockHook(0, 'attn.hook_k') = 'blocks.0.attn.hook_k'. */
+export function blockHook(block: number, hook: GptBlockHook): string {
+  return `blocks.${block}.${hook}`;
+}
+
+/** Every hook point of a GPT with `nLayers` blocks, in forward order: name, kind, shape, inputs. */
+export function gptHookLayout(nLayers: number): { name: string; kind: string; shape: string; inputs: string[] }[] {
+  const layout = [
+    { name: 'hook_embed', kind: 'embedding', shape: '[batch, pos, d_model] token embeddings', inputs: [] as string[] },
+    { name: 'hook_pos_embed', kind: 'embedding', shape: '[batch, pos, d_model] position embeddings', inputs: [] as string[] },
+  ];
+  for (let i = 0; i < nLayers; i++) {
+    for (const p of GPT_BLOCK_HOOKS) {
+      const inputs: string[] = p.name === 'hook_resid_pre' ? (i === 0 ? ['hook_embed', 'hook_pos_embed'] : [blockHook(i - 1, 'hook_resid_post')]) : p.inputs.map((n) => blockHook(i, n));
+      layout.push({ name: blockHook(i, p.name), kind: p.kind, shape: p.shape, inputs });
+    }
+  }
+  layout.push({ name: 'ln_final.hook_normalized', kind: 'layernorm', shape: '[batch, pos, d_model]', inputs: [blockHook(nLayers - 1, 'hook_resid_post')] });
+  layout.push({ name: 'hook_logits', kind: 'unembed', shape: '[batch, pos, vocab]', inputs: ['ln_final.hook_normalized'] });
+  return layout;
+}
+
 export class GPT extends HookedModel {
   readonly name: string;
   readonly config: GPTConfig;
   readonly tokenizer: Tokenizer;
   readonly weights: Record<string, tf.Variable>;
-  /** Set by quantize to the real stored size; otherwise float32. */
-  storedBytes: number | null = null;
   /** Where a given forward reads and writes keys/values (only during `forwardCached`). */
   private activeKv: KVCache | null = null;
   /** Tied models: W_E transposed once, reused while W_E is unchanged (see `unembedMatrix`). */
@@ -309,28 +357,7 @@ export class GPT extends HookedModel {
     if (!config.tiedEmbeddings) w['unembed.W_U'] = normal([d, v]); // [d_model, vocab]
     this.weights = w;
 
-    this.hookPoint('hook_embed', 'embedding', '[batch, pos, d_model] token embeddings');
-    this.hookPoint('hook_pos_embed', 'embedding', '[batch, pos, d_model] position embeddings');
-    for (let i = 0; i < nLayers; i++) {
-      const b = `blocks.${i}`;
-      this.hookPoint(`${b}.hook_resid_pre`, 'residual', '[batch, pos, d_model]');
-      this.hookPoint(`${b}.ln1.hook_normalized`, 'layernorm', '[batch, pos, d_model]');
-      this.hookPoint(`${b}.attn.hook_q`, 'linear', '[batch, pos, head, d_head]');
-      this.hookPoint(`${b}.attn.hook_k`, 'linear', '[batch, pos, head, d_head]');
-      this.hookPoint(`${b}.attn.hook_v`, 'linear', '[batch, pos, head, d_head]');
-      this.hookPoint(`${b}.attn.hook_attn_scores`, 'scores', '[batch, head, query_pos, key_pos] q.k/sqrt(d_head), before the causal mask');
-      this.hookPoint(`${b}.attn.hook_pattern`, 'softmax', '[batch, head, query_pos, key_pos] causal attention weights');
-      this.hookPoint(`${b}.attn.hook_z`, 'attend', '[batch, pos, head, d_head] pattern-weighted values');
-      this.hookPoint(`${b}.hook_attn_out`, 'linear', '[batch, pos, d_model]');
-      this.hookPoint(`${b}.hook_resid_mid`, 'residual', '[batch, pos, d_model]');
-      this.hookPoint(`${b}.ln2.hook_normalized`, 'layernorm', '[batch, pos, d_model]');
-      this.hookPoint(`${b}.mlp.hook_pre`, 'linear', '[batch, pos, d_mlp]');
-      this.hookPoint(`${b}.mlp.hook_post`, 'gelu', '[batch, pos, d_mlp]');
-      this.hookPoint(`${b}.hook_mlp_out`, 'linear', '[batch, pos, d_model]');
-      this.hookPoint(`${b}.hook_resid_post`, 'residual', '[batch, pos, d_model]');
-    }
-    this.hookPoint('ln_final.hook_normalized', 'layernorm', '[batch, pos, d_model]');
-    this.hookPoint('hook_logits', 'unembed', '[batch, pos, vocab]');
+    for (const p of gptHookLayout(nLayers)) this.hookPoint(p.name, p.kind, p.shape, { inputs: p.inputs }); // the structure, declared once (GPT_BLOCK_HOOKS)
   }
 
   get dHead(): number {
@@ -356,18 +383,18 @@ export class GPT extends HookedModel {
    */
   get activationQuantPoints(): string[] {
     const points: string[] = [];
-    for (let i = 0; i < this.config.nLayers; i++) {
-      const b = `blocks.${i}`;
-      points.push(`${b}.ln1.hook_normalized`, `${b}.attn.hook_q`, `${b}.attn.hook_k`, `${b}.attn.hook_v`, `${b}.attn.hook_z`, `${b}.hook_attn_out`, `${b}.ln2.hook_normalized`, `${b}.mlp.hook_pre`, `${b}.mlp.hook_post`, `${b}.hook_mlp_out`);
-    }
+    const perBlock: GptBlockHook[] = ['ln1.hook_normalized', 'attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_z', 'hook_attn_out', 'ln2.hook_normalized', 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out'];
+    for (let i = 0; i < this.config.nLayers; i++) points.push(...perBlock.map((h) => blockHook(i, h)));
     points.push('ln_final.hook_normalized', 'hook_logits');
     return points;
   }
 
   /** A copy with its own weights (same config and hook names). */
   clone(name = `${this.name}-copy`): this {
+    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
     const copy = new GPT(this.config, name, null) as this; // zeros, then every weight copied
     for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
+    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
     return copy;
   }
 
@@ -418,21 +445,21 @@ export class GPT extends HookedModel {
       const input = resid;
       resid = isRecordingGradients() ? this.block(i, input, mask) : tf.tidy(() => this.block(i, input, mask));
     }
-    const normalized = this.layerNorm('ln_final', resid); // [batch, pos, d_model]
+    const normalized = this.layerNorm('ln_final', 'ln_final.hook_normalized', resid); // [batch, pos, d_model]
     return this.hook('hook_logits', this.linear(normalized, this.unembedMatrix())); // [batch, pos, vocab]
   }
 
   /** One pre-LayerNorm block: resid + attn(ln1(resid)), then + mlp(ln2(.)). */
   private block(i: number, residIn: Tensor, mask: Tensor): Tensor {
     const b = `blocks.${i}`;
-    const resid = this.hook(`${b}.hook_resid_pre`, residIn); // [batch, pos, d_model]
-    const attnOut = this.hook(`${b}.hook_attn_out`, this.attention(i, this.layerNorm(`${b}.ln1`, resid), mask)); // [batch, pos, d_model]
-    const residMid = this.hook(`${b}.hook_resid_mid`, tf.add(resid, attnOut)); // [batch, pos, d_model]
+    const resid = this.hook(blockHook(i, 'hook_resid_pre'), residIn); // [batch, pos, d_model]
+    const attnOut = this.hook(blockHook(i, 'hook_attn_out'), this.attention(i, this.layerNorm(`${b}.ln1`, blockHook(i, 'ln1.hook_normalized'), resid), mask)); // [batch, pos, d_model]
+    const residMid = this.hook(blockHook(i, 'hook_resid_mid'), tf.add(resid, attnOut)); // [batch, pos, d_model]
     const w = (name: string) => this.weights[`${b}.mlp.${name}`];
-    const pre = this.hook(`${b}.mlp.hook_pre`, this.linear(this.layerNorm(`${b}.ln2`, residMid), w('W_in'), w('b_in'))); // [batch, pos, d_mlp]
-    const post = this.hook(`${b}.mlp.hook_post`, this.gelu(pre)); // [batch, pos, d_mlp]
-    const mlpOut = this.hook(`${b}.hook_mlp_out`, this.linear(post, w('W_out'), w('b_out'))); // [batch, pos, d_model]
-    return this.hook(`${b}.hook_resid_post`, tf.add(residMid, mlpOut)); // [batch, pos, d_model]
+    const pre = this.hook(blockHook(i, 'mlp.hook_pre'), this.linear(this.layerNorm(`${b}.ln2`, blockHook(i, 'ln2.hook_normalized'), residMid), w('W_in'), w('b_in'))); // [batch, pos, d_mlp]
+    const post = this.hook(blockHook(i, 'mlp.hook_post'), this.gelu(pre)); // [batch, pos, d_mlp]
+    const mlpOut = this.hook(blockHook(i, 'hook_mlp_out'), this.linear(post, w('W_out'), w('b_out'))); // [batch, pos, d_model]
+    return this.hook(blockHook(i, 'hook_resid_post'), tf.add(residMid, mlpOut)); // [batch, pos, d_model]
   }
 
   /** Causal multi-head self-attention over the sequence (and the cached prefix, when generating). */
@@ -442,16 +469,16 @@ export class GPT extends HookedModel {
     const [batch, pos] = x.shape;
     const w = (name: string) => this.weights[`${b}.${name}`];
     const split = (t: Tensor) => tf.reshape(t, [batch, pos, nHeads, this.dHead]); // [batch, pos, head, d_head]
-    const q = this.hook(`${b}.hook_q`, split(this.linear(x, w('W_Q'), w('b_Q')))); // [batch, pos, head, d_head]
-    const k = this.hook(`${b}.hook_k`, split(this.linear(x, w('W_K'), w('b_K')))); // [batch, pos, head, d_head]
-    const v = this.hook(`${b}.hook_v`, split(this.linear(x, w('W_V'), w('b_V')))); // [batch, pos, head, d_head]
+    const q = this.hook(blockHook(i, 'attn.hook_q'), split(this.linear(x, w('W_Q'), w('b_Q')))); // [batch, pos, head, d_head]
+    const k = this.hook(blockHook(i, 'attn.hook_k'), split(this.linear(x, w('W_K'), w('b_K')))); // [batch, pos, head, d_head]
+    const v = this.hook(blockHook(i, 'attn.hook_v'), split(this.linear(x, w('W_V'), w('b_V')))); // [batch, pos, head, d_head]
     const headsFirst = (t: Tensor) => tf.transpose(t, [0, 2, 1, 3]); // [batch, head, pos, d_head]
     let keys = headsFirst(k); // [batch, head, key_pos, d_head]
     let values = headsFirst(v); // [batch, head, key_pos, d_head]
     if (this.activeKv) ({ keys, values } = this.activeKv.append(i, keys, values)); // [batch, head, past+pos, d_head]
-    const scores = this.hook(`${b}.hook_attn_scores`, tf.div(tf.matMul(headsFirst(q), keys, false, true), Math.sqrt(this.dHead))); // [batch, head, query_pos, key_pos]
-    const pattern = this.hook(`${b}.hook_pattern`, tf.softmax(tf.add(scores, mask))); // [batch, head, query_pos, key_pos]; masked weights are exactly 0
-    const z = this.hook(`${b}.hook_z`, tf.transpose(tf.matMul(pattern, values), [0, 2, 1, 3])); // [batch, pos, head, d_head]
+    const scores = this.hook(blockHook(i, 'attn.hook_attn_scores'), tf.div(tf.matMul(headsFirst(q), keys, false, true), Math.sqrt(this.dHead))); // [batch, head, query_pos, key_pos]
+    const pattern = this.hook(blockHook(i, 'attn.hook_pattern'), tf.softmax(tf.add(scores, mask))); // [batch, head, query_pos, key_pos]; masked weights are exactly 0
+    const z = this.hook(blockHook(i, 'attn.hook_z'), tf.transpose(tf.matMul(pattern, values), [0, 2, 1, 3])); // [batch, pos, head, d_head]
     return this.linear(tf.reshape(z, [batch, pos, nHeads * this.dHead]), w('W_O'), w('b_O')); // [batch, pos, d_model]
   }
 
@@ -465,13 +492,13 @@ export class GPT extends HookedModel {
     return tf.reshape(shifted, [...x.shape.slice(0, -1), outDim as number]); // [batch, pos, out]
   }
 
-  /** LayerNorm over d_model: (x - mean) / sqrt(var + eps) * w + b, routed through `<name>.hook_normalized`. */
-  private layerNorm(name: string, x: Tensor): Tensor {
+  /** LayerNorm over d_model: (x - mean) / sqrt(var + eps) * w + b (weights `<name>.w`, `<name>.b`), routed through `hook`. */
+  private layerNorm(name: string, hook: string, x: Tensor): Tensor {
     const mean = tf.mean(x, -1, true); // [batch, pos, 1]
     const centered = tf.sub(x, mean); // [batch, pos, d_model]
     const variance = tf.mean(tf.square(centered), -1, true); // [batch, pos, 1] biased, as torch.nn.LayerNorm
     const normalized = tf.div(centered, tf.sqrt(tf.add(variance, this.config.layerNormEps))); // [batch, pos, d_model]
-    return this.hook(`${name}.hook_normalized`, tf.add(tf.mul(normalized, this.weights[`${name}.w`]), this.weights[`${name}.b`])); // [batch, pos, d_model]
+    return this.hook(hook, tf.add(tf.mul(normalized, this.weights[`${name}.w`]), this.weights[`${name}.b`])); // [batch, pos, d_model]
   }
 
   private gelu(x: Tensor): Tensor {
@@ -602,10 +629,10 @@ export class GPT extends HookedModel {
       if (head === 'pos_embed') return 'hook_pos_embed';
       if (head === 'ln_final') return 'ln_final.hook_normalized';
       if (head === 'unembed') return 'hook_logits';
-      const b = `blocks.${index}`;
-      if (part === 'ln1' || part === 'ln2') return `${b}.${part}.hook_normalized`;
-      if (part === 'attn') return `${b}.${{ Q: 'attn.hook_q', K: 'attn.hook_k', V: 'attn.hook_v', O: 'hook_attn_out' }[leaf.slice(2)]}`;
-      return `${b}.${leaf.endsWith('in') ? 'mlp.hook_pre' : 'hook_mlp_out'}`;
+      const block = Number(index);
+      if (part === 'ln1' || part === 'ln2') return blockHook(block, `${part}.hook_normalized`);
+      if (part === 'attn') return blockHook(block, ({ Q: 'attn.hook_q', K: 'attn.hook_k', V: 'attn.hook_v', O: 'hook_attn_out' } as const)[leaf.slice(2) as 'Q' | 'K' | 'V' | 'O']);
+      return blockHook(block, leaf.endsWith('in') ? 'mlp.hook_pre' : 'hook_mlp_out');
     };
     const params = new Map<string, number>();
     for (const [name, w] of Object.entries(this.weights)) params.set(owner(name), (params.get(owner(name)) ?? 0) + w.size);
@@ -624,12 +651,19 @@ export class GPT extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'gpt', this.config, this.weights, extra);
+    saveModelFiles(dir, 'gpt', this.config, this.weights, { ...extra, ...this.optimizationForFile() }); // throws on a function transform, naming its hook
   }
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): GPT {
-    return loadModelDir<GPTConfig, GPT>(dir, 'gpt', (config) => new GPT(config, name, null));
+    const model = loadModelDir<GPTConfig, GPT>(dir, 'gpt', (config) => new GPT(config, name, null));
+    try {
+      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json')); // quantization, pruning, transforms; other format versions refused
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return model;
   }
 
   dispose(): void {

@@ -169,8 +169,6 @@ export class ImportedModel extends HookedModel {
   readonly weights: Record<string, tf.Variable> = {};
   /** Hook points where an integer engine would quantize activations: the model input and every weighted op's output. */
   readonly activationQuantPoints: string[] = [];
-  /** Bytes as stored, set by quantize; float32 otherwise. */
-  storedBytes: number | null = null;
   /** The model input's name, shape (-1 unknown) and dtype, as its signature declares them. */
   readonly input: { name: string; shape: number[]; dtype: tf.DataType };
   /** The hook name of the value `forward` returns. */
@@ -698,6 +696,7 @@ export class ImportedModel extends HookedModel {
    * the model's config.
    */
   clone(name = `${this.name}-copy`): this {
+    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
     const Ctor = this.constructor as new (source: ImportedSource, options: ImportedModelOptions) => this;
     let source: ImportedSource;
     if (this.source.kind === 'graph') {
@@ -717,6 +716,7 @@ export class ImportedModel extends HookedModel {
       }
       target.assign(w); // the copy's own variable now holds this model's values
     }
+    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
     return copy;
   }
 

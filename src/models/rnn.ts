@@ -16,7 +16,7 @@
 // 'sigmoid' there to compare).
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
-import { loadModelDir, saveModelFiles } from '../io/model-files';
+import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
 import { HookedModel } from '../hooks/hooked-model';
 import { encodeBatch, PAD_ID } from '../data/words';
 import type { MimeBundle } from '../engine/mime';
@@ -165,9 +165,10 @@ export interface LanguageGuess {
  * `gru.hook_gates_update|reset|candidate`; `lstm.hook_cell`; `<cell>.hook_hidden`
  * [batch, time, units]; `head.hook_step_logits`, `post.hook_step_probs` [batch, time, classes]
  * (the prediction after each character); `hook_logits`, `post.hook_probs` [batch, classes].
- * The per-step hooks run after the recurrence: replacing a gate value there changes what is
- * recorded but not the recurrence; replacing `<cell>.hook_hidden` changes the head's input
- * (and so the prediction), which is what ablation of hidden units needs.
+ * The gate and cell hooks are read after the recurrence and are read-only: a hook that returns a
+ * replacement there (or a transform) is refused, since it could not reach the recurrence;
+ * replacing `<cell>.hook_hidden` changes the head's input (and so the prediction), which is what
+ * ablation of hidden units needs.
  */
 export class CharRNN extends HookedModel {
   readonly name: string;
@@ -204,14 +205,17 @@ export class CharRNN extends HookedModel {
       'head.bias': owned(tf.zeros([classes])), // [classes]
     };
 
+    // Gates and the LSTM cell state are stacked after the loop over time steps: they can be read,
+    // not patched (a replacement could not reach the recurrence), so those points refuse one.
+    const afterLoop = `recorded after the ${cell.toUpperCase()} loop over time steps, so a replacement cannot change the recurrence; patch ${cell}.hook_hidden instead`;
     this.hookPoint('embed.hook_out', 'embedding', '[batch, time, embed]');
-    for (const gate of GATE_NAMES[cell]) this.hookPoint(`${cell}.hook_gates_${gate}`, gate === 'candidate' ? 'tanh' : 'sigmoid', '[batch, time, units]');
-    if (cell === 'lstm') this.hookPoint('lstm.hook_cell', 'cell', '[batch, time, units]');
-    this.hookPoint(`${cell}.hook_hidden`, cell, '[batch, time, units]');
-    this.hookPoint('head.hook_step_logits', 'dense', '[batch, time, classes]');
-    this.hookPoint('post.hook_step_probs', 'softmax', '[batch, time, classes]');
-    this.hookPoint('hook_logits', 'dense', '[batch, classes]');
-    this.hookPoint('post.hook_probs', 'softmax', '[batch, classes]');
+    for (const gate of GATE_NAMES[cell]) this.hookPoint(`${cell}.hook_gates_${gate}`, gate === 'candidate' ? 'tanh' : 'sigmoid', '[batch, time, units]', { inputs: ['embed.hook_out'], readOnly: afterLoop });
+    if (cell === 'lstm') this.hookPoint('lstm.hook_cell', 'cell', '[batch, time, units]', { inputs: ['embed.hook_out'], readOnly: afterLoop });
+    this.hookPoint(`${cell}.hook_hidden`, cell, '[batch, time, units]', { inputs: ['embed.hook_out'] }); // the whole recurrence, from the embeddings
+    this.hookPoint('head.hook_step_logits', 'dense', '[batch, time, classes]', { inputs: [`${cell}.hook_hidden`] });
+    this.hookPoint('post.hook_step_probs', 'softmax', '[batch, time, classes]', { inputs: ['head.hook_step_logits'] });
+    this.hookPoint('hook_logits', 'dense', '[batch, classes]', { inputs: ['head.hook_step_logits'] }); // the last step's logits
+    this.hookPoint('post.hook_probs', 'softmax', '[batch, classes]', { inputs: ['hook_logits'] });
   }
 
   /** Rows of the embedding: padding, unknown, then the alphabet. */
@@ -223,8 +227,23 @@ export class CharRNN extends HookedModel {
     return Object.values(this.weights).reduce((n, w) => n + w.size, 0);
   }
 
+  /** Bytes as stored: float32 weights, unless an optimization (quantize) recorded its real size. */
   get byteSize(): number {
-    return this.parameterCount * 4;
+    return this.storedBytes ?? this.parameterCount * 4;
+  }
+
+  /** Where an integer engine would quantize activations: the input and output of the embedding, the recurrence and the head. */
+  get activationQuantPoints(): string[] {
+    return ['embed.hook_out', `${this.config.cell}.hook_hidden`, 'head.hook_step_logits'];
+  }
+
+  /** A copy with its own weights (same config and hook names) and the same optimization state. */
+  clone(name = `${this.name}-copy`): this {
+    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
+    const copy = new CharRNN(this.config, name) as this;
+    for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
+    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
+    return copy;
   }
 
   /** The recurrent layer's weights, as runLSTM / runGRU take them. */
@@ -340,12 +359,19 @@ export class CharRNN extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'char-rnn', this.config, this.weights, extra);
+    saveModelFiles(dir, 'char-rnn', this.config, this.weights, { ...extra, ...this.optimizationForFile() }); // throws on a function transform, naming its hook
   }
 
   /** Load a model saved by `save` (or a shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): CharRNN {
-    return loadModelDir<CharRNNConfig, CharRNN>(dir, 'char-rnn', (config) => new CharRNN(config, name));
+    const model = loadModelDir<CharRNNConfig, CharRNN>(dir, 'char-rnn', (config) => new CharRNN(config, name));
+    try {
+      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json')); // quantization, pruning, transforms; other format versions refused
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return model;
   }
 
   dispose(): void {

@@ -1,8 +1,8 @@
 // Where does the error come from? Compare an optimized model with its original at every hook
 // point, the two ways PyTorch's Numeric Suite does:
 //   propagated: both models run on the same input; each layer's error includes all error before it;
-//   isolated:   the optimized model's layer is fed the ORIGINAL model's input to that layer, so the
-//               error is that layer's own.
+//   isolated:   the optimized model's layer is fed the ORIGINAL model's values at every input of
+//               that layer (HookPoint.inputs, declared by the model), so the error is that layer's own.
 import { tf, type Tensor } from '../engine/tf';
 import type { HookedModel, HookSpec } from '../hooks/hooked-model';
 
@@ -71,14 +71,17 @@ export function layerErrors(original: HookedModel, optimized: HookedModel, input
         cache.dispose(); // also when shapes differ (e.g. a structurally pruned model) and errorMetrics throws
       }
     }
-    // Isolated: for the step at `name`, patch the step before it with the original's value (passed
-    // through the optimized model's own transform there, e.g. its activation quantizer).
-    return names.map((name, k) => {
-      const patches: HookSpec[] = [];
-      if (k > 0) {
-        const previous = names[k - 1];
-        patches.push([previous, () => optimized.applyTransform(previous, reference.get(previous))]);
+    // Isolated: the step at `name` computed by the optimized model from the ORIGINAL's values at
+    // every input of that step (the hook points it is computed from, as the model declares them:
+    // the step before it in a chain; for a GPT, e.g. ln1.hook_normalized for attn.hook_k), each
+    // passed through the optimized model's own transform there (e.g. its activation quantizer).
+    // So the error is that step's own op alone, whatever the model's layout.
+    return names.map((name) => {
+      const inputs = optimized.getHookPoint(name).inputs;
+      for (const from of inputs) {
+        if (!reference.has(from)) throw new Error(`layerErrors (isolated): "${name}" is computed from "${from}", which ${original.name} does not have; isolated error needs the original's value there.`);
       }
+      const patches: HookSpec[] = inputs.map((from): HookSpec => [from, () => optimized.applyTransform(from, reference.get(from))]);
       let value: Tensor | null = null;
       patches.push([name, (v) => void (value = tf.keep(tf.clone(v)))]);
       optimized.runWithHooks(input, patches).dispose();

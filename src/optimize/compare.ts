@@ -10,7 +10,7 @@ import type { GPT } from '../models/gpt';
 import { OnnxGPT } from '../fastpath/gpt-onnx';
 import { evaluateDigits } from '../models/evaluate';
 import type { HookedModel } from '../hooks/hooked-model';
-import { errorMetrics, layerErrors, type LayerError } from './analyze';
+import { errorMetrics, type LayerError } from './analyze';
 import { heldOutLoss } from './lm-eval';
 import type { MimeBundle } from '../engine/mime';
 import { viewOf } from '../engine/display';
@@ -231,16 +231,9 @@ async function compareGpt(original: GPT, variants: Variant<GptVariantModel>[], d
 
 async function compareDigits(original: DigitsCNN, variants: Variant<DigitsCNN>[], data: DigitsCompareData): Promise<ComparisonReport> {
   const report = async (label: string, model: DigitsCNN, onnx?: Uint8Array): Promise<VariantReport> => {
-    // Per-step errors need the same shapes at every step; a structurally pruned model has fewer
-    // channels, so only its logits (same shape) can be compared.
-    let errors: LayerError[] | null = null;
-    if (model !== original) {
-      try {
-        errors = layerErrors(original, model, data.errorInput);
-      } catch {
-        errors = null;
-      }
-    }
+    // Per-step errors where both models have the same shape (a structurally pruned model has fewer
+    // channels: its preprocessing and logits still compare). No error is swallowed here.
+    const errors: LayerError[] | null = model === original ? null : matchingLayerErrors(original, model, data.errorInput);
     const [a, b] = [original.logits(data.errorInput), model.logits(data.errorInput)];
     const logitsSqnr = errorMetrics(a, b).sqnrDb;
     tf.dispose([a, b]);

@@ -31,6 +31,19 @@ export interface PruningInfo {
   heads?: [number, number][];
   /** GPT: per block, the indices (into the original's d_mlp) of the MLP neurons kept. */
   keptNeurons?: number[][];
+  /** Unstructured pruning: per pruned weight, one bit per entry (1 = kept), entry i at byte i >> 3, bit i & 7. */
+  masks?: Record<string, Uint8Array>;
+}
+
+/** One bit per entry, 1 where the value is kept (non-zero). */
+function maskBits(values: Float32Array): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(values.length / 8));
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) bits[i >> 3] |= 1 << (i & 7);
+  return bits;
+}
+
+function maskValues(bits: Uint8Array, count: number): Float32Array {
+  return Float32Array.from({ length: count }, (_, i) => (bits[i >> 3] >> (i & 7)) & 1);
 }
 
 /** What pruning needs of a model: named float32 weights and a copy with its own. */
@@ -113,13 +126,15 @@ export function prune<M extends Prunable>(model: M, config: PruneConfig): Pruned
     }
   }
   const sparsity: Record<string, number> = {};
+  const masks: Record<string, Uint8Array> = {};
   names.forEach((n, i) => {
     sparsity[n] = values[i].filter((v) => v === 0).length / values[i].length;
+    masks[n] = maskBits(values[i]);
     const t = tf.tensor(values[i], model.weights[n].shape);
     copy.weights[n].assign(t);
     t.dispose();
   });
-  copy.pruning = { config, sparsity, sparseBytes: sparseSize(copy, names), denseBytes: copy.parameterCount * 4 };
+  copy.pruning = { config, sparsity, sparseBytes: sparseSize(copy, names), denseBytes: copy.parameterCount * 4, masks };
   return copy;
 }
 
@@ -371,7 +386,13 @@ function meanAbsActivations(model: GPT, stream: Int32Array, windows: number): nu
  * is non-zero, 0 where it was removed. Structurally smaller models need none (nothing to keep).
  */
 export function pruningMasks(model: Pruned<Prunable>): Record<string, Tensor> {
-  return Object.fromEntries(Object.keys(model.pruning.sparsity).map((n) => [n, tf.tidy(() => tf.cast(tf.notEqual(model.weights[n], 0), 'float32'))]));
+  const saved = model.pruning.masks; // the masks pruning recorded (carried by clone and save/load)
+  return Object.fromEntries(
+    Object.keys(model.pruning.sparsity).map((n) => {
+      const w = model.weights[n];
+      return [n, saved?.[n] ? tf.tensor(maskValues(saved[n], w.size), w.shape, 'float32') : tf.tidy(() => tf.cast(tf.notEqual(w, 0), 'float32'))];
+    }),
+  );
 }
 
 /**

@@ -4,7 +4,7 @@
 import { tf, type Tensor } from '../engine/tf';
 import type { HookedModel } from '../hooks/hooked-model';
 import { progressBar } from '../engine/display';
-import { activationParams, fakeQuantize, integerRange, packTensor, packedBytes, unpackTensor, type Bits, type PackedTensor, type QuantParams, type QuantScheme } from './quantize';
+import { activationParams, packTensor, packedBytes, unpackTensor, type Bits, type PackedTensor, type QuantParams, type QuantScheme } from './quantize';
 import { calibrateRange, type CalibrationMethod } from './calibrate';
 
 export interface QuantizeConfig extends QuantScheme {
@@ -91,19 +91,6 @@ export function collectActivations(model: HookedModel, inputs: Tensor, points: s
   return merged;
 }
 
-/** Per-call fake quantization from the tensor's own range (dynamic quantization), all on the backend. */
-function dynamicFakeQuantize(x: Tensor, bits: Bits): Tensor {
-  return tf.tidy(() => {
-    const [qmin, qmax] = integerRange(bits, false);
-    const lo = tf.minimum(tf.min(x), 0);
-    const hi = tf.maximum(tf.max(x), 0);
-    const scale = tf.maximum(tf.div(tf.sub(hi, lo), qmax - qmin), 1e-12);
-    const zero = tf.clipByValue(tf.round(tf.sub(qmin, tf.div(lo, scale))), qmin, qmax);
-    const q = tf.clipByValue(tf.add(tf.round(tf.div(x, scale)), zero), qmin, qmax);
-    return tf.mul(tf.sub(q, zero), scale);
-  });
-}
-
 /**
  * Quantize a model. Returns a copy of the same class, with the same hook names, so every view,
  * cache and trace works on it unchanged. The copy's weights hold the dequantized values of the
@@ -138,10 +125,10 @@ export function quantize<M extends Quantizable>(model: M, config: QuantizeConfig
       const { lo, hi } = calibrateRange(values, { method: config.calibration ?? 'minmax', bits: activationBits, symmetric, percentile: config.percentile });
       const params = activationParams(lo, hi, activationBits, symmetric);
       activationRanges[point] = { lo, hi, params };
-      copy.setTransform(point, (v) => fakeQuantize(v, params));
+      copy.setTransform(point, { kind: 'fake-quant', params: { bits: params.bits, signed: params.signed, scale: params.scale, zeroPoint: params.zeroPoint, qmin: params.qmin, qmax: params.qmax } }); // declarative: clone, save and compile carry it
     }
   } else if (config.activations === 'dynamic') {
-    for (const point of model.activationQuantPoints) copy.setTransform(point, (v) => dynamicFakeQuantize(v, activationBits));
+    for (const point of model.activationQuantPoints) copy.setTransform(point, { kind: 'dynamic-quant', bits: activationBits });
   }
 
   const originalBytes = model.parameterCount * 4;

@@ -4,6 +4,7 @@
 // Symmetric schemes use signed integers and zero_point 0; asymmetric ones use unsigned
 // integers and a zero point chosen so that 0.0 is exactly representable.
 import { tf, type Tensor } from '../engine/tf';
+import { fakeQuantizeWith } from '../hooks/transforms';
 
 export type Bits = 8 | 4;
 
@@ -166,12 +167,7 @@ export function unpackTensor(p: PackedTensor): Tensor {
  * tf.round rounds ties to even, as QuantizeLinear does.
  */
 export function fakeQuantize(x: Tensor, params: QuantParams): Tensor {
-  return tf.tidy(() => {
-    const scale = params.scale.length === 1 ? tf.scalar(params.scale[0]) : tf.tensor1d(params.scale); // broadcasts over the last axis
-    const zero = params.zeroPoint.length === 1 ? tf.scalar(params.zeroPoint[0]) : tf.tensor1d(Float32Array.from(params.zeroPoint));
-    const q = tf.clipByValue(tf.add(tf.round(tf.div(x, scale)), zero), params.qmin, params.qmax); // integers, as float32
-    return tf.mul(tf.sub(q, zero), scale);
-  });
+  return fakeQuantizeWith(x, params); // one implementation, in hooks/transforms (what a model's fake-quant transform runs)
 }
 
 /**
