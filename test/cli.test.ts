@@ -8,7 +8,7 @@ import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
 import { Gpt2Tokenizer } from '../src/data/tokenizers';
 
 const root = path.resolve(__dirname, '..');
-const cli = path.join(root, 'dist', 'src', 'cli.js');
+const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
 
 function run(...args: string[]): { code: number; stdout: string; stderr: string } {

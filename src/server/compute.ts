@@ -39,7 +39,8 @@ export interface RunResult {
   ms: number;
 }
 
-export type ModelInput = 'image' | 'text' | 'unknown';
+/** What a model reads, from the registry (src/models/registry.ts). */
+export type ModelInput = lab.InputKind;
 
 /** What the stepper needs of a text classifier (the language-ID CharRNN). */
 interface TextModel {
@@ -49,13 +50,8 @@ interface TextModel {
   trace(input: Tensor, options: { keepTensors: boolean }): Trace;
 }
 
-/**
- * Text models join the stepper once the library exports them (src/index.ts); until then they are
- * listed but not offered.
- */
-function textModelsExported(): boolean {
-  return typeof (lab as Record<string, unknown>).CharRNN === 'function';
-}
+/** Input kinds the stepper page can take today. */
+const STEPPER_INPUTS: ModelInput[] = ['image', 'word'];
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -101,10 +97,7 @@ export class LabService {
   async listModels(): Promise<(ModelInfo & { input: ModelInput; stepper: boolean })[]> {
     await this.init();
     this.infos ??= lab.listModels();
-    return this.infos.map((m) => {
-      const input = m.architecture === 'digits-cnn' ? 'image' : m.architecture === 'char-rnn' && textModelsExported() ? 'text' : 'unknown';
-      return { ...m, input, stepper: input !== 'unknown' };
-    });
+    return this.infos.map((m) => ({ ...m, stepper: STEPPER_INPUTS.includes(m.input) }));
   }
 
   async modelNames(): Promise<string[]> {
@@ -171,7 +164,7 @@ export class LabService {
   async run(body: Record<string, unknown>): Promise<RunResult> {
     const model = await this.model(body.model);
     const info = (await this.listModels()).find((m) => m.name === model.name);
-    if (info?.input === 'text') return this.runText(model as unknown as TextModel, body);
+    if (info?.input === 'word') return this.runText(model as unknown as TextModel, body);
     await this.requireImageModel(model.name, 'the stepper');
     const k = body.k === undefined ? 3 : body.k;
     if (!isInt(k) || k < 1 || k > 10) throw new InputError(`k: expected an integer 1..10; got ${isInt(k) ? k : what(k)}.`);

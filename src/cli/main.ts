@@ -5,28 +5,28 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawn } from 'child_process';
 // The registrations the entry (src/index.ts) makes: views for display, the ONNX fast path for compile('onnx').
-import './viz/register';
-import './fastpath/register';
-import { progressBar } from './engine/display';
-import { tf } from './engine/tf';
-import { initBackend, backend } from './engine/backend';
-import { loadMnist, MNIST_SIZE } from './data/mnist';
-import { readPng, pixelsFromJson } from './preprocess/image';
-import { listModels, loadModel, modelNames, packageRoot } from './models/registry';
-import { evaluateDigits } from './models/evaluate';
-import { DigitsCNN } from './models/cnn';
-import { CharRNN } from './models/rnn';
-import { KeywordCNN, evaluateKeywords, loadKeywordHeldOut } from './models/speech';
-import { readWordSet } from './data/words';
-import { installKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../kernel/install';
-import { quantize } from './optimize/quantize-model';
-import { CALIBRATION_METHODS, type CalibrationMethod } from './optimize/calibrate';
-import { errorMetrics, layerErrors } from './optimize/analyze';
-import { prune, pruneChannels, type Pruned } from './optimize/prune';
-import { GPT } from './models/gpt';
-import { GENERATE_FLAGS, GPT_RUN_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './cli-gpt';
-import { parseCommandLine, UsageError, type Args, type FlagSpec } from './cli-args';
-import { GPT_STUDENTS, compareGptCommand, isShippedGpt } from './cli-compare-gpt';
+import '../viz/register';
+import '../fastpath/register';
+import { progressBar } from '../engine/display';
+import { tf } from '../engine/tf';
+import { initBackend, backend } from '../engine/backend';
+import { loadMnist, MNIST_SIZE } from '../data/mnist';
+import { readPng, pixelsFromJson } from '../preprocess/image';
+import { entryOf, evaluateModel, listModels, loadModel, modelNames, packageRoot, readEvalData } from '../models/registry';
+import { evaluateDigits } from '../models/evaluate';
+import { DigitsCNN } from '../models/cnn';
+import { CharRNN } from '../models/rnn';
+import { KeywordCNN, evaluateKeywords, loadKeywordHeldOut } from '../models/speech';
+import { readWordSet } from '../data/words';
+import { installKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
+import { quantize } from '../optimize/quantize-model';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/calibrate';
+import { errorMetrics, layerErrors } from '../optimize/analyze';
+import { prune, pruneChannels, type Pruned } from '../optimize/prune';
+import { GPT } from '../models/gpt';
+import { GENERATE_FLAGS, GPT_RUN_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './gpt';
+import { parseCommandLine, UsageError, type Args, type FlagSpec } from './args';
+import { GPT_STUDENTS, compareGptCommand, isShippedGpt } from './compare-gpt';
 
 const USAGE = `inference-lab: learn, inspect and measure how model inference works
 
@@ -281,7 +281,7 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   help: {},
   backend: { json: 'boolean' },
   models: { json: 'boolean' },
-  eval: { json: 'boolean' },
+  eval: { data: 'string', json: 'boolean' },
   run: { input: 'string', trace: 'string', ...GPT_RUN_FLAGS, json: 'boolean' },
   generate: { ...GENERATE_FLAGS, json: 'boolean' },
   compare: {
@@ -321,57 +321,59 @@ async function main(argv: string[]): Promise<number> {
       const models = listModels();
       const rows = models.map(
         (m) =>
-          `${m.name.padEnd(14)} ${m.task.padEnd(52)} ${String(m.params).padStart(8)} params ${String(m.bytes).padStart(9)} bytes  ` +
-          (m.heldOut ? `${m.heldOut.metric} ${m.heldOut.value.toFixed(4)} (n=${m.heldOut.n})` : ''),
+          `${m.name.padEnd(28)} ${m.input.padEnd(6)} ${String(m.params).padStart(8)} params ${String(m.bytes).padStart(9)} bytes  ` +
+          (m.heldOut ? `${m.heldOut.metric} ${m.heldOut.value.toFixed(4)}${m.heldOut.lowerIsBetter ? ' (lower is better)' : ''} (n=${m.heldOut.n})` : 'no held-out figure'),
       );
       print(json, models, `backend: ${backend()}\n${rows.join('\n')}`);
       return 0;
     }
     case 'eval': {
       const name = requireModelName(args, 'eval');
+      const dataFlag = args.flags.get('data');
+      const entry = entryOf(name); // an unknown model or architecture fails here, before the backend starts
       await initBackend();
+      const data = typeof dataFlag === 'string' ? readEvalData(name, dataFlag) : undefined;
       const model = loadModel(name);
-      if (model instanceof CharRNN) {
-        // Language ID: the held-out words saved next to the shipped LSTM.
-        const held = readWordSet(path.join(packageRoot(), 'assets', 'langid-lstm', 'heldout.json'));
-        const guesses = model.classifyWords(held.words);
-        const correct = guesses.filter((g, i) => g.label === held.languages[held.labels[i]]).length;
+      try {
+        const r = evaluateModel(name, model, data);
+        const out = { model: name, metric: r.metric, lower_is_better: r.lowerIsBetter, value: r.value, n: r.n, data: r.data, ...(r.extra ?? {}) };
+        const bySnr = r.extra?.bySnr as { snr: number | 'clean'; accuracy: number }[] | undefined;
+        const detail = bySnr && bySnr.length > 1 ? ` (${bySnr.map((b) => `${b.snr === 'clean' ? 'clean' : `${b.snr} dB`} ${b.accuracy.toFixed(4)}`).join(', ')})` : '';
+        print(json, out, `backend: ${backend()}\n${name} (${entry.input} model): ${r.metric} ${r.value.toFixed(4)}${r.lowerIsBetter ? ' (lower is better)' : ''} on n=${r.n}${detail}\ndata: ${r.data}`);
+      } finally {
         model.dispose();
-        const out = { model: name, metric: 'accuracy', value: correct / held.words.length, n: held.words.length };
-        print(json, out, `backend: ${backend()}\n${name}: held-out accuracy ${out.value.toFixed(4)} on ${out.n} words`);
-        return 0;
       }
-      if (model instanceof KeywordCNN) {
-        // Keyword spotting: the committed clips of held-out speakers, clean and at each SNR.
-        const evaluation = evaluateKeywords(model, loadKeywordHeldOut());
-        model.dispose();
-        const bySnr = evaluation.results.map((r) => ({ snr: Number.isFinite(r.snrDb) ? r.snrDb : 'clean', accuracy: r.accuracy }));
-        const out = { model: name, metric: 'accuracy', value: evaluation.results[0].accuracy, n: evaluation.results[0].n, bySnr };
-        print(json, out, `backend: ${backend()}\n${name}: held-out accuracy ${bySnr.map((r) => `${r.snr === 'clean' ? 'clean' : `${r.snr} dB`} ${r.accuracy.toFixed(4)}`).join(', ')} on ${out.n} clips of unseen speakers`);
-        return 0;
-      }
-      const result = evaluateDigits(model, loadMnist().heldOut);
-      (model as DigitsCNN).dispose();
-      const out = { model: name, metric: result.metric, value: result.value, n: result.n };
-      print(json, out, `backend: ${backend()}\n${name}: held-out ${result.metric} ${result.value.toFixed(4)} on ${result.n} digits`);
       return 0;
     }
     case 'run': {
       const name = requireModelName(args, 'run');
       const inputSpec = args.flags.get('input');
       const gptInput = gptRunInput(args, usage);
+      const entry = entryOf(name);
       await initBackend();
-      if (gptInput) return withGpt(name, 'run', ' (--text and --tokens are for GPT models; an image model takes --input)', (gpt) => runGpt(gpt, gptInput, json));
-      const loaded = loadModel(name);
-      if (loaded instanceof GPT || typeof inputSpec !== 'string') {
-        (loaded as DigitsCNN).dispose();
-        throw usage(loaded instanceof GPT ? `run ${name} needs --text STR or --tokens 1,2,3 (it is a GPT).` : 'run needs --input <file.png|file.json|heldout:N>.');
+      if (entry.input === 'text') {
+        if (!gptInput) throw usage(`run ${name} needs ${entry.inputHelp} (it is a language model).`);
+        const model = loadModel(name) as GPT; // the entry says: a GPT
+        try {
+          const out = runGpt(model, gptInput, json);
+          await new Promise<void>((resolve) => process.stdout.write(out + '\n', () => resolve())); // the logits of a long text are megabytes
+        } finally {
+          model.dispose();
+        }
+        return 0;
       }
-      const model = loaded as DigitsCNN;
-      const input = readInput(inputSpec);
+      if (gptInput) throw usage(`run ${name}: --text and --tokens are for language models; ${name} takes ${entry.inputHelp}.`);
+      if (typeof inputSpec !== 'string') throw usage(`run ${name} needs ${entry.inputHelp}.`);
+      const model = loadModel(name);
+      let input: tf.Tensor | null = null;
       try {
+        try {
+          input = entry.encode(model, inputSpec);
+        } catch (err) {
+          throw usage((err as Error).message);
+        }
         const trace = model.trace(input, { keepTensors: true });
-        const top = model.classify(input, 3)[0];
+        const top = entry.predict(model, input, 3);
         const steps = trace.steps.map((s) => ({ name: s.name, shape: s.outputShape }));
         const tracePath = args.flags.get('trace');
         if (typeof tracePath === 'string') {
@@ -382,7 +384,7 @@ async function main(argv: string[]): Promise<number> {
         trace.dispose();
         print(json, { model: name, top, steps }, text);
       } finally {
-        input.dispose();
+        input?.dispose();
         model.dispose();
       }
       return 0;
@@ -424,7 +426,7 @@ async function main(argv: string[]): Promise<number> {
       const hostFlag = args.flags.get('host');
       const host = typeof hostFlag === 'string' ? hostFlag : '127.0.0.1';
       // Loaded here so the other commands never load Express.
-      const { serve } = require('./server/main') as typeof import('./server/main');
+      const { serve } = require('../server/main') as typeof import('../server/main');
       const site = await serve({ port, host });
       if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
         process.stderr.write(`inference-lab: serving on ${host}: anyone who can reach this address can use the site (compute is rate-limited).\n`);

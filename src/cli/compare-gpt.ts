@@ -6,16 +6,16 @@
 // by what they write on the validation chapters; --distill-into adds a shipped student, and each of these also quantized when --quantize is given.
 import * as fs from 'fs';
 import * as path from 'path';
-import { tf, type Tensor } from './engine/tf';
-import { backend } from './engine/backend';
-import { GPT } from './models/gpt';
-import type { OnnxGPT } from './fastpath/gpt-onnx';
-import { assetsDir, loadModel } from './models/registry';
-import { readHeldOutText, readValidationText } from './data/corpus';
-import { prune, pruneNeurons, type Pruned } from './optimize/prune';
-import { compare, type GptVariantModel, type VariantReport } from './optimize/compare';
-import { quantizePerChannel } from './optimize/quantize';
-import { errorMetrics } from './optimize/analyze';
+import { tf, type Tensor } from '../engine/tf';
+import { backend } from '../engine/backend';
+import { GPT } from '../models/gpt';
+import type { OnnxGPT } from '../fastpath/gpt-onnx';
+import { assetsDir, loadModel } from '../models/registry';
+import { readHeldOutText, readValidationText } from '../data/corpus';
+import { prune, pruneNeurons, type Pruned } from '../optimize/prune';
+import { compare, type GptVariantModel, type VariantReport } from '../optimize/compare';
+import { quantizePerChannel } from '../optimize/quantize';
+import { errorMetrics } from '../optimize/analyze';
 
 /** Students `--distill-into` can name for a GPT (trained by scripts/train-gpt-students.ts). */
 export const GPT_STUDENTS: Record<string, string> = { student: 'tiny-gpt-student-distilled', scratch: 'tiny-gpt-student-scratch' };
