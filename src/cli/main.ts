@@ -10,23 +10,12 @@ import '../fastpath/register';
 import { progressBar } from '../engine/display';
 import { tf } from '../engine/tf';
 import { initBackend, backend } from '../engine/backend';
-import { loadMnist, MNIST_SIZE } from '../data/mnist';
-import { readPng, pixelsFromJson } from '../preprocess/image';
 import { entryOf, evaluateModel, listModels, loadModel, modelNames, packageRoot, readEvalData } from '../models/registry';
-import { evaluateDigits } from '../models/evaluate';
-import { DigitsCNN } from '../models/cnn';
-import { CharRNN } from '../models/rnn';
-import { KeywordCNN, evaluateKeywords, loadKeywordHeldOut } from '../models/speech';
-import { readWordSet } from '../data/words';
 import { installKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
-import { quantize } from '../optimize/quantize-model';
-import { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/calibrate';
-import { errorMetrics, layerErrors } from '../optimize/analyze';
-import { prune, pruneChannels, type Pruned } from '../optimize/prune';
-import { GPT } from '../models/gpt';
+import type { GPT } from '../models/gpt';
 import { GENERATE_FLAGS, GPT_RUN_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './gpt';
 import { parseCommandLine, UsageError, type Args, type FlagSpec } from './args';
-import { GPT_STUDENTS, compareGptCommand, isShippedGpt } from './compare-gpt';
+import { compareCommand } from './compare';
 
 const USAGE = `inference-lab: learn, inspect and measure how model inference works
 
@@ -67,157 +56,13 @@ function requireModelName(args: Args, command: string): string {
   return name;
 }
 
-/** `--input` as a raw pixel tensor: a PNG, a JSON pixel array, or `heldout:N` (digit N of the held-out set). */
-function readInput(spec: string): tf.Tensor {
-  const heldOut = /^heldout:(\d+)$/.exec(spec);
-  if (heldOut) {
-    const set = loadMnist().heldOut;
-    const i = Number(heldOut[1]);
-    if (i >= set.count) throw new Error(`heldout:${i} is out of range; expected 0..${set.count - 1}.`);
-    const px = MNIST_SIZE * MNIST_SIZE;
-    return tf.tensor3d(set.images.subarray(i * px, (i + 1) * px), [1, MNIST_SIZE, MNIST_SIZE], 'int32');
-  }
-  const ext = path.extname(spec).toLowerCase();
-  if (ext === '.png') return readPng(spec);
-  if (ext === '.json') {
-    let text: string;
-    try {
-      text = fs.readFileSync(spec, 'utf8');
-    } catch (err) {
-      throw new Error(`Cannot read ${spec}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new Error(`${spec} is not valid JSON; expected a pixel array [height][width] of numbers 0..255.`);
-    }
-    return pixelsFromJson(value, spec);
-  }
-  throw new UsageError(`--input ${spec}: expected a .png file, a .json pixel array, or heldout:N.`);
-}
-
-/** Median wall time in ms of one forward pass on `input`. */
-function latencyMs(model: DigitsCNN, input: tf.Tensor, runs = 50): number {
-  for (let i = 0; i < 5; i++) model.forward(input).dispose();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    model.forward(input).dispose();
-    times.push(performance.now() - t0);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
-}
-
-function oneOf<T extends string>(flag: string, value: string | true | undefined, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !allowed.includes(value as T)) throw new UsageError(`--${flag} expects one of ${allowed.join(', ')}; got ${String(value)}.`);
-  return value as T;
-}
-
-/** Students that `--distill-into` can name: shipped models trained by scripts/train-students.ts. */
-const STUDENT_PRESETS: Record<string, string> = { student: 'digits-student-distilled' };
-
-/**
- * `compare`: the original against optimized copies on the held-out set. --quantize gives the
- * detailed quantization report (weights and every layer); --prune and --distill-into add
- * variants, and combinations with --quantize (prune then quantize; distilled student quantized).
- */
+/** `compare`: the original against optimized copies, for every registered model (src/cli/compare.ts). */
 async function compare(args: Args, json: boolean): Promise<number> {
   const name = requireModelName(args, 'compare');
-  if (isShippedGpt(name)) return compareGpt(name, args, json);
-  const scheme = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), ['int8', 'int4'] as const, 'int8') : null;
-  const pruneFlag = args.flags.get('prune');
-  const sparsity = pruneFlag === undefined ? null : Number(pruneFlag);
-  if (sparsity !== null && !(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--prune expects a fraction in [0, 1), e.g. 0.5; got ${String(pruneFlag)}.`);
-  const studentFlag = args.flags.get('distill-into');
-  if (studentFlag !== undefined && (typeof studentFlag !== 'string' || !STUDENT_PRESETS[studentFlag])) {
-    throw new UsageError(`--distill-into expects one of ${Object.keys(STUDENT_PRESETS).join(', ')}; got ${String(studentFlag)}.`);
-  }
-  if (!scheme && sparsity === null && !studentFlag) throw new UsageError('compare needs --quantize int8|int4, --prune S or --distill-into student.');
-  const activations = oneOf('activations', args.flags.get('activations'), ['none', 'dynamic', 'static'] as const, 'none');
-  const calibration = oneOf<CalibrationMethod>('calibration', args.flags.get('calibration'), CALIBRATION_METHODS, 'minmax');
+  entryOf(name); // an unknown model fails before the backend starts
   await initBackend();
-  const model = loadModel(name) as DigitsCNN;
-  const { train, heldOut } = loadMnist();
-  const px = MNIST_SIZE * MNIST_SIZE;
-  const calibrationInputs = tf.tensor3d(train.images.subarray(0, 512 * px), [512, MNIST_SIZE, MNIST_SIZE], 'int32'); // training digits
-  const quantizeLike = (m: DigitsCNN) =>
-    quantize(m, {
-      bits: scheme === 'int4' ? 4 : 8,
-      perChannel: args.flags.has('per-channel'),
-      symmetric: !args.flags.has('asymmetric'),
-      activations,
-      calibration,
-      calibrationInputs: activations === 'static' ? calibrationInputs : undefined,
-      progress: !json,
-    });
-  const variants: DigitsCNN[] = [];
-  const optimized = scheme ? quantizeLike(model) : null;
-  if (optimized) variants.push(optimized);
-  if (sparsity !== null) {
-    const pruned = args.flags.has('structured') ? pruneChannels(model, { 'conv.0': sparsity, 'conv.1': sparsity }) : prune(model, { sparsity, scope: 'layer' });
-    variants.push(pruned);
-    if (scheme) variants.push(quantizeLike(pruned));
-  }
-  if (typeof studentFlag === 'string') {
-    const student = loadModel(STUDENT_PRESETS[studentFlag]) as DigitsCNN;
-    variants.push(student);
-    if (scheme) variants.push(quantizeLike(student));
-  }
-  const one = tf.tensor3d(heldOut.images.subarray(0, px), [1, MNIST_SIZE, MNIST_SIZE], 'int32');
-  const sample = tf.tensor3d(heldOut.images.subarray(0, 256 * px), [256, MNIST_SIZE, MNIST_SIZE], 'int32');
-  try {
-    const summary = (m: DigitsCNN) => {
-      const e = evaluateDigits(m, heldOut);
-      const bytes = 'pruning' in m ? (m as Pruned).pruning.sparseBytes : m.byteSize; // pruned: sparse storage
-      return { metric: e.metric, value: e.value, bytes, latency_ms: latencyMs(m, one) };
-    };
-    const original = summary(model);
-    const rows = variants.map((v) => ({ name: v.name, ...summary(v) }));
-    const out: Record<string, unknown> = { model: name, original };
-    const db = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} dB` : 'exact');
-    const text = [`backend: ${backend()}`, `${name} on ${heldOut.count} held-out digits (latency: median of one digit)`, `  ${'original'.padEnd(34)} accuracy ${original.value.toFixed(4)}  ${original.bytes} bytes  ${original.latency_ms.toFixed(3)} ms`];
-    for (const r of rows) text.push(`  ${r.name.padEnd(34)} accuracy ${r.value.toFixed(4)}  ${r.bytes} bytes (${(r.bytes / original.bytes).toFixed(3)}x)  ${r.latency_ms.toFixed(3)} ms`);
-    if (optimized) {
-      const weights = Object.keys(optimized.quantization.packed).map((w) => ({ name: w, sqnr_db: errorMetrics(model.weights[w], optimized.weights[w]).sqnrDb }));
-      const layers = layerErrors(model, optimized, sample).map((r) => ({ name: r.name, sqnr_db: r.sqnrDb, mse: r.mse, cosine: r.cosine }));
-      const { name: variant, ...quantized } = rows[0];
-      Object.assign(out, { variant, optimized: quantized, weights, layers });
-      text.push(`weights of ${optimized.name} (SQNR):`, ...weights.map((w) => `  ${w.name.padEnd(22)} ${db(w.sqnr_db)}`));
-      text.push('layers (SQNR, error propagated from the input, 256 held-out digits):', ...layers.map((l) => `  ${l.name.padEnd(22)} ${db(l.sqnr_db).padStart(9)}  cosine ${l.cosine.toFixed(5)}`));
-    }
-    out.variants = rows;
-    print(json, out, text.join('\n'));
-  } finally {
-    tf.dispose([calibrationInputs, one, sample]);
-    for (const v of variants) v.dispose();
-    model.dispose();
-  }
-  return 0;
-}
-
-/** `compare` for a GPT: flags checked here, the work in cli-compare-gpt.ts. */
-async function compareGpt(name: string, args: Args, json: boolean): Promise<number> {
-  for (const flag of ['per-channel', 'asymmetric', 'activations', 'calibration']) {
-    if (args.flags.has(flag)) throw new UsageError(`--${flag} is for the digits CNN; a GPT's --quantize int8 is ONNX Runtime's dynamic int8 (per output column weights, activations quantized per call).`);
-  }
-  const quantize = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), ['int8'] as const, 'int8') : null;
-  const pruneFlag = args.flags.get('prune');
-  const sparsity = pruneFlag === undefined ? null : Number(pruneFlag);
-  if (sparsity !== null && !(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--prune expects a fraction in [0, 1), e.g. 0.5; got ${String(pruneFlag)}.`);
-  if (args.flags.has('structured') && sparsity === null) throw new UsageError('--structured needs --prune S (the share of MLP neurons to remove).');
-  const studentFlag = args.flags.get('distill-into');
-  if (studentFlag !== undefined && (typeof studentFlag !== 'string' || !GPT_STUDENTS[studentFlag])) {
-    throw new UsageError(`--distill-into expects one of ${Object.keys(GPT_STUDENTS).join(', ')} for ${name}; got ${String(studentFlag)}.`);
-  }
-  const windowsFlag = args.flags.get('windows');
-  const windows = windowsFlag === undefined ? 16 : Number(windowsFlag);
-  if (!(Number.isInteger(windows) && windows > 0)) throw new UsageError(`--windows expects a positive whole number of ${name}'s context windows; got ${String(windowsFlag)}.`);
-  if (!quantize && sparsity === null && !studentFlag) throw new UsageError('compare needs --quantize int8, --prune S or --distill-into student.');
-  await initBackend();
-  const result = await compareGptCommand({ name, quantize: quantize !== null, sparsity, structured: args.flags.has('structured'), student: typeof studentFlag === 'string' ? GPT_STUDENTS[studentFlag] : null, windows, json, progress: !json });
-  print(json, result.json, result.text);
+  const result = await compareCommand(name, args, json);
+  await new Promise<void>((resolve) => process.stdout.write((json ? JSON.stringify(result.json) : result.text) + '\n', () => resolve()));
   return 0;
 }
 
@@ -228,13 +73,14 @@ const usage = (message: string) => new UsageError(message);
  * write what it returns to stdout (waiting for the write: the logits of a long text are megabytes).
  */
 async function withGpt(name: string, command: string, hint: string, body: (model: GPT) => string): Promise<number> {
-  const model = loadModel(name);
+  const entry = entryOf(name);
+  if (entry.input !== 'text') throw usage(`${command} ${name}: ${name} is not a language model (it reads ${entry.input}: ${entry.inputHelp})${hint}. Language models: ${modelNames().filter((n) => entryOf(n).input === 'text').join(', ')}, or a Hugging Face GPT-2 directory.`);
+  const model = loadModel(name) as GPT; // the entry says: a GPT
   try {
-    if (!(model instanceof GPT)) throw usage(`${command} ${name}: ${name} is not a GPT${hint}. GPT models: tiny-gpt, or a Hugging Face GPT-2 directory.`);
     const out = body(model);
     await new Promise<void>((resolve) => process.stdout.write(out + '\n', () => resolve()));
   } finally {
-    (model as { dispose?: () => void }).dispose?.();
+    model.dispose();
   }
   return 0;
 }
@@ -294,6 +140,7 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
     structured: 'boolean',
     'distill-into': 'string',
     windows: 'string',
+    data: 'string',
     json: 'boolean',
   },
   train: { epochs: 'string', seed: 'string', cell: 'string' },

@@ -56,7 +56,6 @@ export interface HeldOutFigure {
   lowerIsBetter: boolean;
   value: number;
   n: number;
-  data: string;
 }
 
 export interface ModelEntry {
@@ -319,6 +318,12 @@ const LOADERS: Record<string, (dir: string, name: string) => LoadedModel> = {
   'kws-cnn': (dir, name) => KeywordCNN.load(dir, name),
 };
 
+/** Students `compare --distill-into` can name, per shipped teacher (trained by scripts/train-students.ts and train-gpt-students.ts). */
+export const STUDENTS: Record<string, Record<string, string>> = {
+  'digits-cnn': { student: 'digits-student-distilled', scratch: 'digits-student-scratch' },
+  'tiny-gpt': { student: 'tiny-gpt-student-distilled', scratch: 'tiny-gpt-student-scratch' },
+};
+
 // ---- names, entries, loading ------------------------------------------------------------------
 
 /** Names of the shipped models (directories under assets/ with a config.json). */
@@ -366,13 +371,23 @@ export function entryOf(nameOrDir: string): ModelEntry {
   return entry;
 }
 
-/** The entry of a loaded model: by its registered name or the architecture its class reports. */
+/** The model classes the registry loads, by architecture (a copy, quantized or pruned, keeps its class). */
+const CLASSES = new Map<unknown, string>([
+  [DigitsCNN, 'digits-cnn'],
+  [CharRNN, 'char-rnn'],
+  [GPT, 'gpt'],
+  [KeywordCNN, 'kws-cnn'],
+]);
+
+/** The entry of a loaded model: by its class, or by the shipped model its name starts with (e.g. an ONNX Runtime copy "tiny-gpt-int8-onnx"). */
 export function entryFor(model: HookedModel): ModelEntry {
-  if (modelNames().includes(model.name)) return entryOf(model.name);
-  const architecture = (model as { architecture?: string }).architecture;
-  const entry = architecture ? ENTRIES[architecture] : undefined;
-  if (!entry) throw new Error(`${model.name} is not a registered model: the registry knows ${Object.keys(ENTRIES).join(', ')} and the shipped models ${modelNames().join(', ')}.`);
-  return entry;
+  const byClass = CLASSES.get(model.constructor);
+  if (byClass) return ENTRIES[byClass];
+  const shipped = modelNames()
+    .filter((n) => model.name === n || model.name.startsWith(`${n}-`))
+    .sort((a, b) => b.length - a.length)[0];
+  if (shipped) return entryOf(shipped);
+  throw new Error(`${model.name} is not a registered model: the registry knows ${Object.keys(ENTRIES).join(', ')} and the shipped models ${modelNames().join(', ')}.`);
 }
 
 /** The shipped held-out data of a model (null when none ships: give your own with --data). */
@@ -420,7 +435,7 @@ export function heldOutFigure(name: string): HeldOutFigure | null {
   const h = saved.heldOut as Partial<HeldOutFigure> | undefined;
   if (!h || typeof h.value !== 'number') return null;
   const entry = entryOf(name);
-  return { metric: String(h.metric ?? entry.metric), lowerIsBetter: entry.lowerIsBetter, value: h.value, n: Number(h.n), data: String(h.data ?? '') };
+  return { metric: String(h.metric ?? entry.metric), lowerIsBetter: entry.lowerIsBetter, value: h.value, n: Number(h.n) };
 }
 
 export function modelInfo(name: string): ModelInfo {
