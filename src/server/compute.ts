@@ -51,7 +51,7 @@ interface TextModel {
 }
 
 /** Input kinds the stepper page can take today. */
-const STEPPER_INPUTS: ModelInput[] = ['image', 'word'];
+const STEPPER_INPUTS: ModelInput[] = ['image', 'word', 'audio', 'text'];
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -165,6 +165,7 @@ export class LabService {
     const model = await this.model(body.model);
     const info = (await this.listModels()).find((m) => m.name === model.name);
     if (info?.input === 'word') return this.runText(model as unknown as TextModel, body);
+    if (info?.input === 'audio' || info?.input === 'text') return this.runEncoded(model, info.input, body);
     await this.requireImageModel(model.name, 'the stepper');
     const k = body.k === undefined ? 3 : body.k;
     if (!isInt(k) || k < 1 || k > 10) throw new InputError(`k: expected an integer 1..10; got ${isInt(k) ? k : what(k)}.`);
@@ -176,6 +177,43 @@ export class LabService {
       const steps = trace.steps.map(stepJson);
       const cnn = model as DigitsCNN;
       const top = cnn.classify(tensor, k)[0];
+      return { model: model.name, backend: lab.backend(), input, steps, top, ms: Math.round((performance.now() - t0) * 10) / 10 };
+    } finally {
+      trace?.dispose();
+      tensor.dispose();
+    }
+  }
+
+  /** Any other registered model: its input encoded by the registry entry, every step traced, its top-k answers. */
+  private runEncoded(model: lab.HookedModel, kind: ModelInput, body: Record<string, unknown>): RunResult {
+    const entry = lab.entryOf(model.name);
+    const k = body.k === undefined ? 3 : body.k;
+    if (!isInt(k) || k < 1 || k > 10) throw new InputError(`k: expected an integer 1..10; got ${isInt(k) ? k : what(k)}.`);
+    let spec: string;
+    let input: RunResult['input'];
+    if (kind === 'text') {
+      const text = typeof body.text === 'string' ? body.text : '';
+      if (text.length < 1 || text.length > 64) throw new InputError(`text: expected 1..64 characters for "${model.name}" (a language model); got ${typeof body.text === 'string' ? `${body.text.length}` : what(body.text)}.`);
+      spec = text;
+      input = { kind: 'text', text, ids: [] };
+    } else {
+      if (!isInt(body.sample) || body.sample < 0) throw new InputError(`sample: "${model.name}" reads ${kind}; give "sample", the index of a held-out clip.`);
+      spec = `heldout:${body.sample}`;
+      input = { kind: 'sample', index: body.sample, label: '' };
+    }
+    let tensor: Tensor;
+    try {
+      tensor = entry.encode(model, spec);
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
+    const t0 = performance.now();
+    let trace: Trace | null = null;
+    try {
+      trace = model.trace(tensor, { keepTensors: true });
+      const steps = trace.steps.map(stepJson);
+      const top = entry.predict(model, tensor, k);
+      if (input.kind === 'text') input.ids = Array.from(tensor.dataSync());
       return { model: model.name, backend: lab.backend(), input, steps, top, ms: Math.round((performance.now() - t0) * 10) / 10 };
     } finally {
       trace?.dispose();
