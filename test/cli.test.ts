@@ -320,6 +320,7 @@ describe('inference-lab CLI on GPT models', () => {
     expect(cached.continuation).toBe(uncached.continuation);
     expect(cached.text).toBe(text + cached.continuation);
   });
+});
 
 describe('every registered model through the same commands', () => {
   const figure = (name: string) => JSON.parse(fs.readFileSync(path.join(root, 'assets', name, 'config.json'), 'utf8')).heldOut.value as number;

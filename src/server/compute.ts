@@ -313,21 +313,15 @@ export class LabService {
       const optimized = this.optimizedModel(original, config);
       const origEval = this.evaluate(original, original.name, n);
       const optEval = this.evaluate(optimized, `${original.name}|${JSON.stringify(config)}`, n);
-      const latency = (m: DigitsCNN) => {
-        const batch = tf.tensor3d(lab.loadMnist().heldOut.images.subarray(0, 64 * 784), [64, 28, 28], 'int32');
-        try {
-          m.forward(batch).dispose();
-          const times: number[] = [];
-          for (let i = 0; i < 11; i++) {
-            const t0 = performance.now();
-            m.forward(batch).dispose();
-            times.push(performance.now() - t0);
-          }
-          return times.sort((a, b) => a - b)[5]; // median of 11
-        } finally {
-          batch.dispose();
-        }
-      };
+      // Both models timed in alternation on 64 held-out digits (the one clock, engine/timing.ts).
+      const batch = tf.tensor3d(lab.loadMnist().heldOut.images.subarray(0, 64 * 784), [64, 28, 28], 'int32');
+      let times: lab.Timing[];
+      try {
+        times = lab.timeAlternating([original, optimized].map((m) => ({ label: m.name, fn: () => m.forward(batch).dispose() })), { warmup: 1, runs: 11 });
+      } finally {
+        batch.dispose();
+      }
+      const latency = (m: DigitsCNN) => times[m === original ? 0 : 1].medianMs;
       const propagated = lab.layerErrors(original, optimized, sample.tensor, 'propagated');
       const isolated = lab.layerErrors(original, optimized, sample.tensor, 'isolated');
       const origWrong = new Set(origEval.mistakes.map((m) => m.index));
