@@ -289,9 +289,9 @@ describe('inference-lab CLI on GPT models', () => {
     expectCleanError(run('run', fixture, '--text', 'Hello'), /token id 15496 at index 0 is outside the vocabulary 0\.\.999/);
     expectCleanError(run('run', fixture, '--text', 'a', '--tokens', '1'), /--text or --tokens, not both/);
     expectCleanError(run('run', 'gpt-17', '--text', 'a'), /Unknown model "gpt-17"/);
-    expectCleanError(run('run', 'digits-cnn', '--text', 'a'), /digits-cnn is not a GPT/);
+    expectCleanError(run('run', 'digits-cnn', '--text', 'a'), /run digits-cnn: --text and --tokens are for language models; digits-cnn takes --input/);
     expectCleanError(run('generate', fixture), /generate needs --prompt STR/);
-    expectCleanError(run('generate', 'digits-cnn', '--prompt', 'a'), /digits-cnn is not a GPT/);
+    expectCleanError(run('generate', 'digits-cnn', '--prompt', 'a'), /generate digits-cnn: digits-cnn is not a language model \(it reads image/);
     expectCleanError(run('generate', fixture, '--prompt', 'a', '--max-tokens', 'ten'), /--max-tokens expects a whole number >= 1; got ten/);
     expectCleanError(run('generate', fixture, '--prompt', 'a', '--temperature', '-1'), /--temperature expects a number >= 0/);
     expectCleanError(run('generate', fixture, '--prompt', 'a', '--top-k', '0'), /--top-k expects a whole number >= 1; got 0/);
