@@ -141,7 +141,7 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
       metric: report.metricName,
       lower_is_better: report.metricKind === 'loss',
       value: r.metric,
-      ...(r.perplexity !== undefined ? { perplexity: r.perplexity } : {}),
+      perplexity: r.perplexity ?? null, // a language model's exp(loss); null for an accuracy
       bytes: r.bytes,
       engine: r.engine,
       latency_ms: r.latencyMs,
