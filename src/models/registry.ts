@@ -241,13 +241,14 @@ export function textLoss(model: HookedModel & { config: { vocabSize: number; con
       const start = (first + b) * (length - 1); // windows overlap by one id: every id is predicted once
       batch.set(ids.subarray(start, start + length), b * length);
     }
-    total +=
-      tf.tidy(() => {
-        const all = tf.tensor2d(batch, [count, length], 'int32');
-        const inputs = tf.slice(all, [0, 0], [count, length - 1]); // [batch, pos]
-        const targets = tf.slice(all, [0, 1], [count, length - 1]); // [batch, pos]
-        return nextTokenLoss(model.forward(inputs), targets, model.config.vocabSize);
-      }).dataSync()[0] * count;
+    const loss = tf.tidy(() => {
+      const all = tf.tensor2d(batch, [count, length], 'int32');
+      const inputs = tf.slice(all, [0, 0], [count, length - 1]); // [batch, pos]
+      const targets = tf.slice(all, [0, 1], [count, length - 1]); // [batch, pos]
+      return nextTokenLoss(model.forward(inputs), targets, model.config.vocabSize);
+    });
+    total += loss.dataSync()[0] * count;
+    loss.dispose();
   }
   return { value: total / windows, n: windows * (length - 1), windows };
 }
