@@ -21,6 +21,7 @@ import { kjvChapters, readHeldOutText, splitChapters } from '../src/data/corpus'
 import { headImportance, prune, pruneHeads, pruneNeurons, pruningSweep, fineTunePruned, type HeadImportance, type Pruned } from '../src/optimize/prune';
 import { heldOutLoss } from '../src/optimize/lm-eval';
 import { compare, type GptVariantModel } from '../src/optimize/compare';
+import { timeAlternating } from '../src/engine/timing';
 import { lineChart } from '../src/viz/views';
 import { headImportanceView, nextTokenTemperatureView } from '../src/viz/gpt-optimize-views';
 import type { MimeBundle } from '../src/engine/mime';
@@ -32,22 +33,8 @@ function arg(name: string, fallback: number): number {
 
 /** p50 and p95 of each function, timed in rounds of one call each (after warm-up). */
 function interleavedLatency(fns: Record<string, () => void>, rounds: number): Record<string, { p50: number; p95: number }> {
-  const names = Object.keys(fns);
-  for (const n of names) for (let i = 0; i < 2; i++) fns[n]();
-  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const n of names) {
-      const t0 = performance.now();
-      fns[n]();
-      times[n].push(performance.now() - t0);
-    }
-  }
-  return Object.fromEntries(
-    names.map((n) => {
-      const t = times[n].sort((a, b) => a - b);
-      return [n, { p50: t[Math.floor(t.length / 2)], p95: t[Math.min(t.length - 1, Math.floor(t.length * 0.95))] }];
-    }),
-  );
+  const timings = timeAlternating(Object.entries(fns).map(([label, fn]) => ({ label, fn })), { warmup: 2, runs: rounds });
+  return Object.fromEntries(timings.map((t) => [t.label, { p50: t.medianMs, p95: t.p95Ms }]));
 }
 
 /** What every section reads: the teacher, its texts, the held-out scorer and where pictures go. */

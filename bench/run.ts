@@ -1,5 +1,6 @@
 // `npm run bench`: speed figures measured side by side in one run, printed as ratios.
 // Targets are checked here (and printed), never in the unit tests.
+import { timeAlternating, timeOne, timeOneAsync } from '../src/engine/timing';
 import { tf } from '../src/engine/tf';
 import { initBackend, NATIVE_PACKAGES, type BackendName } from '../src/engine/backend';
 import { loadModel } from '../src/models/registry';
@@ -11,32 +12,15 @@ import { exportDigitsCnnToOnnx } from '../src/fastpath/export-cnn';
 import * as ort from 'onnxruntime-node';
 import { benchTransformers } from './transformers';
 
-/** p50 and p95 in ms of an async call, after warm-up. */
+/** p50 and p95 in ms of an async call, after warm-up (the one clock, src/engine/timing.ts). */
 async function percentiles(fn: () => Promise<unknown>, runs = 300): Promise<[number, number]> {
-  for (let i = 0; i < 20; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return [times[Math.floor(runs * 0.5)], times[Math.floor(runs * 0.95)]];
+  const t = await timeOneAsync('call', fn, { warmup: 20, runs });
+  return [t.medianMs, t.p95Ms];
 }
 
-/** Median wall time in ms of `fn` after warm-up, over enough runs to fill `budgetMs`. */
+/** Median wall time in ms of `fn` after warm-up, over enough runs to fill `budgetMs` (the one clock). */
 function timeIt(fn: () => void, budgetMs = 1500, minRuns = 5): number {
-  for (let i = 0; i < 3; i++) fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < minRuns || performance.now() - start < budgetMs) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-    if (times.length > 2000) break;
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return timeOne('call', fn, { runs: minRuns, budgetMs, maxRuns: 2000 }).medianMs;
 }
 
 function digits(n: number): tf.Tensor {
@@ -102,22 +86,12 @@ async function main(): Promise<void> {
       },
     };
     const keys = Object.keys(variants) as (keyof typeof variants)[];
-    const samples: Record<string, number[]> = { plain: [], none: [], all: [] };
-    for (const k of keys) for (let i = 0; i < 5; i++) variants[k](); // warm-up
     const rounds = batch === 1 ? 3000 : 300;
-    for (let r = 0; r < rounds; r++) {
-      for (let j = 0; j < keys.length; j++) {
-        const k = keys[(r + j) % keys.length];
-        const t0 = performance.now();
-        variants[k]();
-        samples[k].push(performance.now() - t0);
-      }
-    }
+    const [plain, none, all] = timeAlternating(keys.map((k) => ({ label: k, fn: variants[k] })), { warmup: 5, runs: rounds }); // in alternation
     x.dispose();
-    const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
-    const base = median(samples.plain);
-    const rNone = median(samples.none) / base;
-    const rAll = median(samples.all) / base;
+    const base = plain.medianMs;
+    const rNone = none.medianMs / base;
+    const rAll = all.medianMs / base;
     const ok = rAll <= targets.all && rNone <= targets.none;
     pass &&= ok;
     console.log(

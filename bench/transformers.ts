@@ -16,23 +16,15 @@ import type { OnnxGPT } from '../src/fastpath/gpt-onnx';
 import { loadModel, packageRoot } from '../src/models/registry';
 import { initBackend } from '../src/engine/backend';
 import { latencyPercentiles } from '../src/optimize/compare';
+import { timeAlternating } from '../src/engine/timing';
 
 /**
  * Medians of two calls timed in alternation (a, b, a, b, ...), so that a machine getting busier
  * or quieter during the measurement moves both alike: for ratios of two ways of doing one thing.
  */
 export function alternatingMedians(a: () => void, b: () => void, runs = 15): [number, number] {
-  for (let i = 0; i < 2; i++) [a, b].forEach((f) => f());
-  const times: [number[], number[]] = [[], []];
-  for (let i = 0; i < runs; i++) {
-    [a, b].forEach((f, k) => {
-      const t0 = performance.now();
-      f();
-      times[k].push(performance.now() - t0);
-    });
-  }
-  const median = (t: number[]) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)];
-  return [median(times[0]), median(times[1])];
+  const [ta, tb] = timeAlternating([{ label: 'a', fn: a }, { label: 'b', fn: b }], { warmup: 2, runs });
+  return [ta.medianMs, tb.medianMs];
 }
 
 const verdict = (ok: boolean) => (ok ? 'meets the target' : 'MISSES the target');

@@ -180,8 +180,8 @@
   const inputs = new Map();
   function showInputFor(name) {
     const kind = inputs.get(name);
-    $('text-input').hidden = kind !== 'text';
-    $('image-input').hidden = kind !== 'image';
+    $('text-input').hidden = kind !== 'word' && kind !== 'text';
+    $('image-input').hidden = kind !== 'image' && kind !== 'audio';
   }
   $('model').addEventListener('change', (e) => showInputFor(e.target.value));
   $('prev').addEventListener('click', () => show(state.at - 1));

@@ -35,8 +35,10 @@ export { DigitsCNN, DIGITS_CNN_DEFAULTS, checkPixels } from './models/cnn';
 export type { DigitsCNNConfig } from './models/cnn';
 export { topK, appendTopKStep } from './models/predictions';
 export type { Prediction } from './models/predictions';
-export { loadModel, listModels, modelNames, modelInfo, assetsDir } from './models/registry';
-export type { ModelInfo } from './models/registry';
+export { loadModel, listModels, modelNames, modelInfo, assetsDir, entryOf, entryFor, architectureOf, evaluateModel, heldOutData, heldOutFigure, readEvalData, textLoss, DATA_FORMATS } from './models/registry';
+export type { ModelInfo, LoadedModel, ModelEntry, InputKind, EvalData, ModelEvaluation, HeldOutFigure } from './models/registry';
+export { timeAlternating, timeAlternatingAsync, timeOne, timeOneAsync, summarizeTimes, formatTiming } from './engine/timing';
+export type { Timing, TimingOptions } from './engine/timing';
 export { evaluateDigits } from './models/evaluate';
 export type { Evaluation } from './models/evaluate';
 

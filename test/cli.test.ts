@@ -8,7 +8,7 @@ import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
 import { Gpt2Tokenizer } from '../src/data/tokenizers';
 
 const root = path.resolve(__dirname, '..');
-const cli = path.join(root, 'dist', 'src', 'cli.js');
+const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-'));
 
 function run(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -33,7 +33,7 @@ describe('inference-lab CLI', () => {
     const cnn = models.find((m: { name: string }) => m.name === 'digits-cnn');
     // conv.0: 3*3*1*8 + 8, conv.1: 3*3*8*16 + 16, dense: 400*10 + 10 (by hand)
     expect(cnn.params).toBe(80 + 1168 + 4010);
-    expect(cnn.bytes).toBe(fs.statSync(path.join(root, 'assets', 'digits-cnn', 'weights.safetensors')).size);
+    expect(cnn.bytes).toBe(cnn.params * 4); // float32 weights: the same bytes compare reports for the original
     expect(cnn.heldOut.metric).toBe('accuracy');
   });
 
@@ -41,7 +41,7 @@ describe('inference-lab CLI', () => {
     const r = run('eval', 'digits-cnn', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out).sort()).toEqual(['metric', 'model', 'n', 'value']);
+    expect(Object.keys(out).sort()).toEqual(['data', 'lower_is_better', 'metric', 'model', 'n', 'value']);
     expect(out).toMatchObject({ model: 'digits-cnn', metric: 'accuracy', n: loadMnist().heldOut.count });
     expect(out.value).toBeGreaterThanOrEqual(0.97);
   });
@@ -109,7 +109,7 @@ describe('inference-lab CLI', () => {
     const r = run('compare', 'digits-cnn', '--quantize', 'int8', '--per-channel', '--activations', 'static', '--calibration', 'percentile', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    for (const side of [out.original, out.optimized]) expect(Object.keys(side).sort()).toEqual(['bytes', 'latency_ms', 'metric', 'value']);
+    for (const side of [out.original, out.optimized]) for (const key of ['bytes', 'latency_ms', 'metric', 'value']) expect(side).toHaveProperty(key); // the README's fields
     expect(out.original.bytes).toBe(5258 * 4);
     expect(out.optimized.bytes / out.original.bytes).toBeLessThanOrEqual(0.27);
     expect(out.original.value - out.optimized.value).toBeLessThanOrEqual(0.005);
@@ -138,7 +138,7 @@ describe('inference-lab CLI', () => {
     const out = JSON.parse(r.stdout);
     expect(out.variants.map((v: { name: string }) => v.name)).toEqual(['tiny-gpt-int8-onnx', 'tiny-gpt-mlp256', 'tiny-gpt-mlp256-int8-onnx', 'tiny-gpt-student-distilled', 'tiny-gpt-student-distilled-int8-onnx']);
     for (const key of ['metric', 'value', 'bytes', 'latency_ms']) expect(out.original).toHaveProperty(key); // the quantization JSON's fields
-    expect(out.held_out).toEqual({ text: 'assets/tiny-gpt/heldout.txt', windows: 8, tokens: 8 * 256 });
+    expect(out.data).toBe('assets/tiny-gpt/heldout.txt (the test chapters), first 8 windows'); // a slice, named
     // Neurons are ranked on the validation chapters shipped beside the model (never the test text).
     expect(out.structured_score).toBe('activations on the validation chapters');
     // The original's loss, computed here on the same 8 windows through the library's own loop.
@@ -163,7 +163,7 @@ describe('inference-lab CLI', () => {
 
   it('compare tiny-gpt rejects flags that only the digits CNN has, naming what a GPT takes', () => {
     expectCleanError(run('compare', 'tiny-gpt', '--quantize', 'int4'), /--quantize expects one of int8; got int4/);
-    expectCleanError(run('compare', 'tiny-gpt', '--quantize', 'int8', '--activations', 'static'), /--activations is for the digits CNN; a GPT's --quantize int8 is ONNX Runtime's dynamic int8/);
+    expectCleanError(run('compare', 'tiny-gpt', '--quantize', 'int8', '--activations', 'static'), /--activations does not apply to tiny-gpt: its --quantize int8 is ONNX Runtime's dynamic int8/);
     expectCleanError(run('compare', 'tiny-gpt', '--distill-into', 'digits-student-distilled'), /--distill-into expects one of student, scratch for tiny-gpt/);
     expectCleanError(run('compare', 'tiny-gpt', '--prune', '0.5', '--windows', '0'), /--windows expects a positive whole number/);
     expectCleanError(run('compare', 'tiny-gpt', '--structured'), /--structured needs --prune S/);
@@ -172,7 +172,7 @@ describe('inference-lab CLI', () => {
   it('compare rejects an unknown scheme, naming the allowed ones', () => {
     expectCleanError(run('compare', 'digits-cnn', '--quantize', 'int3'), /--quantize expects one of int8, int4; got int3/);
     expectCleanError(run('compare', 'digits-cnn', '--prune', '2'), /--prune expects a fraction in \[0, 1\)/);
-    expectCleanError(run('compare', 'digits-cnn', '--distill-into', 'gpt'), /--distill-into expects one of student; got gpt/);
+    expectCleanError(run('compare', 'digits-cnn', '--distill-into', 'gpt'), /--distill-into expects one of student, scratch for digits-cnn; got gpt/);
   });
 
   it('usage errors exit 2', () => {
@@ -289,9 +289,9 @@ describe('inference-lab CLI on GPT models', () => {
     expectCleanError(run('run', fixture, '--text', 'Hello'), /token id 15496 at index 0 is outside the vocabulary 0\.\.999/);
     expectCleanError(run('run', fixture, '--text', 'a', '--tokens', '1'), /--text or --tokens, not both/);
     expectCleanError(run('run', 'gpt-17', '--text', 'a'), /Unknown model "gpt-17"/);
-    expectCleanError(run('run', 'digits-cnn', '--text', 'a'), /digits-cnn is not a GPT/);
+    expectCleanError(run('run', 'digits-cnn', '--text', 'a'), /run digits-cnn: --text and --tokens are for language models; digits-cnn takes --input/);
     expectCleanError(run('generate', fixture), /generate needs --prompt STR/);
-    expectCleanError(run('generate', 'digits-cnn', '--prompt', 'a'), /digits-cnn is not a GPT/);
+    expectCleanError(run('generate', 'digits-cnn', '--prompt', 'a'), /generate digits-cnn: digits-cnn is not a language model \(it reads image/);
     expectCleanError(run('generate', fixture, '--prompt', 'a', '--max-tokens', 'ten'), /--max-tokens expects a whole number >= 1; got ten/);
     expectCleanError(run('generate', fixture, '--prompt', 'a', '--temperature', '-1'), /--temperature expects a number >= 0/);
     expectCleanError(run('generate', fixture, '--prompt', 'a', '--top-k', '0'), /--top-k expects a whole number >= 1; got 0/);
@@ -320,4 +320,79 @@ describe('inference-lab CLI on GPT models', () => {
     expect(cached.continuation).toBe(uncached.continuation);
     expect(cached.text).toBe(text + cached.continuation);
   });
+});
+
+describe('every registered model through the same commands', () => {
+  const figure = (name: string) => JSON.parse(fs.readFileSync(path.join(root, 'assets', name, 'config.json'), 'utf8')).heldOut.value as number;
+
+  it('compare <model> --quantize int8 --json: the digits CNN, an LSTM, the keyword CNN and the tiny GPT give the same fields', () => {
+    const cases: [string, string[]][] = [
+      ['digits-cnn', []],
+      ['langid-lstm', []],
+      ['kws-cnn', []],
+      ['tiny-gpt', ['--windows', '2']],
+    ];
+    const keySets: string[] = [];
+    for (const [name, extra] of cases) {
+      const r = spawnSync(process.execPath, [cli, 'compare', name, '--quantize', 'int8', ...extra, '--json'], { cwd: tmp, encoding: 'utf8', timeout: 300_000 });
+      expect(r.stderr, name).toBe('');
+      expect(r.status, name).toBe(0);
+      const out = JSON.parse(r.stdout);
+      keySets.push(Object.keys(out.original).sort().join(','));
+      for (const key of ['metric', 'value', 'bytes', 'latency_ms']) expect(out.original, name).toHaveProperty(key); // the README's fields
+      expect(out.variants, name).toHaveLength(1);
+      expect(out.optimized.bytes, name).toBeLessThan(out.original.bytes / 3); // int8 weights: about a quarter of float32
+      expect(out.layers.length, name).toBeGreaterThan(2);
+      expect(out.weights.length, name).toBeGreaterThan(0);
+      if (name === 'tiny-gpt') {
+        expect(out.data).toMatch(/first 2 windows/); // a named slice, not the model's figure
+        expect(out.original.lower_is_better).toBe(true);
+      } else {
+        // On the whole held-out set the original's value IS the model's one figure.
+        expect(out.original.value, name).toBeCloseTo(figure(name), 10);
+        expect(out.original.latency_runs, name).toBe(30);
+        expect(out.original.latency_min_ms).toBeLessThanOrEqual(out.original.latency_ms);
+        expect(out.original.latency_ms).toBeLessThanOrEqual(out.original.latency_p95_ms);
+      }
+    }
+    expect(new Set(keySets).size).toBe(1); // one code path: one set of fields
+  }, 900_000);
+
+  it('eval takes --data FILE in the documented format of the input kind', () => {
+    const words = path.join(tmp, 'words.json');
+    fs.writeFileSync(words, JSON.stringify({ words: ['the', 'und', 'avec', 'house', 'zeitung', 'pourquoi'], labels: ['english', 'german', 'french', 'english', 'german', 'french'] }));
+    const r = run('eval', 'langid-lstm', '--data', words, '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ model: 'langid-lstm', metric: 'accuracy', n: 6, data: words });
+    expect(out.value * 6).toBe(Math.round(out.value * 6)); // a count of right answers over 6
+
+    const set = loadMnist().heldOut;
+    const px = MNIST_SIZE * MNIST_SIZE;
+    const images = [0, 1, 2, 3].map((i) => Array.from({ length: MNIST_SIZE }, (_, y) => Array.from(set.images.subarray(i * px + y * MNIST_SIZE, i * px + (y + 1) * MNIST_SIZE))));
+    const digits = path.join(tmp, 'digits.json');
+    fs.writeFileSync(digits, JSON.stringify({ images, labels: [0, 1, 2, 3].map((i) => set.labels[i]) }));
+    const d = JSON.parse(run('eval', 'digits-cnn', '--data', digits, '--json').stdout);
+    expect(d).toMatchObject({ n: 4, data: digits });
+
+    const text = path.join(tmp, 'text.txt');
+    fs.writeFileSync(text, 'In the beginning God created the heaven and the earth. '.repeat(12).slice(0, 300));
+    const g = JSON.parse(run('eval', 'tiny-gpt-student-scratch', '--data', text, '--json').stdout);
+    expect(g).toMatchObject({ metric: 'cross-entropy (nats/char)', lower_is_better: true, n: 256 }); // one window of 256 characters
+    expect(g.value).toBeGreaterThan(0);
+
+    expectCleanError(run('eval', 'langid-lstm', '--data', digits), /expected a \.json file \{"words"/);
+    expectCleanError(run('eval', 'kws-cnn', '--data', words), /expected a folder of <keyword>\/<clip>\.wav/);
+  }, 300_000);
+
+  it('run dispatches on the input kind: a word for the LSTM, a held-out clip for the keyword CNN, and tells a wrong input in one line', () => {
+    const w = JSON.parse(run('run', 'langid-lstm', '--input', 'zeitung', '--json').stdout);
+    expect(w.top).toHaveLength(3);
+    expect(w.top[0].label).toBe('german');
+    const k = JSON.parse(run('run', 'kws-cnn', '--input', 'heldout:0', '--json').stdout);
+    expect(k.top).toHaveLength(3);
+    expect(k.steps.length).toBeGreaterThan(3);
+    expectCleanError(run('run', 'tiny-gpt', '--input', 'heldout:0'), /run tiny-gpt needs --text STR or --tokens 1,2,3/);
+    expectCleanError(run('run', 'kws-cnn', '--text', 'yes'), /--text and --tokens are for language models; kws-cnn takes --input <clip\.wav\|heldout:N>/);
+  }, 300_000);
 });

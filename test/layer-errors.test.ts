@@ -36,11 +36,13 @@ describe('isolated layer error', () => {
     const propagated = layerErrors(gpt, q, ids, 'propagated').find((e) => e.name === name)!;
     // By hand: the original's ln1 output times the quantized W_K plus b_K, split into heads.
     const [out, cache] = gpt.runWithCache(ids, { names: ['blocks.0.ln1.hook_normalized', name] });
-    const expected = tf.tidy(() => {
+    const byHand = tf.tidy(() => {
       const x = cache.get('blocks.0.ln1.hook_normalized'); // [batch, pos, d_model]
-      const k = tf.add(tf.matMul(tf.reshape(x, [-1, 16]), q.weights['blocks.0.attn.W_K']), q.weights['blocks.0.attn.b_K']);
-      return errorMetrics(cache.get(name), tf.reshape(k, [2, 10, 4, 4]));
+      const k = tf.add(tf.matMul(tf.reshape(x, [-1, 16]), q.weights['blocks.0.attn.W_K']), q.weights['blocks.0.attn.b_K']); // [batch*pos, d_model]
+      return tf.reshape(k, [2, 10, 4, 4]); // [batch, pos, heads, d_head]
     });
+    const expected = errorMetrics(cache.get(name), byHand);
+    byHand.dispose();
     out.dispose();
     cache.dispose();
     expect(Math.abs(isolated.sqnrDb - expected.sqnrDb)).toBeLessThan(0.01);
@@ -75,11 +77,13 @@ describe('isolated layer error', () => {
       const name = 'conv.1.hook_conv';
       const isolated = layerErrors(model, q, input, 'isolated').find((e) => e.name === name)!;
       const [out, cache] = model.runWithCache(input, { names: ['conv.0.hook_pool', name] });
-      const expected = tf.tidy(() => {
+      const byHand = tf.tidy(() => {
         const x = q.applyTransform('conv.0.hook_pool', cache.get('conv.0.hook_pool')); // the clean input through the quantized model's activation quantizer
         const y = tf.add(tf.conv2d(x as tf.Tensor4D, q.weights['conv.1.weight'] as tf.Tensor4D, 1, 'valid'), q.weights['conv.1.bias']);
-        return errorMetrics(cache.get(name), q.applyTransform(name, y)); // and its own output quantizer
+        return q.applyTransform(name, y); // and its own output quantizer
       });
+      const expected = errorMetrics(cache.get(name), byHand);
+      byHand.dispose();
       out.dispose();
       cache.dispose();
       expect(Math.abs(isolated.sqnrDb - expected.sqnrDb)).toBeLessThan(0.01);

@@ -1,18 +1,12 @@
 // Measuring this machine: matrix-multiply throughput of the engine (tfjs, any backend) and of
 // ONNX Runtime, and memory bandwidth, so lessons can compare achieved speed with what is possible.
 import { tf } from './tf';
+import { timeOneAsync } from './timing';
 import { buildOnnxModel, OnnxType } from '../io/onnx-proto';
 
-/** Median seconds of `fn` over `runs` after `warmup` calls. */
+/** Median seconds of `fn` over `runs` after `warmup` calls (the one clock, timing.ts). */
 async function medianSeconds(fn: () => unknown | Promise<unknown>, runs: number, warmup = 2): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+  return (await timeOneAsync('call', fn, { warmup, runs })).medianMs / 1000;
 }
 
 export interface MatmulMeasurement {

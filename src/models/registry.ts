@@ -1,35 +1,333 @@
-// The shipped models: each lives in assets/<name>/ as config.json + weights.safetensors,
-// written by the training script named in its config.
+// The registry: what each model is. Every shipped model lives in assets/<name>/ as config.json +
+// weights.safetensors (written by the training script its config names); its architecture picks
+// an entry below, and the entry says the task, the kind of input, how to encode one input, the
+// held-out evaluation (metric, whether lower is better, the data, n) and the views that apply.
+// The CLI (models, eval, run, compare), the server's stepper and compare page and the notebooks
+// dispatch on the entry, never on the model's class.
+//
+// ONE held-out figure per model: `evaluate(model, heldOutData(name))` computed here. The figure
+// stored in config.json's `heldOut` (what `models`, /api/models and the README show) is that
+// computation's result; test/registry.test.ts recomputes it and checks the README against it.
 import * as fs from 'fs';
 import * as path from 'path';
+import { tf, type Tensor } from '../engine/tf';
+import { nextTokenLoss } from '../engine/ops';
 import { DigitsCNN } from './cnn';
 import { CharRNN } from './rnn';
 import { GPT } from './gpt';
 import { loadGPT2 } from './gpt2-loader';
-import { KeywordCNN } from './speech';
+import { KeywordCNN, evaluateKeywords, keywordWaveform, loadKeywordHeldOut } from './speech';
+import { evaluateDigits } from './evaluate';
 import type { HookedModel } from '../hooks/hooked-model';
 import { assetsDir } from '../io/paths';
+import { loadMnist, MNIST_SIZE, type DigitSet } from '../data/mnist';
+import { readWordSet } from '../data/words';
+import { readHeldOutText } from '../data/corpus';
+import { readWav } from '../data/wav';
+import { KEYWORDS, KWS_CLIP_SAMPLES, type KeywordClipSet } from '../data/speech';
+import { readPng, pixelsFromJson } from '../preprocess/image';
+import { topK, type Prediction } from './predictions';
 
 export { packageRoot, assetsDir } from '../io/paths';
 
-export interface ModelInfo {
-  name: string;
-  task: string;
-  architecture: string;
-  params: number;
-  bytes: number;
-  heldOut: { metric: string; value: number; n: number } | null;
-  trainedBy: string;
+/** What a model reads: 28x28 grey images, one word, one second of 16 kHz audio, or text. */
+export type InputKind = 'image' | 'word' | 'audio' | 'text';
+
+/** Held-out data of one input kind, with where it came from (a file, or the shipped set). */
+export type EvalData =
+  | { kind: 'image'; set: DigitSet; source: string }
+  | { kind: 'word'; words: string[]; labels: string[]; source: string }
+  | { kind: 'audio'; clips: KeywordClipSet; source: string }
+  | { kind: 'text'; text: string; source: string };
+
+/** One evaluation: the figure, how many items it averages, and extras (e.g. accuracy per SNR). */
+export interface ModelEvaluation {
+  metric: string;
+  lowerIsBetter: boolean;
+  value: number;
+  n: number;
+  data: string;
+  extra?: Record<string, unknown>;
 }
 
-const LOADERS: Record<string, (dir: string, name: string) => HookedModel> = {
+/** The one held-out figure of a shipped model (config.json's `heldOut`). */
+export interface HeldOutFigure {
+  metric: string;
+  lowerIsBetter: boolean;
+  value: number;
+  n: number;
+}
+
+export interface ModelEntry {
+  /** config.json's `architecture`. */
+  architecture: string;
+  input: InputKind;
+  /** The metric the evaluation reports, and whether lower is better. */
+  metric: string;
+  lowerIsBetter: boolean;
+  /** Views of the web stepper and the notebooks that apply (names of viz/ views). */
+  views: string[];
+  /** How `compare --quantize int8` makes the int8 variant: fake-quantized tfjs weights, or ONNX Runtime's integer kernels. */
+  int8: 'fake-quant' | 'onnx-dynamic';
+  /** What `run --input` takes, for the usage line. */
+  inputHelp: string;
+  /** The shipped held-out data of `model` (null: none shipped; give --data). */
+  heldOut(model: HookedModel, name: string): EvalData | null;
+  /** The figure of `model` on `data` (the same data for every variant of a comparison). */
+  evaluate(model: HookedModel, data: EvalData): ModelEvaluation;
+  /** One input from its text form (a file path, `heldout:N`, a word or a text). Caller disposes. */
+  encode(model: HookedModel, spec: string): Tensor;
+  /** A batch of `count` held-out inputs (latency and per-layer error). Caller disposes. */
+  batch(model: HookedModel, data: EvalData, count: number): Tensor;
+  /** The `k` most likely answers for one input (a class, or the next token after the last position). */
+  predict(model: HookedModel, input: Tensor, k: number): Prediction[];
+}
+
+/** A classifier's forward gives probabilities [batch, classes] in `config.labels` order. */
+function classify(model: HookedModel, input: Tensor, k: number): Prediction[] {
+  const probs = model.forward(input); // [batch, classes]
+  try {
+    return topK(probs, (model as HookedModel & { config: { labels: string[] } }).config.labels, k)[0];
+  } finally {
+    probs.dispose();
+  }
+}
+
+function wrongKind(entry: string, expected: InputKind, got: EvalData): Error {
+  return new Error(`${entry} evaluates ${expected} data; got ${got.kind} data from ${got.source}.`);
+}
+
+function readJson(file: string, expects: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON; expected ${expects}.`);
+  }
+}
+
+const heldOutIndex = (spec: string) => {
+  const m = /^heldout:(\d+)$/.exec(spec);
+  return m ? Number(m[1]) : null;
+};
+
+// ---- the entries ----------------------------------------------------------------------------
+
+const imageClassifier: ModelEntry = {
+  architecture: 'digits-cnn',
+  input: 'image',
+  metric: 'accuracy',
+  lowerIsBetter: false,
+  views: ['trace', 'conv-window', 'layer-error'],
+  int8: 'fake-quant',
+  inputHelp: '--input <file.png|file.json|heldout:N>',
+  heldOut: () => ({ kind: 'image', set: loadMnist().heldOut, source: 'the 2,000 held-out MNIST digits (mnist package)' }),
+  evaluate(model, data) {
+    if (data.kind !== 'image') throw wrongKind('an image classifier', 'image', data);
+    const e = evaluateDigits(model, data.set);
+    return { metric: 'accuracy', lowerIsBetter: false, value: e.value, n: e.n, data: data.source };
+  },
+  encode(_model, spec) {
+    const i = heldOutIndex(spec);
+    if (i !== null) {
+      const set = loadMnist().heldOut;
+      if (i >= set.count) throw new Error(`heldout:${i} is out of range; expected 0..${set.count - 1}.`);
+      return digitBatch(set, i, 1);
+    }
+    const ext = path.extname(spec).toLowerCase();
+    if (ext === '.png') return readPng(spec);
+    if (ext === '.json') return pixelsFromJson(readJson(spec, 'a pixel array [height][width] of numbers 0..255'), spec);
+    throw new Error(`--input ${spec}: expected a .png file, a .json pixel array, or heldout:N.`);
+  },
+  batch: (_model, data, count) => {
+    if (data.kind !== 'image') throw wrongKind('an image classifier', 'image', data);
+    return digitBatch(data.set, 0, Math.min(count, data.set.count));
+  },
+  predict: classify,
+};
+
+function digitBatch(set: DigitSet, start: number, count: number): Tensor {
+  const px = MNIST_SIZE * MNIST_SIZE;
+  return tf.tensor3d(set.images.subarray(start * px, (start + count) * px), [count, MNIST_SIZE, MNIST_SIZE], 'int32'); // [count, 28, 28]
+}
+
+const wordClassifier: ModelEntry = {
+  architecture: 'char-rnn',
+  input: 'word',
+  metric: 'accuracy',
+  lowerIsBetter: false,
+  views: ['trace', 'rnn-gates'],
+  int8: 'fake-quant',
+  inputHelp: '--input WORD (or heldout:N)',
+  heldOut: () => {
+    // The held-out words are saved beside the LSTM; the GRU was trained on the same split.
+    const file = path.join(assetsDir(), 'langid-lstm', 'heldout.json');
+    const set = readWordSet(file);
+    return { kind: 'word', words: set.words, labels: set.labels.map((l) => set.languages[l]), source: 'assets/langid-lstm/heldout.json (1,000 words per language)' };
+  },
+  evaluate(model, data) {
+    if (data.kind !== 'word') throw wrongKind('a word classifier', 'word', data);
+    const guesses = (model as CharRNN).classifyWords(data.words);
+    const correct = guesses.filter((g, i) => g.label === data.labels[i]).length;
+    return { metric: 'accuracy', lowerIsBetter: false, value: correct / data.words.length, n: data.words.length, data: data.source };
+  },
+  encode(model, spec) {
+    const i = heldOutIndex(spec);
+    const word = i === null ? spec : wordClassifier.heldOut(model, '')!;
+    if (typeof word === 'string') return (model as CharRNN).encode([word]);
+    if (word.kind !== 'word' || i! >= word.words.length) throw new Error(`heldout:${i} is out of range.`);
+    return (model as CharRNN).encode([word.words[i!]]);
+  },
+  batch: (model, data, count) => {
+    if (data.kind !== 'word') throw wrongKind('a word classifier', 'word', data);
+    return (model as CharRNN).encode(data.words.slice(0, count));
+  },
+  predict: classify,
+};
+
+const keywordSpotter: ModelEntry = {
+  architecture: 'kws-cnn',
+  input: 'audio',
+  metric: 'accuracy',
+  lowerIsBetter: false,
+  views: ['trace', 'log-mel'],
+  int8: 'fake-quant',
+  inputHelp: '--input <clip.wav|heldout:N>',
+  heldOut: () => ({ kind: 'audio', clips: loadKeywordHeldOut(), source: 'assets/kws-cnn/heldout (250 clean clips of 13 unseen speaker families)' }),
+  evaluate(model, data) {
+    if (data.kind !== 'audio') throw wrongKind('a keyword spotter', 'audio', data);
+    const shipped = data.source.startsWith('assets/');
+    const e = evaluateKeywords(model as KeywordCNN, data.clips, shipped ? {} : { snrs: [Infinity] });
+    const bySnr = e.results.map((r) => ({ snr: Number.isFinite(r.snrDb) ? r.snrDb : 'clean', accuracy: r.accuracy }));
+    return { metric: 'accuracy', lowerIsBetter: false, value: e.results[0].accuracy, n: e.results[0].n, data: data.source, extra: { bySnr } };
+  },
+  encode(model, spec) {
+    const i = heldOutIndex(spec);
+    if (i !== null) {
+      const set = loadKeywordHeldOut();
+      if (i >= set.clips.length) throw new Error(`heldout:${i} is out of range; expected 0..${set.clips.length - 1}.`);
+      return keywordWaveform(set.clips[i], set.sampleRate, (model as KeywordCNN).config.clipSamples);
+    }
+    if (path.extname(spec).toLowerCase() !== '.wav') throw new Error(`--input ${spec}: expected a .wav file (16 kHz mono) or heldout:N.`);
+    const wav = readWav(spec);
+    return keywordWaveform(wav.samples, wav.sampleRate, (model as KeywordCNN).config.clipSamples);
+  },
+  batch: (model, data, count) => {
+    if (data.kind !== 'audio') throw wrongKind('a keyword spotter', 'audio', data);
+    const n = Math.min(count, data.clips.clips.length);
+    const clip = (model as KeywordCNN).config.clipSamples;
+    return tf.tidy(() => tf.concat(data.clips.clips.slice(0, n).map((c) => keywordWaveform(c, data.clips.sampleRate, clip)), 0)); // [n, samples]
+  },
+  predict: classify,
+};
+
+/** Held-out cross-entropy of a GPT-like model (any `forward` from ids to logits): every window of the text, each id predicted once. */
+export function textLoss(model: HookedModel & { config: { vocabSize: number; contextLength: number } }, ids: Int32Array, options: { windows?: number; batchSize?: number } = {}): { value: number; n: number; windows: number } {
+  const length = model.config.contextLength + 1;
+  const available = Math.floor((ids.length - 1) / (length - 1));
+  const windows = Math.min(options.windows ?? available, available);
+  if (windows < 1) throw new Error(`The held-out text (${ids.length} tokens) is shorter than one window of ${length}.`);
+  const batchSize = options.batchSize ?? 16;
+  let total = 0;
+  for (let first = 0; first < windows; first += batchSize) {
+    const count = Math.min(batchSize, windows - first);
+    const batch = new Int32Array(count * length);
+    for (let b = 0; b < count; b++) {
+      const start = (first + b) * (length - 1); // windows overlap by one id: every id is predicted once
+      batch.set(ids.subarray(start, start + length), b * length);
+    }
+    const loss = tf.tidy(() => {
+      const all = tf.tensor2d(batch, [count, length], 'int32');
+      const inputs = tf.slice(all, [0, 0], [count, length - 1]); // [batch, pos]
+      const targets = tf.slice(all, [0, 1], [count, length - 1]); // [batch, pos]
+      return nextTokenLoss(model.forward(inputs), targets, model.config.vocabSize);
+    });
+    total += loss.dataSync()[0] * count;
+    loss.dispose();
+  }
+  return { value: total / windows, n: windows * (length - 1), windows };
+}
+
+type TextModel = HookedModel & { config: { vocabSize: number; contextLength: number }; tokenizer: { encode(text: string): number[] } };
+
+const languageModel: ModelEntry = {
+  architecture: 'gpt',
+  input: 'text',
+  metric: 'cross-entropy (nats/char)',
+  lowerIsBetter: true,
+  views: ['trace', 'attention', 'logit-lens'],
+  int8: 'onnx-dynamic',
+  inputHelp: '--text STR or --tokens 1,2,3',
+  heldOut: (_model, name) => {
+    // The test chapters ship beside the tiny GPT; its students are scored on the same text.
+    const own = path.join(assetsDir(), name);
+    const dir = fs.existsSync(path.join(own, 'heldout.txt')) ? own : name.startsWith('tiny-gpt') ? path.join(assetsDir(), 'tiny-gpt') : null;
+    if (!dir) return null;
+    return { kind: 'text', text: readHeldOutText(dir), source: `assets/${path.basename(dir)}/heldout.txt (the test chapters)` };
+  },
+  evaluate(model, data) {
+    if (data.kind !== 'text') throw wrongKind('a language model', 'text', data);
+    const m = model as TextModel;
+    const r = textLoss(m, Int32Array.from(m.tokenizer.encode(data.text)));
+    return { metric: languageModel.metric, lowerIsBetter: true, value: r.value, n: r.n, data: data.source, extra: { perplexity: Math.exp(r.value), windows: r.windows } };
+  },
+  encode(model, spec) {
+    const ids = (model as TextModel).tokenizer.encode(spec);
+    if (ids.length === 0) throw new Error(`${model.name}: the text is empty; a GPT needs at least one token.`);
+    return tf.tensor2d(ids, [1, ids.length], 'int32'); // [1, pos]
+  },
+  batch: (model, data, count) => {
+    if (data.kind !== 'text') throw wrongKind('a language model', 'text', data);
+    const m = model as TextModel;
+    const context = m.config.contextLength;
+    const ids = Int32Array.from(m.tokenizer.encode(data.text));
+    const n = Math.max(1, Math.min(count, Math.floor(ids.length / context)));
+    return tf.tensor2d(ids.subarray(0, n * context), [n, context], 'int32'); // [n, context]
+  },
+  predict(model, input, k) {
+    const m = model as TextModel & { tokenizer: { decode(ids: number[]): string } };
+    const pos = input.shape[1]!;
+    const probs = tf.tidy(() => tf.softmax(tf.reshape(tf.slice(model.forward(input), [0, pos - 1, 0], [1, 1, m.config.vocabSize]), [1, m.config.vocabSize]))); // [1, vocab]
+    try {
+      const labels = Array.from({ length: m.config.vocabSize }, (_, id) => m.tokenizer.decode([id]));
+      return topK(probs, labels, k)[0];
+    } finally {
+      probs.dispose();
+    }
+  },
+};
+
+const ENTRIES: Record<string, ModelEntry> = {
+  'digits-cnn': imageClassifier,
+  'char-rnn': wordClassifier,
+  'kws-cnn': keywordSpotter,
+  gpt: languageModel,
+};
+
+/** What every registered model class offers beside the hooks: its size and a way to free its weights. */
+export type LoadedModel = HookedModel & { readonly parameterCount: number; readonly byteSize: number; dispose(): void };
+
+const LOADERS: Record<string, (dir: string, name: string) => LoadedModel> = {
   'digits-cnn': (dir, name) => DigitsCNN.load(dir, name),
   'char-rnn': (dir, name) => CharRNN.load(dir, name),
   gpt: (dir, name) => GPT.load(dir, name),
   'kws-cnn': (dir, name) => KeywordCNN.load(dir, name),
 };
 
-/** Names of the shipped models (directories under assets/ with a known architecture). */
+/** Students `compare --distill-into` can name, per shipped teacher (trained by scripts/train-students.ts and train-gpt-students.ts). */
+export const STUDENTS: Record<string, Record<string, string>> = {
+  'digits-cnn': { student: 'digits-student-distilled', scratch: 'digits-student-scratch' },
+  'tiny-gpt': { student: 'tiny-gpt-student-distilled', scratch: 'tiny-gpt-student-scratch' },
+};
+
+// ---- names, entries, loading ------------------------------------------------------------------
+
+/** Names of the shipped models (directories under assets/ with a config.json). */
 export function modelNames(): string[] {
   const root = assetsDir();
   if (!fs.existsSync(root)) return [];
@@ -43,22 +341,122 @@ function unknownModel(name: string): Error {
   return new Error(`Unknown model "${name}". Known models: ${modelNames().join(', ') || '(none shipped)'}.`);
 }
 
+function isPath(nameOrDir: string): boolean {
+  return nameOrDir.includes(path.sep) || nameOrDir.startsWith('.');
+}
+
+function modelDir(nameOrDir: string): string {
+  if (isPath(nameOrDir)) return path.resolve(nameOrDir);
+  if (!modelNames().includes(nameOrDir)) throw unknownModel(nameOrDir);
+  return path.join(assetsDir(), nameOrDir);
+}
+
+function readConfig(dir: string): Record<string, unknown> {
+  const configFile = path.join(dir, 'config.json');
+  if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors (or, for a Hugging Face GPT-2, model.safetensors).`);
+  return JSON.parse(fs.readFileSync(configFile, 'utf8'));
+}
+
+/** The architecture of a shipped model or model directory, read from its config without loading weights. */
+export function architectureOf(nameOrDir: string): string {
+  const saved = readConfig(modelDir(nameOrDir));
+  if (saved.model_type === 'gpt2' && saved.architecture === undefined) return 'gpt'; // a Hugging Face GPT-2 directory
+  return String(saved.architecture);
+}
+
+/** The registry entry of a shipped model or a model directory (no weights loaded). */
+export function entryOf(nameOrDir: string): ModelEntry {
+  const architecture = architectureOf(nameOrDir);
+  const entry = ENTRIES[architecture];
+  if (!entry) throw new Error(`${nameOrDir}: unknown architecture "${architecture}". Expected one of: ${Object.keys(ENTRIES).join(', ')}.`);
+  return entry;
+}
+
+/** The model classes the registry loads, by architecture (a copy, quantized or pruned, keeps its class). */
+const CLASSES = new Map<unknown, string>([
+  [DigitsCNN, 'digits-cnn'],
+  [CharRNN, 'char-rnn'],
+  [GPT, 'gpt'],
+  [KeywordCNN, 'kws-cnn'],
+]);
+
+/** The entry of a loaded model: by its class, or by the shipped model its name starts with (e.g. an ONNX Runtime copy "tiny-gpt-int8-onnx"). */
+export function entryFor(model: HookedModel): ModelEntry {
+  const byClass = CLASSES.get(model.constructor);
+  if (byClass) return ENTRIES[byClass];
+  const shipped = modelNames()
+    .filter((n) => model.name === n || model.name.startsWith(`${n}-`))
+    .sort((a, b) => b.length - a.length)[0];
+  if (shipped) return entryOf(shipped);
+  throw new Error(`${model.name} is not a registered model: the registry knows ${Object.keys(ENTRIES).join(', ')} and the shipped models ${modelNames().join(', ')}.`);
+}
+
+/** The shipped held-out data of a model (null when none ships: give your own with --data). */
+export function heldOutData(model: HookedModel, name = model.name): EvalData | null {
+  return entryOf(isPath(name) || modelNames().includes(name) ? name : model.name).heldOut(model, name);
+}
+
+/** Evaluate `model` (loaded from `name`) on `data`, or on its shipped held-out data. */
+export function evaluateModel(name: string, model: HookedModel, data?: EvalData): ModelEvaluation {
+  const entry = entryOf(name);
+  const d = data ?? entry.heldOut(model, isPath(name) ? path.basename(name) : name);
+  if (!d) throw new Error(`${name} ships no held-out data; give your own with --data FILE (${DATA_FORMATS[entry.input]}).`);
+  return entry.evaluate(model, d);
+}
+
+/** Load a shipped model by name, or a model directory by path (also a Hugging Face GPT-2 directory). */
+export function loadModel(nameOrDir: string): LoadedModel {
+  const dir = modelDir(nameOrDir);
+  const saved = readConfig(dir);
+  if (saved.model_type === 'gpt2' && saved.architecture === undefined) return loadGPT2(dir);
+  const load = LOADERS[String(saved.architecture)];
+  if (!load) throw new Error(`${path.join(dir, 'config.json')}: unknown architecture "${String(saved.architecture)}". Expected one of: ${Object.keys(LOADERS).join(', ')}.`);
+  return load(dir, path.basename(dir));
+}
+
+// ---- what `models` lists ------------------------------------------------------------------------
+
+export interface ModelInfo {
+  name: string;
+  task: string;
+  architecture: string;
+  input: InputKind;
+  params: number;
+  /** float32 bytes of the weights (what `compare` reports as the original's size). */
+  bytes: number;
+  /** The one held-out figure (config.json's heldOut, computed by evaluateModel). */
+  heldOut: HeldOutFigure | null;
+  views: string[];
+  trainedBy: string;
+}
+
+/** The stored figure of a shipped model, as config.json has it. */
+export function heldOutFigure(name: string): HeldOutFigure | null {
+  const saved = readConfig(modelDir(name));
+  const h = saved.heldOut as Partial<HeldOutFigure> | undefined;
+  if (!h || typeof h.value !== 'number') return null;
+  const entry = entryOf(name);
+  return { metric: String(h.metric ?? entry.metric), lowerIsBetter: entry.lowerIsBetter, value: h.value, n: Number(h.n) };
+}
+
 export function modelInfo(name: string): ModelInfo {
   if (!modelNames().includes(name)) throw unknownModel(name);
-  const dir = path.join(assetsDir(), name);
-  const saved = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  const weightsBytes = fs.statSync(path.join(dir, 'weights.safetensors')).size;
+  const saved = readConfig(modelDir(name));
+  const entry = entryOf(name);
   const model = loadModel(name);
-  const params = 'parameterCount' in model ? (model as DigitsCNN).parameterCount : 0;
-  (model as DigitsCNN).dispose?.();
+  const params = model.parameterCount;
+  const bytes = model.byteSize;
+  model.dispose();
   return {
     name,
-    task: saved.task ?? '',
-    architecture: saved.architecture,
+    task: String(saved.task ?? ''),
+    architecture: entry.architecture,
+    input: entry.input,
     params,
-    bytes: weightsBytes,
-    heldOut: saved.heldOut ?? null,
-    trainedBy: saved.trainedBy ?? '',
+    bytes,
+    heldOut: heldOutFigure(name),
+    views: entry.views,
+    trainedBy: String(saved.trainedBy ?? ''),
   };
 }
 
@@ -66,17 +464,66 @@ export function listModels(): ModelInfo[] {
   return modelNames().map(modelInfo);
 }
 
-/** Load a shipped model by name, or a model directory by path (also a Hugging Face GPT-2 directory). */
-export function loadModel(nameOrDir: string): HookedModel {
-  const isDir = nameOrDir.includes(path.sep) || nameOrDir.startsWith('.');
-  const dir = isDir ? path.resolve(nameOrDir) : path.join(assetsDir(), nameOrDir);
-  if (!isDir && !modelNames().includes(nameOrDir)) throw unknownModel(nameOrDir);
-  const configFile = path.join(dir, 'config.json');
-  if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors (or, for a Hugging Face GPT-2, model.safetensors).`);
-  const saved = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-  if (saved.model_type === 'gpt2' && saved.architecture === undefined) return loadGPT2(dir); // a Hugging Face GPT-2 directory
-  const architecture = saved.architecture;
-  const load = LOADERS[architecture];
-  if (!load) throw new Error(`${configFile}: unknown architecture "${architecture}". Expected one of: ${Object.keys(LOADERS).join(', ')}.`);
-  return load(dir, path.basename(dir));
+// ---- --data FILE ------------------------------------------------------------------------------
+
+/** The documented formats of `--data FILE` per input kind (README, "Your own data"). */
+export const DATA_FORMATS: Record<InputKind, string> = {
+  image: 'a .json file {"images": [[[0..255] x 28] x 28 per image], "labels": [digit, ...]}',
+  word: 'a .json file {"words": ["..."], "labels": ["english", ...]} (labels from the model\'s classes)',
+  audio: 'a folder of <keyword>/<clip>.wav (16 kHz, mono, 16-bit PCM or float; at most 1 s each)',
+  text: 'a UTF-8 .txt file (the text the model should predict)',
+};
+
+/** Read `--data FILE` as the input kind of `name`'s entry. */
+export function readEvalData(name: string, file: string): EvalData {
+  const entry = entryOf(name);
+  const source = file;
+  const expects = DATA_FORMATS[entry.input];
+  if (!fs.existsSync(file)) throw new Error(`--data ${file}: no such file; expected ${expects}.`);
+  switch (entry.input) {
+    case 'image': {
+      const v = readJson(file, expects) as { images?: unknown; labels?: unknown };
+      if (!Array.isArray(v.images) || !Array.isArray(v.labels) || v.images.length !== v.labels.length || v.images.length === 0) throw new Error(`${file}: expected ${expects}, one label per image.`);
+      const px = MNIST_SIZE * MNIST_SIZE;
+      const images = new Uint8Array(v.images.length * px);
+      v.images.forEach((img, i) => {
+        const t = pixelsFromJson(img, `${file} image ${i}`); // [1, 28, 28] after resizing to the model's size
+        images.set(Uint8Array.from(t.dataSync()), i * px);
+        t.dispose();
+      });
+      const labels = Uint8Array.from(v.labels as number[]);
+      if (!(v.labels as unknown[]).every((l) => Number.isInteger(l) && (l as number) >= 0 && (l as number) <= 9)) throw new Error(`${file}: labels must be digits 0..9.`);
+      return { kind: 'image', set: { images, labels, count: labels.length }, source };
+    }
+    case 'word': {
+      const v = readJson(file, expects) as { words?: unknown; labels?: unknown };
+      if (!Array.isArray(v.words) || !Array.isArray(v.labels) || v.words.length !== v.labels.length || v.words.length === 0 || !v.words.every((w) => typeof w === 'string')) throw new Error(`${file}: expected ${expects}, one label per word.`);
+      return { kind: 'word', words: v.words as string[], labels: (v.labels as unknown[]).map(String), source };
+    }
+    case 'audio': {
+      if (!fs.statSync(file).isDirectory()) throw new Error(`--data ${file}: expected ${expects}.`);
+      const clips: Float32Array[] = [];
+      const labels: number[] = [];
+      let sampleRate = 16000;
+      for (const word of fs.readdirSync(file).sort()) {
+        const sub = path.join(file, word);
+        if (!fs.statSync(sub).isDirectory()) continue;
+        const label = (KEYWORDS as readonly string[]).indexOf(word);
+        if (label < 0) throw new Error(`${sub}: "${word}" is not a keyword; expected folders named ${KEYWORDS.join(', ')}.`);
+        for (const f of fs.readdirSync(sub).filter((f) => f.toLowerCase().endsWith('.wav')).sort()) {
+          const wav = readWav(path.join(sub, f));
+          if (wav.samples.length > KWS_CLIP_SAMPLES) throw new Error(`${path.join(sub, f)}: ${wav.samples.length} samples; at most ${KWS_CLIP_SAMPLES} (1 s at 16 kHz).`);
+          sampleRate = wav.sampleRate;
+          clips.push(wav.samples);
+          labels.push(label);
+        }
+      }
+      if (clips.length === 0) throw new Error(`--data ${file}: no .wav clips found; expected ${expects}.`);
+      return { kind: 'audio', clips: { clips, labels, info: [], keywords: [...KEYWORDS], sampleRate }, source };
+    }
+    case 'text': {
+      const text = fs.readFileSync(file, 'utf8');
+      return { kind: 'text', text, source };
+    }
+  }
 }

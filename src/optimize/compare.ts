@@ -7,11 +7,12 @@ import { tf, type Tensor } from '../engine/tf';
 import type { DigitSet } from '../data/mnist';
 import type { DigitsCNN } from '../models/cnn';
 import type { GPT } from '../models/gpt';
-import { OnnxGPT } from '../fastpath/gpt-onnx';
+import type { OnnxGPT } from '../fastpath/gpt-onnx';
 import { evaluateDigits } from '../models/evaluate';
+import { entryFor, textLoss, type EvalData } from '../models/registry';
+import { timeAlternating, timeOne, timeOneAsync, type Timing } from '../engine/timing';
 import type { HookedModel } from '../hooks/hooked-model';
 import { errorMetrics, type LayerError } from './analyze';
-import { heldOutLoss } from './lm-eval';
 import type { MimeBundle } from '../engine/mime';
 import { viewOf } from '../engine/display';
 
@@ -41,9 +42,12 @@ export interface VariantReport {
   /** tfjs latency, median and 95th percentile (null: the variant does not run on tfjs). */
   latencyMs: number | null;
   latencyP95Ms: number | null;
+  /** The whole tfjs timing: min, median, p95 and runs (null: not run on tfjs). */
+  latency?: Timing | null;
   /** ONNX Runtime latency (null: not measured). */
   onnxLatencyMs: number | null;
   onnxLatencyP95Ms: number | null;
+  onnxLatency?: Timing | null;
   /** SQNR (dB) of the logits against the original's, on the same inputs. */
   logitsSqnrDb: number;
   /** The step with the lowest propagated SQNR, and that SQNR. */
@@ -53,34 +57,10 @@ export interface VariantReport {
   layers: LayerError[] | null;
 }
 
-/** Median and 95th percentile (ms) of `fn` after warm-up, over at least `runs` runs or `budgetMs`. */
+/** Median and 95th percentile (ms) of `fn` after warm-up, over at least `runs` runs or `budgetMs` (the one clock, engine/timing.ts). */
 export function latencyPercentiles(fn: () => void, runs = 20, budgetMs = 1500): { p50: number; p95: number } {
-  for (let i = 0; i < 3; i++) fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < runs || (performance.now() - start < budgetMs && times.length < 200)) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length / 2)], p95: times[Math.min(times.length - 1, Math.floor(times.length * 0.95))] };
-}
-
-async function onnxPercentiles(bytes: Uint8Array, input: Tensor): Promise<{ p50: number; p95: number }> {
-  const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
-  const feed = { pixels: new ort.Tensor('float32', Float32Array.from(input.dataSync()), input.shape) };
-  for (let i = 0; i < 3; i++) await session.run(feed);
-  const times: number[] = [];
-  for (let i = 0; i < 30; i++) {
-    const t0 = performance.now();
-    await session.run(feed);
-    times.push(performance.now() - t0);
-  }
-  await session.release();
-  times.sort((a, b) => a - b);
-  return { p50: times[15], p95: times[28] };
+  const t = timeOne('latency', fn, { runs, budgetMs });
+  return { p50: t.medianMs, p95: t.p95Ms };
 }
 
 export const fmtDb = (v: number | null) => (v === null ? '—' : Number.isFinite(v) ? `${v.toFixed(1)} dB` : 'exact');
@@ -97,6 +77,8 @@ export class ComparisonReport {
     readonly latencyNote: string,
     /** 'accuracy' (digits, higher is better) or 'loss' (language model, nats per token, lower is better). */
     readonly metricKind: 'accuracy' | 'loss' = 'accuracy',
+    /** The registry's name of the metric, e.g. 'accuracy' or 'cross-entropy (nats/char)'. */
+    readonly metricName: string = metricKind === 'accuracy' ? 'accuracy' : 'cross-entropy (nats/token)',
   ) {}
 
   get rows(): VariantReport[] {
@@ -145,6 +127,20 @@ export interface GptCompareData {
   threads?: number;
 }
 
+/** Any registered model: its held-out data (default: what ships with it) and, optionally, the inputs to time and to compare layer by layer. */
+export interface ModelCompareData {
+  data?: EvalData;
+  /** Inputs timed for latency (default: 1 held-out input). */
+  latencyInput?: Tensor;
+  /** Inputs both models run on for the per-layer error (default: 16 held-out inputs). */
+  errorInput?: Tensor;
+  /** Also time every tfjs variant compiled for ONNX Runtime float32 (default false; models that cannot compile get null). */
+  onnx?: boolean;
+  threads?: number;
+  /** Timed runs of each model, in alternation (default 30). */
+  runs?: number;
+}
+
 /** Error at each hook both models have with the same shape (propagated: both run on `input`). */
 function matchingLayerErrors(original: HookedModel, optimized: HookedModel, input: Tensor): LayerError[] {
   const theirs = new Set(optimized.hookNames);
@@ -169,117 +165,193 @@ function summarizeErrors(errors: LayerError[] | null): { worstStep: string | nul
 }
 
 /** Bytes a variant is stored in: sparse for unstructured pruning, the ONNX file for ONNX Runtime models, packed for quantized. */
-function storedBytes(model: { byteSize: number; pruning?: { sparseBytes: number } }): number {
-  return model.pruning ? model.pruning.sparseBytes : model.byteSize;
+function storedBytes(model: HookedModel): number {
+  const m = model as HookedModel & { byteSize?: number; pruning?: { sparseBytes: number } };
+  return m.pruning ? m.pruning.sparseBytes : (m.byteSize ?? 0);
 }
 
-async function compareGpt(original: GPT, variants: Variant<GptVariantModel>[], data: GptCompareData): Promise<ComparisonReport> {
-  const threads = data.threads ?? 1;
-  const timeOnnx = data.onnx ?? true;
-  const a = original.forward(data.errorInput); // [batch, pos, vocab]: the reference logits
-  const originalBytes = storedBytes(original);
-  const report = (label: string, model: GptVariantModel): VariantReport => {
-    const onOrt = model instanceof OnnxGPT;
-    const lossNats = heldOutLoss(model, data.heldOut, { windows: data.windows });
-    // Per-hook error means something only between models of the same shape (a pruned MLP may be narrower).
-    const { dModel, nLayers, nHeads } = model.config;
-    const sameShape = dModel === original.config.dModel && nLayers === original.config.nLayers && nHeads === original.config.nHeads;
-    const layers = model === original || !sameShape ? null : matchingLayerErrors(original, model, data.errorInput);
-    const b = model.forward(data.errorInput);
-    const logitsSqnrDb = errorMetrics(a, b).sqnrDb;
-    b.dispose();
-    const tfjs = onOrt ? null : latencyPercentiles(() => model.forward(data.latencyInput).dispose());
-    let ort: { p50: number; p95: number } | null = null;
-    if (onOrt) {
-      ort = latencyPercentiles(() => model.forward(data.latencyInput).dispose());
-    } else if (timeOnnx) {
-      const compiled = model.compile('onnx', { threads });
-      try {
-        ort = latencyPercentiles(() => compiled.forward(data.latencyInput).dispose());
-      } finally {
-        compiled.dispose();
-      }
-    }
-    const bytes = storedBytes(model as GPT & { pruning?: { sparseBytes: number } });
-    return {
-      label,
-      engine: onOrt ? model.backend : 'tfjs',
-      metric: lossNats,
-      lossNats,
-      perplexity: Math.exp(lossNats),
-      bytes,
-      sizeRatio: bytes / originalBytes,
-      latencyMs: tfjs?.p50 ?? null,
-      latencyP95Ms: tfjs?.p95 ?? null,
-      onnxLatencyMs: ort?.p50 ?? null,
-      onnxLatencyP95Ms: ort?.p95 ?? null,
-      logitsSqnrDb,
-      ...summarizeErrors(layers),
-      layers,
-    };
-  };
+/** Where a model runs: 'tfjs', or the ONNX Runtime label an ONNX Runtime model reports. */
+function engineOf(model: HookedModel): string {
+  const b = (model as { backend?: unknown }).backend;
+  return typeof b === 'string' && b.startsWith('onnxruntime') ? b : 'tfjs';
+}
+
+type Evaluator = (model: HookedModel) => { value: number; extra?: Record<string, unknown> };
+
+interface Plan {
+  evaluate: Evaluator;
+  lowerIsBetter: boolean;
+  metricName: string;
+  latencyInput: Tensor;
+  errorInput: Tensor;
+  onnx: boolean;
+  threads: number;
+  runs: number;
+  /** Digits: ONNX exports given by the caller, timed in ONNX Runtime. */
+  exports: Map<HookedModel, Uint8Array>;
+  note: string;
+}
+
+async function onnxTiming(bytes: Uint8Array, input: Tensor, runs: number): Promise<Timing> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
+  const feed = { pixels: new ort.Tensor('float32', Float32Array.from(input.dataSync()), input.shape) };
   try {
-    const base = report('original (float32)', original);
-    const rows = variants.map((v) => report(v.label, v.model));
-    const [batch, pos] = data.latencyInput.shape;
-    const note = `one forward of ${pos} tokens at batch ${batch}, p50 (p95 in the chart); ONNX Runtime: ${threads} thread${threads > 1 ? 's' : ''} for tfjs variants compiled here, an OnnxGPT variant its own`;
-    return new ComparisonReport(base, rows, note, 'loss');
+    return await timeOneAsync('onnx', () => session.run(feed), { runs });
   } finally {
-    a.dispose();
+    await session.release();
   }
 }
 
-async function compareDigits(original: DigitsCNN, variants: Variant<DigitsCNN>[], data: DigitsCompareData): Promise<ComparisonReport> {
-  const report = async (label: string, model: DigitsCNN, onnx?: Uint8Array): Promise<VariantReport> => {
-    // Per-step errors where both models have the same shape (a structurally pruned model has fewer
-    // channels: its preprocessing and logits still compare). No error is swallowed here.
-    const errors: LayerError[] | null = model === original ? null : matchingLayerErrors(original, model, data.errorInput);
-    const [a, b] = [original.logits(data.errorInput), model.logits(data.errorInput)];
-    const logitsSqnr = errorMetrics(a, b).sqnrDb;
-    tf.dispose([a, b]);
-    const accuracy = evaluateDigits(model, data.set).value;
-    const tfjs = latencyPercentiles(() => model.forward(data.latencyInput).dispose(), 30, 0);
-    const ort = onnx ? await onnxPercentiles(onnx, data.latencyInput) : null;
-    return {
-      label,
-      engine: 'tfjs',
-      metric: accuracy,
-      accuracy,
-      bytes: model.byteSize,
-      sizeRatio: model.byteSize / original.byteSize,
-      latencyMs: tfjs.p50,
-      latencyP95Ms: tfjs.p95,
-      onnxLatencyMs: ort?.p50 ?? null,
-      onnxLatencyP95Ms: ort?.p95 ?? null,
-      logitsSqnrDb: logitsSqnr,
-      ...summarizeErrors(errors),
-      layers: errors,
-    };
-  };
-  const base = await report('original (float32)', original, data.originalOnnx);
-  const rows: VariantReport[] = [];
-  for (const v of variants) rows.push(await report(v.label, v.model, v.onnx));
-  return new ComparisonReport(base, rows, `median of batch ${data.latencyInput.shape[0]}`);
+/** The one comparison: every row measured the same way, whatever the model. */
+async function compareWith(original: HookedModel, variants: Variant<HookedModel>[], plan: Plan): Promise<ComparisonReport> {
+  const all = [{ label: 'original (float32)', model: original }, ...variants];
+  // Latency: every model timed in alternation on the same input (engine/timing.ts).
+  const timings = timeAlternating(
+    all.map((v) => ({ label: v.label, fn: () => v.model.forward(plan.latencyInput).dispose() })),
+    { runs: plan.runs },
+  );
+  const ortTimes = new Map<HookedModel, Timing | null>();
+  for (const v of all) {
+    const given = plan.exports.get(v.model);
+    if (given) ortTimes.set(v.model, await onnxTiming(given, plan.latencyInput, plan.runs));
+    else if (plan.onnx && engineOf(v.model) === 'tfjs') {
+      let compiled: HookedModel & { dispose(): void } | null = null;
+      try {
+        compiled = (v.model as unknown as { compile(t: 'onnx', o: { threads: number }): HookedModel & { dispose(): void } }).compile('onnx', { threads: plan.threads });
+      } catch {
+        compiled = null; // this model has no ONNX Runtime path: its ORT latency stays null
+      }
+      if (compiled) {
+        try {
+          ortTimes.set(v.model, timeOne('onnx', () => compiled!.forward(plan.latencyInput).dispose(), { runs: plan.runs }));
+        } finally {
+          compiled.dispose();
+        }
+      }
+    }
+  }
+  const reference = original.forward(plan.errorInput);
+  const originalBytes = storedBytes(original);
+  try {
+    const rows = all.map((v, i): VariantReport => {
+      const onOrt = engineOf(v.model).startsWith('onnxruntime');
+      let layers: LayerError[] | null = null;
+      if (v.model !== original) {
+        // Hooks whose shapes differ (a structurally pruned model) are left out; no error is swallowed.
+        layers = matchingLayerErrors(original, v.model, plan.errorInput);
+      }
+      const out = v.model.forward(plan.errorInput);
+      const logitsRow = layers?.find((l) => l.name === 'hook_logits');
+      const logitsSqnrDb = logitsRow ? logitsRow.sqnrDb : out.shape.join(',') === reference.shape.join(',') ? errorMetrics(reference, out).sqnrDb : NaN;
+      out.dispose();
+      const e = plan.evaluate(v.model);
+      const t = timings[i];
+      const ort = onOrt ? t : (ortTimes.get(v.model) ?? null);
+      const bytes = storedBytes(v.model);
+      return {
+        label: v.label,
+        engine: engineOf(v.model),
+        metric: e.value,
+        ...(plan.lowerIsBetter ? { lossNats: e.value, perplexity: Math.exp(e.value) } : { accuracy: e.value }),
+        bytes,
+        sizeRatio: bytes / originalBytes,
+        latencyMs: onOrt ? null : t.medianMs,
+        latencyP95Ms: onOrt ? null : t.p95Ms,
+        latency: onOrt ? null : t,
+        onnxLatencyMs: ort?.medianMs ?? null,
+        onnxLatencyP95Ms: ort?.p95Ms ?? null,
+        onnxLatency: ort,
+        logitsSqnrDb,
+        ...summarizeErrors(layers),
+        layers,
+      };
+    });
+    return new ComparisonReport(rows[0], rows.slice(1), plan.note, plan.lowerIsBetter ? 'loss' : 'accuracy', plan.metricName);
+  } finally {
+    reference.dispose();
+  }
 }
 
 /**
- * Evaluate the original and every variant on the same held-out data and the same inputs.
- * Digits CNN: `data` is {set, latencyInput, errorInput, originalOnnx?}. GPT: `data` is
- * {heldOut (test ids), latencyInput, errorInput, windows?, onnx?, threads?} and a variant may be
- * a tfjs GPT (pruned, distilled, quantize()d) or an OnnxGPT (`compile('onnx', {quantize: 'int8'})`).
+ * Evaluate the original and every variant on the same held-out data and the same inputs, time them
+ * in alternation, and measure the error at every hook point they share. Works for any registered
+ * model: `data` is `{data?: EvalData, latencyInput?, errorInput?, onnx?, runs?}` (default: the
+ * model's shipped held-out data, src/models/registry.ts). The older forms stay: the digits CNN with
+ * `{set, latencyInput, errorInput, originalOnnx?}`, a GPT with `{heldOut (test ids), latencyInput,
+ * errorInput, windows?, onnx?, threads?}`; a GPT variant may be an OnnxGPT (`compile('onnx', {quantize: 'int8'})`).
  */
 export async function compare(original: DigitsCNN, variants: Variant<DigitsCNN>[], data: DigitsCompareData): Promise<ComparisonReport>;
 export async function compare(original: GPT, variants: Variant<GptVariantModel>[], data: GptCompareData): Promise<ComparisonReport>;
-export async function compare(original: DigitsCNN | GPT, variants: Variant<DigitsCNN>[] | Variant<GptVariantModel>[], data: DigitsCompareData | GptCompareData): Promise<ComparisonReport> {
-  if ('heldOut' in data) {
-    if (!('tokenizer' in original)) throw new Error('compare: held-out token ids were given, but the original is not a GPT; for the digits CNN pass {set, latencyInput, errorInput}.');
-    for (const v of variants as Variant<GptVariantModel>[]) {
-      if (!('tokenizer' in v.model) || v.model.config.vocabSize !== original.config.vocabSize) throw new Error(`compare: variant "${v.label}" is not a GPT with ${original.name}'s vocabulary of ${original.config.vocabSize}.`);
+export async function compare(original: HookedModel, variants: Variant<HookedModel>[], data?: ModelCompareData): Promise<ComparisonReport>;
+export async function compare(original: HookedModel, variants: Variant<HookedModel>[], data: DigitsCompareData | GptCompareData | ModelCompareData = {}): Promise<ComparisonReport> {
+  const entry = entryFor(original);
+  const owned: Tensor[] = [];
+  try {
+    let plan: Plan;
+    if ('heldOut' in data) {
+      if (entry.input !== 'text') throw new Error('compare: held-out token ids were given, but the original is not a GPT; for the digits CNN pass {set, latencyInput, errorInput}.');
+      const vocab = (original as GPT).config.vocabSize;
+      for (const v of variants) {
+        const c = (v.model as { config?: { vocabSize?: number } }).config;
+        if (c?.vocabSize !== vocab) throw new Error(`compare: variant "${v.label}" is not a GPT with ${original.name}'s vocabulary of ${vocab}.`);
+      }
+      const threads = data.threads ?? 1;
+      const [batch, pos] = data.latencyInput.shape;
+      plan = {
+        evaluate: (m) => ({ value: textLoss(m as GPT, data.heldOut, { windows: data.windows }).value }),
+        lowerIsBetter: true,
+        metricName: entry.metric,
+        latencyInput: data.latencyInput,
+        errorInput: data.errorInput,
+        onnx: data.onnx ?? true,
+        threads,
+        runs: 20,
+        exports: new Map(),
+        note: `one forward of ${pos} tokens at batch ${batch}, median (p95 in the chart); ONNX Runtime: ${threads} thread${threads > 1 ? 's' : ''} for tfjs variants compiled here, an OnnxGPT variant its own`,
+      };
+    } else if ('set' in data) {
+      if (entry.input === 'text') throw new Error('compare: a GPT is compared on held-out token ids: pass {heldOut, latencyInput, errorInput}.');
+      const set = data.set;
+      const exports = new Map<HookedModel, Uint8Array>();
+      if (data.originalOnnx) exports.set(original, data.originalOnnx);
+      for (const v of variants as Variant<HookedModel>[]) if (v.onnx) exports.set(v.model, v.onnx);
+      plan = {
+        evaluate: (m) => ({ value: evaluateDigits(m, set).value }),
+        lowerIsBetter: false,
+        metricName: 'accuracy',
+        latencyInput: data.latencyInput,
+        errorInput: data.errorInput,
+        onnx: false,
+        threads: 1,
+        runs: 30,
+        exports,
+        note: `median of batch ${data.latencyInput.shape[0]}`,
+      };
+    } else {
+      const held = data.data ?? entry.heldOut(original, original.name);
+      if (!held) throw new Error(`compare: ${original.name} ships no held-out data; pass {data} (registry readEvalData).`);
+      const latencyInput = data.latencyInput ?? entry.batch(original, held, 1);
+      const errorInput = data.errorInput ?? entry.batch(original, held, 16);
+      if (!data.latencyInput) owned.push(latencyInput);
+      if (!data.errorInput) owned.push(errorInput);
+      plan = {
+        evaluate: (m) => entry.evaluate(m, held),
+        lowerIsBetter: entry.lowerIsBetter,
+        metricName: entry.metric,
+        latencyInput,
+        errorInput,
+        onnx: data.onnx ?? false,
+        threads: data.threads ?? 1,
+        runs: data.runs ?? 30,
+        exports: new Map(),
+        note: `median of ${data.runs ?? 30} runs at batch ${latencyInput.shape[0]}, models timed in alternation`,
+      };
     }
-    return compareGpt(original, variants as Variant<GptVariantModel>[], data);
+    return await compareWith(original, variants as Variant<HookedModel>[], plan);
+  } finally {
+    tf.dispose(owned);
   }
-  if ('tokenizer' in original) throw new Error('compare: a GPT is compared on held-out token ids: pass {heldOut, latencyInput, errorInput}.');
-  return compareDigits(original, variants as Variant<DigitsCNN>[], data);
 }
 
 /** Convenience for the notebooks: a batch of held-out digits as a raw pixel tensor. */

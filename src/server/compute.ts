@@ -39,7 +39,8 @@ export interface RunResult {
   ms: number;
 }
 
-export type ModelInput = 'image' | 'text' | 'unknown';
+/** What a model reads, from the registry (src/models/registry.ts). */
+export type ModelInput = lab.InputKind;
 
 /** What the stepper needs of a text classifier (the language-ID CharRNN). */
 interface TextModel {
@@ -49,13 +50,8 @@ interface TextModel {
   trace(input: Tensor, options: { keepTensors: boolean }): Trace;
 }
 
-/**
- * Text models join the stepper once the library exports them (src/index.ts); until then they are
- * listed but not offered.
- */
-function textModelsExported(): boolean {
-  return typeof (lab as Record<string, unknown>).CharRNN === 'function';
-}
+/** Input kinds the stepper page can take today. */
+const STEPPER_INPUTS: ModelInput[] = ['image', 'word', 'audio', 'text'];
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -101,10 +97,7 @@ export class LabService {
   async listModels(): Promise<(ModelInfo & { input: ModelInput; stepper: boolean })[]> {
     await this.init();
     this.infos ??= lab.listModels();
-    return this.infos.map((m) => {
-      const input = m.architecture === 'digits-cnn' ? 'image' : m.architecture === 'char-rnn' && textModelsExported() ? 'text' : 'unknown';
-      return { ...m, input, stepper: input !== 'unknown' };
-    });
+    return this.infos.map((m) => ({ ...m, stepper: STEPPER_INPUTS.includes(m.input) }));
   }
 
   async modelNames(): Promise<string[]> {
@@ -171,7 +164,8 @@ export class LabService {
   async run(body: Record<string, unknown>): Promise<RunResult> {
     const model = await this.model(body.model);
     const info = (await this.listModels()).find((m) => m.name === model.name);
-    if (info?.input === 'text') return this.runText(model as unknown as TextModel, body);
+    if (info?.input === 'word') return this.runText(model as unknown as TextModel, body);
+    if (info?.input === 'audio' || info?.input === 'text') return this.runEncoded(model, info.input, body);
     await this.requireImageModel(model.name, 'the stepper');
     const k = body.k === undefined ? 3 : body.k;
     if (!isInt(k) || k < 1 || k > 10) throw new InputError(`k: expected an integer 1..10; got ${isInt(k) ? k : what(k)}.`);
@@ -183,6 +177,43 @@ export class LabService {
       const steps = trace.steps.map(stepJson);
       const cnn = model as DigitsCNN;
       const top = cnn.classify(tensor, k)[0];
+      return { model: model.name, backend: lab.backend(), input, steps, top, ms: Math.round((performance.now() - t0) * 10) / 10 };
+    } finally {
+      trace?.dispose();
+      tensor.dispose();
+    }
+  }
+
+  /** Any other registered model: its input encoded by the registry entry, every step traced, its top-k answers. */
+  private runEncoded(model: lab.HookedModel, kind: ModelInput, body: Record<string, unknown>): RunResult {
+    const entry = lab.entryOf(model.name);
+    const k = body.k === undefined ? 3 : body.k;
+    if (!isInt(k) || k < 1 || k > 10) throw new InputError(`k: expected an integer 1..10; got ${isInt(k) ? k : what(k)}.`);
+    let spec: string;
+    let input: RunResult['input'];
+    if (kind === 'text') {
+      const text = typeof body.text === 'string' ? body.text : '';
+      if (text.length < 1 || text.length > 64) throw new InputError(`text: expected 1..64 characters for "${model.name}" (a language model); got ${typeof body.text === 'string' ? `${body.text.length}` : what(body.text)}.`);
+      spec = text;
+      input = { kind: 'text', text, ids: [] };
+    } else {
+      if (!isInt(body.sample) || body.sample < 0) throw new InputError(`sample: "${model.name}" reads ${kind}; give "sample", the index of a held-out clip.`);
+      spec = `heldout:${body.sample}`;
+      input = { kind: 'sample', index: body.sample, label: '' };
+    }
+    let tensor: Tensor;
+    try {
+      tensor = entry.encode(model, spec);
+    } catch (err) {
+      throw new InputError((err as Error).message);
+    }
+    const t0 = performance.now();
+    let trace: Trace | null = null;
+    try {
+      trace = model.trace(tensor, { keepTensors: true });
+      const steps = trace.steps.map(stepJson);
+      const top = entry.predict(model, tensor, k);
+      if (input.kind === 'text') input.ids = Array.from(tensor.dataSync());
       return { model: model.name, backend: lab.backend(), input, steps, top, ms: Math.round((performance.now() - t0) * 10) / 10 };
     } finally {
       trace?.dispose();
@@ -282,21 +313,15 @@ export class LabService {
       const optimized = this.optimizedModel(original, config);
       const origEval = this.evaluate(original, original.name, n);
       const optEval = this.evaluate(optimized, `${original.name}|${JSON.stringify(config)}`, n);
-      const latency = (m: DigitsCNN) => {
-        const batch = tf.tensor3d(lab.loadMnist().heldOut.images.subarray(0, 64 * 784), [64, 28, 28], 'int32');
-        try {
-          m.forward(batch).dispose();
-          const times: number[] = [];
-          for (let i = 0; i < 11; i++) {
-            const t0 = performance.now();
-            m.forward(batch).dispose();
-            times.push(performance.now() - t0);
-          }
-          return times.sort((a, b) => a - b)[5]; // median of 11
-        } finally {
-          batch.dispose();
-        }
-      };
+      // Both models timed in alternation on 64 held-out digits (the one clock, engine/timing.ts).
+      const batch = tf.tensor3d(lab.loadMnist().heldOut.images.subarray(0, 64 * 784), [64, 28, 28], 'int32');
+      let times: lab.Timing[];
+      try {
+        times = lab.timeAlternating([original, optimized].map((m) => ({ label: m.name, fn: () => m.forward(batch).dispose() })), { warmup: 1, runs: 11 });
+      } finally {
+        batch.dispose();
+      }
+      const latency = (m: DigitsCNN) => times[m === original ? 0 : 1].medianMs;
       const propagated = lab.layerErrors(original, optimized, sample.tensor, 'propagated');
       const isolated = lab.layerErrors(original, optimized, sample.tensor, 'isolated');
       const origWrong = new Set(origEval.mistakes.map((m) => m.index));

@@ -4,10 +4,10 @@
 //   generate <model|dir> --prompt STR [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
 //            [--seed S] [--no-kv-cache] [--json]
 // cli.ts parses the arguments and routes here; bad values are usage errors naming the flag.
-import { tf } from './engine/tf';
-import { backend } from './engine/backend';
-import type { GPT, GenerateOptions } from './models/gpt';
-import type { FlagSpec } from './cli-args';
+import { tf } from '../engine/tf';
+import { backend } from '../engine/backend';
+import type { GPT, GenerateOptions } from '../models/gpt';
+import type { FlagSpec } from './args';
 
 /** The parsed command line, as cli.ts hands it over. */
 export interface GptArgs {

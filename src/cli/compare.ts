@@ -1,0 +1,205 @@
+// `inference-lab compare <model> [--quantize int8|int4 ...] [--prune S [--structured]] [--distill-into S]
+// [--data FILE] [--windows N] [--json]`: ONE command for every registered model. The registry entry
+// (src/models/registry.ts) says how the int8 variant is made (fake-quantized tfjs weights, or ONNX
+// Runtime's dynamic int8 for a GPT), which students a model has and what its held-out data is; the
+// comparison itself is the library's compare() (src/optimize/compare.ts): the same evaluator as
+// `eval`, every model timed in alternation by the one clock (src/engine/timing.ts).
+import * as path from 'path';
+import { tf } from '../engine/tf';
+import { backend } from '../engine/backend';
+import type { GPT } from '../models/gpt';
+import type { DigitsCNN } from '../models/cnn';
+import type { HookedModel } from '../hooks/hooked-model';
+import { assetsDir, entryOf, loadModel, readEvalData, STUDENTS, type EvalData, type LoadedModel } from '../models/registry';
+import { loadMnist, MNIST_SIZE } from '../data/mnist';
+import { readValidationText } from '../data/corpus';
+import { quantize, type Quantizable } from '../optimize/quantize-model';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/calibrate';
+import { prune, pruneChannels, pruneNeurons, type Prunable } from '../optimize/prune';
+import { compare, type VariantReport } from '../optimize/compare';
+import { quantizePerChannel } from '../optimize/quantize';
+import { errorMetrics } from '../optimize/analyze';
+import { UsageError, type Args } from './args';
+
+const dbOrNull = (v: number) => (Number.isFinite(v) ? v : null); // JSON has no Infinity: exact is null
+
+function oneOf<T extends string>(flag: string, value: string | true | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !allowed.includes(value as T)) throw new UsageError(`--${flag} expects one of ${allowed.join(', ')}; got ${String(value)}.`);
+  return value as T;
+}
+
+/** Run `compare` and return what the CLI prints: the JSON object and the text. */
+export async function compareCommand(name: string, args: Args, json: boolean): Promise<{ json: Record<string, unknown>; text: string }> {
+  const entry = entryOf(name);
+  const onnxInt8 = entry.int8 === 'onnx-dynamic';
+  const scheme = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), onnxInt8 ? (['int8'] as const) : (['int8', 'int4'] as const), 'int8') : null;
+  if (onnxInt8) {
+    for (const flag of ['per-channel', 'asymmetric', 'activations', 'calibration']) {
+      if (args.flags.has(flag)) throw new UsageError(`--${flag} does not apply to ${name}: its --quantize int8 is ONNX Runtime's dynamic int8 (per output column weights, activations quantized per call).`);
+    }
+  }
+  const pruneFlag = args.flags.get('prune');
+  const sparsity = pruneFlag === undefined ? null : Number(pruneFlag);
+  if (sparsity !== null && !(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--prune expects a fraction in [0, 1), e.g. 0.5; got ${String(pruneFlag)}.`);
+  if (args.flags.has('structured') && sparsity === null) throw new UsageError('--structured needs --prune S.');
+  if (args.flags.has('structured') && entry.architecture !== 'digits-cnn' && entry.architecture !== 'gpt') throw new UsageError(`--structured is for the digits CNN (channels) and a GPT (MLP neurons); ${name} is a ${entry.architecture}.`);
+  const students = STUDENTS[name] ?? {};
+  const studentFlag = args.flags.get('distill-into');
+  if (studentFlag !== undefined && (typeof studentFlag !== 'string' || !students[studentFlag])) {
+    const known = Object.keys(students);
+    throw new UsageError(known.length ? `--distill-into expects one of ${known.join(', ')} for ${name}; got ${String(studentFlag)}.` : `--distill-into: ${name} has no shipped student.`);
+  }
+  if (!scheme && sparsity === null && !studentFlag) throw new UsageError(`compare needs --quantize ${onnxInt8 ? 'int8' : 'int8|int4'}, --prune S${Object.keys(students).length ? ' or --distill-into ' + Object.keys(students).join('|') : ''}.`);
+  const activations = oneOf('activations', args.flags.get('activations'), ['none', 'dynamic', 'static'] as const, 'none');
+  const calibration = oneOf<CalibrationMethod>('calibration', args.flags.get('calibration'), CALIBRATION_METHODS, 'minmax');
+  const windowsFlag = args.flags.get('windows');
+  const windows = windowsFlag === undefined ? null : Number(windowsFlag);
+  if (windows !== null && !(Number.isInteger(windows) && windows > 0)) throw new UsageError(`--windows expects a positive whole number; got ${String(windowsFlag)}.`);
+  if (windows !== null && entry.input !== 'text') throw new UsageError(`--windows is for language models; ${name} is evaluated on its whole held-out set (give --data FILE for another one).`);
+  if (activations === 'static' && entry.input !== 'image') throw new UsageError(`--activations static needs calibration inputs; they ship for the digits CNN only (${name} reads ${entry.input}).`);
+
+  const dataFlag = args.flags.get('data');
+  const model = loadModel(name);
+  const owned: { dispose(): void }[] = [];
+  try {
+    let data: EvalData | null = typeof dataFlag === 'string' ? readEvalData(name, dataFlag) : entry.heldOut(model, name);
+    if (!data) throw new Error(`${name} ships no held-out data; give --data FILE.`);
+    if (windows !== null && data.kind === 'text') {
+      // A slice of the held-out text, named in the output: the first N windows of the context.
+      const context = (model as unknown as GPT).config.contextLength;
+      data = { ...data, text: [...data.text].slice(0, windows * context + 1).join(''), source: `${data.source}, first ${windows} windows` };
+    }
+    const calibrationInputs =
+      activations === 'static' ? tf.tensor3d(loadMnist().train.images.subarray(0, 512 * MNIST_SIZE * MNIST_SIZE), [512, MNIST_SIZE, MNIST_SIZE], 'int32') : undefined; // training digits, never the test set
+    if (calibrationInputs) owned.push(calibrationInputs);
+    const int8Label = (m: HookedModel) => `${m.name}-int8-onnx`;
+    const quantizeLike = (m: LoadedModel): LoadedModel => {
+      if (onnxInt8) return (m as unknown as GPT).compile('onnx', { quantize: 'int8', threads: 1 }) as unknown as LoadedModel;
+      try {
+        return quantize(m as unknown as Quantizable, {
+          bits: scheme === 'int4' ? 4 : 8,
+          perChannel: args.flags.has('per-channel'),
+          symmetric: !args.flags.has('asymmetric'),
+          activations,
+          calibration,
+          calibrationInputs,
+          progress: !json,
+        }) as unknown as LoadedModel;
+      } catch (err) {
+        throw new Error(`compare ${name} --quantize: ${(err as Error).message}`);
+      }
+    };
+    const variants: { label: string; model: LoadedModel }[] = [];
+    const add = (m: LoadedModel, label = m.name) => {
+      owned.push(m);
+      variants.push({ label, model: m });
+    };
+    let quantized: LoadedModel | null = null;
+    if (scheme) {
+      quantized = quantizeLike(model);
+      add(quantized, onnxInt8 ? int8Label(model) : quantized.name);
+    }
+    let structuredScore: string | null = null;
+    if (sparsity !== null) {
+      let pruned: LoadedModel;
+      if (args.flags.has('structured') && entry.architecture === 'digits-cnn') {
+        pruned = pruneChannels(model as unknown as DigitsCNN, { 'conv.0': sparsity, 'conv.1': sparsity }) as unknown as LoadedModel;
+      } else if (args.flags.has('structured')) {
+        // Neurons ranked by what they write on the validation chapters (never the test text).
+        let validation: Int32Array | null = null;
+        try {
+          validation = Int32Array.from((model as unknown as GPT).tokenizer.encode(readValidationText(path.join(assetsDir(), name))));
+        } catch {
+          validation = null;
+        }
+        structuredScore = validation ? 'activations on the validation chapters' : `weight norms (${name} ships no validation.txt)`;
+        pruned = pruneNeurons(model as unknown as GPT, sparsity, validation ? { score: 'activations', stream: validation, windows: 8 } : { score: 'weights' }) as unknown as LoadedModel;
+      } else {
+        try {
+          pruned = prune(model as unknown as Prunable, { sparsity, scope: 'layer' }) as unknown as LoadedModel;
+        } catch (err) {
+          throw new Error(`compare ${name} --prune: ${(err as Error).message}`);
+        }
+      }
+      add(pruned);
+      if (scheme) {
+        const q = quantizeLike(pruned);
+        add(q, onnxInt8 ? int8Label(pruned) : q.name);
+      }
+    }
+    if (typeof studentFlag === 'string') {
+      const student = loadModel(students[studentFlag]);
+      add(student);
+      if (scheme) {
+        const q = quantizeLike(student);
+        add(q, onnxInt8 ? int8Label(student) : q.name);
+      }
+    }
+    const report = await compare(model, variants, { data, onnx: onnxInt8, threads: 1, runs: onnxInt8 ? 20 : 30 });
+    const row = (r: VariantReport) => ({
+      metric: report.metricName,
+      lower_is_better: report.metricKind === 'loss',
+      value: r.metric,
+      perplexity: r.perplexity ?? null, // a language model's exp(loss); null for an accuracy
+      bytes: r.bytes,
+      engine: r.engine,
+      latency_ms: r.latencyMs,
+      latency_min_ms: r.latency?.minMs ?? null,
+      latency_p95_ms: r.latencyP95Ms,
+      latency_runs: (r.latency ?? r.onnxLatency)?.runs ?? null,
+      onnx_latency_ms: r.onnxLatencyMs,
+      onnx_latency_p95_ms: r.onnxLatencyP95Ms,
+      logits_sqnr_db: dbOrNull(r.logitsSqnrDb),
+    });
+    const out: Record<string, unknown> = {
+      model: name,
+      input: entry.input,
+      data: data.source,
+      latency: `${report.latencyNote}; tfjs ${backend()}`,
+      original: row(report.original),
+      ...(structuredScore ? { structured_score: structuredScore } : {}),
+    };
+    const lines = [`backend: ${backend()}`, `${name} on ${data.source} (latency: ${report.latencyNote})`];
+    const fmtMetric = (r: VariantReport) => (report.metricKind === 'loss' ? `${r.metric.toFixed(4)} (ppl ${r.perplexity!.toFixed(3)})` : `accuracy ${r.metric.toFixed(4)}`);
+    const fmtRow = (label: string, r: VariantReport) =>
+      `  ${label.padEnd(40)} ${fmtMetric(r)}  ${String(r.bytes).padStart(8)} bytes (${r.sizeRatio.toFixed(3)}x)  ` +
+      `tfjs ${r.latencyMs === null ? '—' : `${r.latencyMs.toFixed(3)} ms`}${r.onnxLatencyMs === null ? '' : `  ORT ${r.onnxLatencyMs.toFixed(3)} ms`}`;
+    lines.push(fmtRow('original', report.original), ...report.variants.map((r) => fmtRow(r.label, r)));
+    if (quantized) {
+      const q = report.variants[0];
+      const weights = onnxInt8 ? onnxInt8WeightErrors(model as unknown as GPT) : fakeQuantWeightErrors(model, quantized);
+      const layers = (q.layers ?? []).map((l) => ({ name: l.name, sqnr_db: dbOrNull(l.sqnrDb), mse: l.mse, cosine: l.cosine }));
+      Object.assign(out, { variant: q.label, optimized: row(q), weights, layers });
+      const db = (v: number | null) => (v === null ? 'exact' : `${v.toFixed(1)} dB`);
+      lines.push(`weights of ${q.label} (SQNR${onnxInt8 ? ', int8 per output column' : ''}):`, ...weights.map((w) => `  ${w.name.padEnd(26)} ${db(w.sqnr_db)}`));
+      lines.push('layers (SQNR, error propagated from the input):', ...layers.map((l) => `  ${l.name.padEnd(30)} ${db(l.sqnr_db).padStart(9)}  cosine ${l.cosine.toFixed(5)}`));
+    }
+    out.variants = report.variants.map((r) => ({ name: r.label, ...row(r) }));
+    return { json: out, text: lines.join('\n') };
+  } finally {
+    for (const m of owned) m.dispose();
+    model.dispose();
+  }
+}
+
+/** SQNR of every weight the fake-quantized copy packed, against the float original. */
+function fakeQuantWeightErrors(model: LoadedModel, quantized: LoadedModel): { name: string; sqnr_db: number | null }[] {
+  const q = quantized as unknown as Quantizable & { quantization: { packed: Record<string, unknown> } };
+  const weights = (model as unknown as Quantizable).weights;
+  return Object.keys(q.quantization.packed).map((w) => ({ name: w, sqnr_db: dbOrNull(errorMetrics(weights[w], q.weights[w]).sqnrDb) }));
+}
+
+/** The GPT's block matrices exactly as the int8 export stores them: per output column, 7 bits (reduce range). */
+function onnxInt8WeightErrors(model: GPT): { name: string; sqnr_db: number | null }[] {
+  return Object.entries(model.weights)
+    .filter(([n, w]) => w.rank === 2 && /^blocks\./.test(n))
+    .map(([n, w]) => {
+      const dims = w.shape as [number, number];
+      const { q, scale } = quantizePerChannel(w.dataSync(), dims, 1, 63);
+      const restored = tf.tensor2d(Float32Array.from(q, (v, i) => v * scale[i % dims[1]]), dims);
+      const sqnr = errorMetrics(w, restored).sqnrDb;
+      restored.dispose();
+      return { name: n, sqnr_db: dbOrNull(sqnr) };
+    });
+}
