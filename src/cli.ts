@@ -12,6 +12,7 @@ import { tf } from './engine/tf';
 import { initBackend, backend } from './engine/backend';
 import { loadMnist, MNIST_SIZE } from './data/mnist';
 import { readPng, pixelsFromJson } from './preprocess/image';
+import { readRegularFile } from './io/read-file';
 import { listModels, loadModel, modelNames, packageRoot } from './models/registry';
 import { evaluateDigits } from './models/evaluate';
 import { DigitsCNN } from './models/cnn';
@@ -67,6 +68,11 @@ function requireModelName(args: Args, command: string): string {
   return name;
 }
 
+/** The largest image `run --input` takes (per side): the digits models read 28x28; the server takes 256. */
+const MAX_INPUT_SIDE = 1024;
+/** The largest JSON pixel file `run --input` reads. */
+const MAX_INPUT_JSON_BYTES = 32 * 2 ** 20;
+
 /** `--input` as a raw pixel tensor: a PNG, a JSON pixel array, or `heldout:N` (digit N of the held-out set). */
 function readInput(spec: string): tf.Tensor {
   const heldOut = /^heldout:(\d+)$/.exec(spec);
@@ -78,21 +84,16 @@ function readInput(spec: string): tf.Tensor {
     return tf.tensor3d(set.images.subarray(i * px, (i + 1) * px), [1, MNIST_SIZE, MNIST_SIZE], 'int32');
   }
   const ext = path.extname(spec).toLowerCase();
-  if (ext === '.png') return readPng(spec);
+  if (ext === '.png') return readPng(spec, { maxSide: MAX_INPUT_SIDE });
   if (ext === '.json') {
-    let text: string;
-    try {
-      text = fs.readFileSync(spec, 'utf8');
-    } catch (err) {
-      throw new Error(`Cannot read ${spec}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-    }
+    const text = readRegularFile(spec, MAX_INPUT_JSON_BYTES, 'input').toString('utf8');
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch {
       throw new Error(`${spec} is not valid JSON; expected a pixel array [height][width] of numbers 0..255.`);
     }
-    return pixelsFromJson(value, spec);
+    return pixelsFromJson(value, spec, { maxSide: MAX_INPUT_SIDE });
   }
   throw new UsageError(`--input ${spec}: expected a .png file, a .json pixel array, or heldout:N.`);
 }

@@ -1,0 +1,52 @@
+// Hostile command lines against `inference-lab` (the built dist/): each case asserts one clear
+// line on stderr, a non-zero exit, no stack trace, and that it finished promptly (no hang).
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+
+const root = path.resolve(__dirname, '..');
+const cli = path.join(root, 'dist', 'src', 'cli.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-cli-'));
+
+function run(args: string[], env: Record<string, string> = {}, timeout = 60_000): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: tmp, encoding: 'utf8', timeout, env: { ...process.env, ...env } });
+  if (r.error) throw r.error; // a timeout (a hang) fails the test here
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectCleanError(r: { code: number; stdout: string; stderr: string }, pattern: RegExp): void {
+  expect(r.code, r.stderr).not.toBe(0);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+function writePng(file: string, width: number, height: number): void {
+  const png = new PNG({ width, height });
+  png.data.fill(255);
+  fs.writeFileSync(file, PNG.sync.write(png));
+}
+
+describe('hostile CLI: images and memory', () => {
+  it('a PNG wider than the cap is refused from its header, before decoding', () => {
+    const file = path.join(tmp, 'wide.png');
+    writePng(file, 3000, 1);
+    expectCleanError(run(['run', 'digits-cnn', '--input', file]), /wide\.png is 3000x1 pixels; at most 1024x1024/);
+  });
+
+  it('--input naming a device (a .png link to /dev/zero) is refused at once, not read for ever', () => {
+    const link = path.join(tmp, 'zero.png');
+    fs.symlinkSync('/dev/zero', link);
+    expectCleanError(run(['run', 'digits-cnn', '--input', link], {}, 20_000), /zero\.png is a device; expected a regular file/);
+  });
+
+  it('a tensor memory cap set through the environment refuses the allocation with a clear line', () => {
+    const file = path.join(tmp, 'ok.png');
+    writePng(file, 28, 28);
+    expectCleanError(run(['run', 'digits-cnn', '--input', file], { INFERENCE_LAB_MAX_TENSOR_BYTES: '2000' }), /Refused to allocate .*limit of 2000 bytes/);
+  });
+});
