@@ -8,6 +8,7 @@ import { tf } from './engine/tf';
 import { backend } from './engine/backend';
 import type { GPT, GenerateOptions } from './models/gpt';
 import type { FlagSpec } from './cli-args';
+import { assertFiniteOutput, firstNonFiniteHook, NonFiniteError } from './hooks/non-finite';
 
 /** The parsed command line, as cli.ts hands it over. */
 export interface GptArgs {
@@ -83,6 +84,7 @@ export function runGpt(model: GPT, input: { text: string } | { tokens: number[] 
     const logits = model.forward(tokens); // [1, pos, vocab]; validates the ids (range, context)
     const values = logits.dataSync() as Float32Array;
     logits.dispose();
+    assertFiniteOutput(model, tokens, values, 'the logits'); // no answer from NaN/Infinity: name where it starts
     const vocab = model.config.vocabSize;
     const rows = ids.map((_, i) => values.subarray(i * vocab, (i + 1) * vocab));
     const pieces = model.tokenizer.pieces(ids);
@@ -119,6 +121,23 @@ export function generateOptions(args: GptArgs, usage: UsageErrorFactory): { prom
 /** `generate`: continue the prompt; the text, or with --json every token with its probability. */
 export function generateText(model: GPT, prompt: string, options: GenerateOptions, json: boolean): string {
   const out = model.generate(prompt, options);
+  if (out.nonFiniteSteps > 0) {
+    // The tokens drawn from NaN/Infinity mean nothing: re-run the prompt to name where it starts.
+    const ids = model.tokenizer.encode(prompt).slice(-model.config.contextLength);
+    const input = tf.tensor2d(ids, [1, ids.length], 'int32'); // [1, pos]
+    let hook: string | null;
+    try {
+      hook = firstNonFiniteHook(model, input);
+    } finally {
+      input.dispose();
+    }
+    throw new NonFiniteError(
+      `${model.name}: the logits were not finite at ${out.nonFiniteSteps} of ${out.tokens.length} generation steps; ` +
+        (hook ? `on the prompt, NaN/Infinity first appears at hook point ${hook}` : 'the prompt alone gives finite logits') +
+        '. The weights or the input overflow float32; no text is given.',
+      hook,
+    );
+  }
   const settings = { max_tokens: options.maxTokens, temperature: options.temperature, top_k: options.topK ?? null, top_p: options.topP ?? null, seed: options.seed, kv_cache: options.kvCache };
   if (json) {
     return JSON.stringify({ model: model.name, prompt: out.prompt, text: out.text, continuation: out.continuation, tokens: out.tokens, settings, seconds: out.seconds, tokens_per_second: out.tokensPerSecond });

@@ -13,6 +13,7 @@ import { initBackend, backend } from './engine/backend';
 import { loadMnist, MNIST_SIZE } from './data/mnist';
 import { readPng, pixelsFromJson } from './preprocess/image';
 import { readRegularFile } from './io/read-file';
+import { assertFiniteTrace } from './hooks/non-finite';
 import { listModels, loadModel, modelNames, packageRoot } from './models/registry';
 import { evaluateDigits } from './models/evaluate';
 import { DigitsCNN } from './models/cnn';
@@ -372,6 +373,12 @@ async function main(argv: string[]): Promise<number> {
       const input = readInput(inputSpec);
       try {
         const trace = model.trace(input, { keepTensors: true });
+        try {
+          assertFiniteTrace(trace); // NaN/Infinity is no answer: name the step where it starts
+        } catch (err) {
+          trace.dispose();
+          throw err;
+        }
         const top = model.classify(input, 3)[0];
         const steps = trace.steps.map((s) => ({ name: s.name, shape: s.outputShape }));
         const tracePath = args.flags.get('trace');

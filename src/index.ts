@@ -19,6 +19,7 @@ export { conv2dViaMatmul } from './engine/ops';
 // hooks
 export { HookPoint } from './hooks/hook-point';
 export type { HookFn } from './hooks/hook-point';
+export { NonFiniteError, assertFiniteOutput, assertFiniteTrace, firstNonFiniteHook, firstNonFiniteStep, hasNonFinite, countNonFinite } from './hooks/non-finite';
 export { HookedModel } from './hooks/hooked-model';
 export type { CacheOptions, TraceOptions, HookSpec, NameFilter } from './hooks/hooked-model';
 export { ActivationCache } from './hooks/activation-cache';

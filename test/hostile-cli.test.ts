@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PNG } from 'pngjs';
+import { tf, initBackend, loadModel, GPT } from '../src/index';
 
 const root = path.resolve(__dirname, '..');
 const cli = path.join(root, 'dist', 'src', 'cli.js');
@@ -48,5 +49,35 @@ describe('hostile CLI: images and memory', () => {
     const file = path.join(tmp, 'ok.png');
     writePng(file, 28, 28);
     expectCleanError(run(['run', 'digits-cnn', '--input', file], { INFERENCE_LAB_MAX_TENSOR_BYTES: '2000' }), /Refused to allocate .*limit of 2000 bytes/);
+  });
+});
+
+describe('hostile CLI: non-finite outputs', () => {
+  /** tiny-gpt with its weights scaled to huge but finite values: its forward pass overflows float32. */
+  async function hugeGpt(): Promise<string> {
+    await initBackend();
+    const dir = path.join(tmp, 'huge-gpt');
+    const model = loadModel('tiny-gpt') as GPT;
+    try {
+      for (const w of Object.values(model.weights)) {
+        const scaled = tf.mul(w, 1e30);
+        w.assign(scaled);
+        scaled.dispose();
+      }
+      model.save(dir);
+    } finally {
+      model.dispose();
+    }
+    return dir;
+  }
+
+  it('run and generate refuse NaN/Infinity logits, name the first hook point, exit non-zero', async () => {
+    const dir = await hugeGpt();
+    const r = run(['run', dir, '--text', 'And God said']);
+    expectCleanError(r, /the logits are not finite .*first appears at hook point \S+/);
+    expect(r.stdout).toBe('');
+    const g = run(['generate', dir, '--prompt', 'And God said', '--max-tokens', '3', '--temperature', '0']);
+    expectCleanError(g, /not finite at 3 of 3 generation steps.*first appears at hook point \S+/);
+    expect(g.stdout).toBe('');
   });
 });

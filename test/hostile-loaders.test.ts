@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { tf, initBackend, setTensorMemoryLimit, tensorMemoryLimit, AllocationError, WASM_HEAP_MAX_BYTES } from '../src/index';
+import { tf, initBackend, setTensorMemoryLimit, tensorMemoryLimit, AllocationError, WASM_HEAP_MAX_BYTES, loadModel, GPT, firstNonFiniteHook, assertFiniteOutput, NonFiniteError } from '../src/index';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-loaders-'));
 
@@ -57,6 +57,32 @@ describe('allocation guard (tfjs-internals)', () => {
       expect(() => tf.zeros([300 + tf.memory().numBytes / 4])).toThrow(AllocationError);
     } finally {
       delete process.env.INFERENCE_LAB_MAX_TENSOR_BYTES;
+    }
+  });
+});
+
+describe('non-finite values in the library', () => {
+  it('a forward that overflows does not throw; the trace summary says where it stops being finite; the check names the hook', () => {
+    const model = loadModel('tiny-gpt') as GPT;
+    const ids = model.encode('And God said');
+    try {
+      for (const w of Object.values(model.weights)) {
+        const scaled = tf.mul(w, 1e30);
+        w.assign(scaled);
+        scaled.dispose();
+      }
+      const logits = model.forward(ids); // the library does not throw: a notebook may show this on purpose
+      const values = logits.dataSync();
+      expect(values.some((v) => !Number.isFinite(v))).toBe(true);
+      const first = firstNonFiniteHook(model, ids);
+      expect(first).toMatch(/^blocks\.0\./);
+      expect(() => assertFiniteOutput(model, ids, values, 'the logits')).toThrow(NonFiniteError);
+      const trace = model.trace(ids, { keepTensors: false });
+      expect(trace.toString()).toContain(`NOT FINITE: NaN/Infinity first appears at ${first}`);
+      logits.dispose();
+    } finally {
+      ids.dispose();
+      model.dispose();
     }
   });
 });

@@ -142,6 +142,8 @@ export interface Generation {
   tokens: GeneratedToken[];
   seconds: number;
   tokensPerSecond: number;
+  /** Steps whose logits held NaN or Infinity (the token drawn there means nothing); 0 normally. */
+  nonFiniteSteps: number;
 }
 
 /**
@@ -218,6 +220,7 @@ export function generateWith(stepper: Stepper, tokenizer: Tokenizer, contextLeng
   const promptText = typeof prompt === 'string' ? prompt : tokenizer.decode(ids);
   const produced: GeneratedToken[] = [];
   const started = performance.now();
+  let nonFiniteSteps = 0;
   try {
     let fresh = Math.min(ids.length, contextLength); // ids the model has not seen yet (the prompt is cropped to the context)
     let textSoFar = '';
@@ -229,6 +232,12 @@ export function generateWith(stepper: Stepper, tokenizer: Tokenizer, contextLeng
         fresh = Math.min(ids.length, contextLength);
       }
       const logits = stepper.next(ids, fresh);
+      for (let i = 0; i < logits.length; i++) {
+        if (!Number.isFinite(logits[i])) {
+          nonFiniteSteps++;
+          break;
+        }
+      }
       const [id, p] = drawToken(samplingDistribution(logits, options), random());
       ids.push(id);
       fresh = 1;
@@ -242,7 +251,7 @@ export function generateWith(stepper: Stepper, tokenizer: Tokenizer, contextLeng
   }
   const seconds = (performance.now() - started) / 1000;
   const continuation = tokenizer.decode(produced.map((t) => t.id)); // whole, so multi-byte characters join up
-  return { prompt: promptText, text: promptText + continuation, continuation, tokens: produced, seconds, tokensPerSecond: produced.length / seconds };
+  return { prompt: promptText, text: promptText + continuation, continuation, tokens: produced, seconds, tokensPerSecond: produced.length / seconds, nonFiniteSteps };
 }
 
 export class GPT extends HookedModel {

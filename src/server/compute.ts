@@ -5,6 +5,15 @@ import * as lab from '../index';
 import { tf, type DigitsCNN, type ModelInfo, type Trace, type TraceStep, type Tensor } from '../index';
 
 /** A 4xx answer with a message meant for the person who sent the request. */
+/** A forward pass with NaN/Infinity is no answer: 422, naming the step where it starts. */
+function refuseNonFinite(trace: Trace): void {
+  try {
+    lab.assertFiniteTrace(trace);
+  } catch (err) {
+    throw new InputError((err as Error).message, 422);
+  }
+}
+
 export class InputError extends Error {
   constructor(
     message: string,
@@ -180,6 +189,7 @@ export class LabService {
     let trace: Trace | null = null;
     try {
       trace = model.trace(tensor, { keepTensors: true });
+      refuseNonFinite(trace);
       const steps = trace.steps.map(stepJson);
       const cnn = model as DigitsCNN;
       const top = cnn.classify(tensor, k)[0];
@@ -204,6 +214,7 @@ export class LabService {
     let trace: Trace | null = null;
     try {
       trace = model.trace(ids, { keepTensors: true });
+      refuseNonFinite(trace);
       const steps = trace.steps.map(stepJson);
       const probs = Array.from(trace.step('post.hook_probs').tensor!.dataSync());
       const labels = model.config.labels;
