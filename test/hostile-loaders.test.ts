@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { tf, initBackend, setTensorMemoryLimit, tensorMemoryLimit, AllocationError, WASM_HEAP_MAX_BYTES, loadModel, GPT, firstNonFiniteHook, assertFiniteOutput, NonFiniteError } from '../src/index';
+import { tf, initBackend, setTensorMemoryLimit, tensorMemoryLimit, AllocationError, WASM_HEAP_MAX_BYTES, loadModel, GPT, firstNonFiniteHook, assertFiniteOutput, NonFiniteError, fileIOHandler } from '../src/index';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-loaders-'));
 
@@ -84,5 +84,62 @@ describe('non-finite values in the library', () => {
       ids.dispose();
       model.dispose();
     }
+  });
+});
+
+describe('tfjs model importer: weight paths, files and values', () => {
+  /** A small saved layers model (Dense 3 -> 2) in its own folder; returns the folder. */
+  async function savedModel(name: string): Promise<string> {
+    const dir = path.join(tmp, name);
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] });
+    await m.save(fileIOHandler(dir));
+    m.dispose();
+    return dir;
+  }
+  function setPaths(dir: string, paths: string[]): void {
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json.weightsManifest[0].paths = paths;
+    fs.writeFileSync(file, JSON.stringify(json));
+  }
+  const load = (dir: string) => tf.loadLayersModel(fileIOHandler(dir));
+
+  it('refuses shards outside the folder (../, absolute, a link out), devices, wrong sizes and NaN weights; a good model still loads after', async () => {
+    const kept = tf.tensor1d([9, 8, 7]);
+    fs.writeFileSync(path.join(tmp, 'SECRET.bin'), Buffer.alloc(32, 1)); // the right size for the model's 8 floats
+    const escape = await savedModel('escape');
+    setPaths(escape, ['../SECRET.bin']);
+    await expect(load(escape)).rejects.toThrow(/weight shard "\.\.\/SECRET\.bin" is outside the model's folder/);
+    setPaths(escape, [path.join(tmp, 'SECRET.bin')]);
+    await expect(load(escape)).rejects.toThrow(/outside the model's folder/);
+    fs.symlinkSync(path.join(tmp, 'SECRET.bin'), path.join(escape, 'link.bin'));
+    setPaths(escape, ['link.bin']);
+    await expect(load(escape)).rejects.toThrow(/a link that leads outside/);
+
+    const device = await savedModel('device');
+    fs.symlinkSync('/dev/zero', path.join(device, 'zero.bin'));
+    setPaths(device, ['zero.bin']);
+    await expect(load(device)).rejects.toThrow(/"zero\.bin" is a link that leads outside/);
+
+    const sized = await savedModel('sized');
+    fs.appendFileSync(path.join(sized, 'weights.bin'), Buffer.alloc(4096));
+    await expect(load(sized)).rejects.toThrow(/needing only 32/);
+
+    const nan = await savedModel('nan');
+    const bin = path.join(nan, 'weights.bin');
+    const bytes = fs.readFileSync(bin);
+    bytes.writeFloatLE(NaN, 8);
+    fs.writeFileSync(bin, bytes);
+    await expect(load(nan)).rejects.toThrow(/holds a non-finite value \(NaN or Infinity\) at index 2/);
+
+    // model.json itself must be a regular file.
+    await expect(load('/dev/zero')).rejects.toThrow(/is a device/);
+
+    const good = await load(await savedModel('good'));
+    const y = good.predict(tf.ones([1, 3])) as tf.Tensor;
+    expect(y.shape).toEqual([1, 2]);
+    expect(Array.from(kept.dataSync())).toEqual([9, 8, 7]);
+    tf.dispose([kept, y]);
+    good.dispose();
   });
 });
