@@ -6,6 +6,7 @@
 // cli.ts parses the arguments and routes here; bad values are usage errors naming the flag.
 import { tf } from './engine/tf';
 import { backend } from './engine/backend';
+import { progressBar } from './engine/display';
 import type { GPT, GenerateOptions } from './models/gpt';
 import type { FlagSpec } from './cli-args';
 import { assertFiniteOutput, firstNonFiniteHook, NonFiniteError } from './hooks/non-finite';
@@ -52,6 +53,11 @@ function tokenIds(spec: string, usage: UsageErrorFactory): number[] {
   if (!/^\s*\d+(\s*,\s*\d+)*\s*$/.test(spec)) throw usage(`--tokens expects comma-separated token ids like 1,2,3; got ${JSON.stringify(spec)}.`);
   return spec.split(',').map((s) => Number(s.trim()));
 }
+
+/** The most tokens one `generate` adds (about an hour for GPT-2 small on WASM here). */
+export const MAX_GENERATE_TOKENS = 4096;
+/** The largest seed: the sampler keeps 32 bits, so 2^32 would run as 0. */
+export const MAX_SEED = 2 ** 32 - 1;
 
 /** A number flag: absent -> undefined; present and not matching `valid` -> a usage error saying what it expects. */
 function numberFlag(args: GptArgs, flag: string, expects: string, valid: (n: number) => boolean, integer: boolean, usage: UsageErrorFactory): number | undefined {
@@ -108,11 +114,11 @@ export function generateOptions(args: GptArgs, usage: UsageErrorFactory): { prom
   if (typeof prompt !== 'string') throw usage('generate needs --prompt STR.');
   if (prompt === '') throw usage('--prompt is empty; a GPT needs at least one token to continue.');
   const options: GenerateOptions = {
-    maxTokens: numberFlag(args, 'max-tokens', 'a whole number >= 1', (n) => n >= 1, true, usage) ?? 50,
+    maxTokens: numberFlag(args, 'max-tokens', `a whole number 1..${MAX_GENERATE_TOKENS}`, (n) => n >= 1 && n <= MAX_GENERATE_TOKENS, true, usage) ?? 50,
     temperature: numberFlag(args, 'temperature', 'a number >= 0 (0 = greedy)', (n) => n >= 0, false, usage) ?? 1,
     topK: numberFlag(args, 'top-k', 'a whole number >= 1', (n) => n >= 1, true, usage),
     topP: numberFlag(args, 'top-p', 'a number in (0, 1]', (n) => n > 0 && n <= 1, false, usage),
-    seed: numberFlag(args, 'seed', 'a whole number >= 0', (n) => n >= 0, true, usage) ?? 0,
+    seed: numberFlag(args, 'seed', `a whole number 0..${MAX_SEED} (the sampler's seed is 32 bits; larger ones would alias smaller)`, (n) => n >= 0 && n <= MAX_SEED, true, usage) ?? 0,
     kvCache: !args.flags.has('no-kv-cache'),
   };
   return { prompt, options };
@@ -120,7 +126,14 @@ export function generateOptions(args: GptArgs, usage: UsageErrorFactory): { prom
 
 /** `generate`: continue the prompt; the text, or with --json every token with its probability. */
 export function generateText(model: GPT, prompt: string, options: GenerateOptions, json: boolean): string {
-  const out = model.generate(prompt, options);
+  // A long run shows progress on stderr (stdout stays the answer).
+  const bar = !json && (options.maxTokens ?? 50) >= 64 ? progressBar(options.maxTokens ?? 50, 'generate') : null;
+  let out: ReturnType<GPT['generate']>;
+  try {
+    out = model.generate(prompt, bar ? { ...options, onToken: () => bar.tick(1) } : options);
+  } finally {
+    bar?.done();
+  }
   if (out.nonFiniteSteps > 0) {
     // The tokens drawn from NaN/Infinity mean nothing: re-run the prompt to name where it starts.
     const ids = model.tokenizer.encode(prompt).slice(-model.config.contextLength);

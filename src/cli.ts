@@ -199,6 +199,9 @@ async function compare(args: Args, json: boolean): Promise<number> {
   return 0;
 }
 
+/** The most held-out windows `compare <gpt> --windows` scores (the held-out text has fewer). */
+const MAX_WINDOWS = 1024;
+
 /** `compare` for a GPT: flags checked here, the work in cli-compare-gpt.ts. */
 async function compareGpt(name: string, args: Args, json: boolean): Promise<number> {
   for (const flag of ['per-channel', 'asymmetric', 'activations', 'calibration']) {
@@ -215,7 +218,7 @@ async function compareGpt(name: string, args: Args, json: boolean): Promise<numb
   }
   const windowsFlag = args.flags.get('windows');
   const windows = windowsFlag === undefined ? 16 : Number(windowsFlag);
-  if (!(Number.isInteger(windows) && windows > 0)) throw new UsageError(`--windows expects a positive whole number of ${name}'s context windows; got ${String(windowsFlag)}.`);
+  if (!(Number.isInteger(windows) && windows > 0 && windows <= MAX_WINDOWS)) throw new UsageError(`--windows expects a whole number 1..${MAX_WINDOWS} of ${name}'s context windows; got ${String(windowsFlag)}.`);
   if (!quantize && sparsity === null && !studentFlag) throw new UsageError('compare needs --quantize int8, --prune S or --distill-into student.');
   await initBackend();
   const result = await compareGptCommand({ name, quantize: quantize !== null, sparsity, structured: args.flags.has('structured'), student: typeof studentFlag === 'string' ? GPT_STUDENTS[studentFlag] : null, windows, json, progress: !json });
@@ -251,6 +254,8 @@ async function train(args: Args): Promise<number> {
     const v = args.flags.get(flag);
     if (v === undefined) continue;
     if (flag !== 'cell' && !/^\d+$/.test(String(v))) throw new UsageError(`--${flag} expects a whole number; got ${String(v)}.`);
+    if (flag === 'seed' && Number(v) > 2 ** 32 - 1) throw new UsageError(`--seed expects a whole number 0..${2 ** 32 - 1} (seeds are 32 bits; larger ones would alias smaller); got ${String(v)}.`);
+    if (flag === 'epochs' && Number(v) > 1000) throw new UsageError(`--epochs expects a whole number 0..1000; got ${String(v)}.`);
     passed.push(`--${flag}`, String(v));
   }
   const script = path.join(packageRoot(), 'dist', 'scripts', scripts[what]);

@@ -81,3 +81,18 @@ describe('hostile CLI: non-finite outputs', () => {
     expect(g.stdout).toBe('');
   });
 });
+
+describe('hostile CLI: sizes and seeds', () => {
+  it('--max-tokens and --windows above the stated maximum are refused at once, naming the maximum', () => {
+    expectCleanError(run(['generate', 'tiny-gpt', '--prompt', 'a', '--max-tokens', '1e9'], {}, 20_000), /--max-tokens expects a whole number 1\.\.4096; got 1e9/);
+    expectCleanError(run(['compare', 'tiny-gpt', '--quantize', 'int8', '--windows', '1e9'], {}, 20_000), /--windows expects a whole number 1\.\.1024 .*got 1e9/);
+  });
+
+  it('seeds of 2^32 and above are refused (they would alias smaller seeds); 2^32-1 is accepted', () => {
+    expectCleanError(run(['generate', 'tiny-gpt', '--prompt', 'a', '--seed', '4294967296'], {}, 20_000), /--seed expects a whole number 0\.\.4294967295/);
+    expectCleanError(run(['train', 'digits', '--seed', '4294967296'], {}, 20_000), /--seed expects a whole number 0\.\.4294967295/);
+    const ok = run(['generate', 'tiny-gpt', '--prompt', 'a', '--seed', '4294967295', '--max-tokens', '2', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).settings.seed).toBe(4294967295);
+  });
+});

@@ -125,6 +125,8 @@ export interface GenerateOptions extends SamplingOptions {
   kvCache?: boolean;
   /** Stop after producing this text (e.g. "\n"). */
   stop?: string;
+  /** Called after each token with how many are done (the CLI draws a progress bar with it). */
+  onToken?: (done: number, total: number) => void;
 }
 
 export interface GeneratedToken {
@@ -244,6 +246,7 @@ export function generateWith(stepper: Stepper, tokenizer: Tokenizer, contextLeng
       const text = tokenizer.decode([id]);
       produced.push({ id, text, p });
       textSoFar += text;
+      options.onToken?.(produced.length, maxTokens);
       if (options.stop && textSoFar.endsWith(options.stop)) break;
     }
   } finally {
