@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { tf, initBackend, setTensorMemoryLimit, tensorMemoryLimit, AllocationError, WASM_HEAP_MAX_BYTES, loadModel, GPT, firstNonFiniteHook, assertFiniteOutput, NonFiniteError, fileIOHandler } from '../src/index';
+import { tf, initBackend, setTensorMemoryLimit, tensorMemoryLimit, AllocationError, WASM_HEAP_MAX_BYTES, loadModel, GPT, firstNonFiniteHook, assertFiniteOutput, NonFiniteError, fileIOHandler, CharRNN } from '../src/index';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-loaders-'));
 
@@ -141,5 +141,20 @@ describe('tfjs model importer: weight paths, files and values', () => {
     expect(Array.from(kept.dataSync())).toEqual([9, 8, 7]);
     tf.dispose([kept, y]);
     good.dispose();
+  });
+});
+
+describe('language ID outside its alphabet', () => {
+  it('marks words with no known character as not known, words with some as known', () => {
+    const model = loadModel('langid-lstm') as CharRNN;
+    try {
+      const [jp, dashes, word] = model.classifyWords(['日本語', '---', 'house']);
+      expect(jp.known).toBe(false);
+      expect(dashes.known).toBe(false);
+      expect(word.known).toBe(true);
+      expect(model.unknownCharacters('日本語')).toEqual(['日', '本', '語']);
+    } finally {
+      model.dispose();
+    }
   });
 });

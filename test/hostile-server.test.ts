@@ -16,6 +16,7 @@ afterAll(async () => {
 });
 
 const get = (p: string) => fetch(new URL(p, site.url));
+const post = (p: string, body: unknown) => fetch(new URL(p, site.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 async function stillServes(): Promise<void> {
   const r = await get('/api/models');
   expect(r.status).toBe(200);
@@ -42,6 +43,17 @@ describe('hostile server', () => {
     } finally {
       blocker.close();
     }
+    await stillServes();
+  });
+
+  it('language ID refuses words outside its alphabet ("日本語", "---") instead of answering a language', async () => {
+    for (const text of ['日本語', '---']) {
+      const r = await post('/api/run', { model: 'langid-lstm', text });
+      expect(r.status, text).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toMatch(/is outside the alphabet langid-lstm knows/);
+    }
+    const ok = await post('/api/run', { model: 'langid-lstm', text: 'house' });
+    expect(ok.status).toBe(200);
     await stillServes();
   });
 });

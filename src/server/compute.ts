@@ -55,6 +55,8 @@ interface TextModel {
   name: string;
   config: { labels: string[] };
   encode(words: string[]): Tensor;
+  unknownCharacters?(word: string): string[];
+  knowsAnyOf?(word: string): boolean;
   trace(input: Tensor, options: { keepTensors: boolean }): Trace;
 }
 
@@ -208,6 +210,10 @@ export class LabService {
     const text = typeof body.text === 'string' ? body.text.trim() : '';
     if (!/^[\p{L}'-]{1,40}$/u.test(text)) {
       throw new InputError(`text: expected one word of 1..40 letters; got ${typeof body.text === 'string' ? JSON.stringify(body.text.slice(0, 60)) : what(body.text)}.`);
+    }
+    if (model.knowsAnyOf && !model.knowsAnyOf(text)) {
+      const unknown = model.unknownCharacters?.(text) ?? [];
+      throw new InputError(`text: ${JSON.stringify(text)} is outside the alphabet ${model.name} knows (it has none of ${JSON.stringify(unknown.join(''))}); give a word in the Latin letters of its languages (${model.config.labels.join(', ')}).`);
     }
     const ids = model.encode([text.toLowerCase()]);
     const t0 = performance.now();
