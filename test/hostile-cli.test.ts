@@ -96,3 +96,13 @@ describe('hostile CLI: sizes and seeds', () => {
     expect(JSON.parse(ok.stdout).settings.seed).toBe(4294967295);
   });
 });
+
+describe('hostile CLI: broken config files', () => {
+  it('a model config.json that fails to parse is reported with its file name', () => {
+    const dir = path.join(tmp, 'broken-config');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'config.json'), '{"architecture": "gpt", ');
+    const file = path.join(dir, 'config.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expectCleanError(run(['run', dir, '--text', 'a'], {}, 20_000), new RegExp(`model config ${file} is not valid JSON`));
+  });
+});

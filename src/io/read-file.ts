@@ -40,3 +40,13 @@ export function readRegularFile(file: string, maxBytes: number, what: string): B
     throw new FileInputError(`Cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
   }
 }
+
+/** A JSON file parsed, with the file's name in every error (a config that fails to parse says which one). */
+export function readJsonFile(file: string, what = 'JSON file', maxBytes = 64 * 2 ** 20): any {
+  const text = readRegularFile(file, maxBytes, what).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new FileInputError(`${what} ${file} is not valid JSON (${(err as Error).message}).`);
+  }
+}

@@ -1,5 +1,6 @@
 // The shipped models: each lives in assets/<name>/ as config.json + weights.safetensors,
 // written by the training script named in its config.
+import { readJsonFile } from '../io/read-file';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DigitsCNN } from './cnn';
@@ -46,7 +47,7 @@ function unknownModel(name: string): Error {
 export function modelInfo(name: string): ModelInfo {
   if (!modelNames().includes(name)) throw unknownModel(name);
   const dir = path.join(assetsDir(), name);
-  const saved = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const saved = readJsonFile(path.join(dir, 'config.json'), 'model config');
   const weightsBytes = fs.statSync(path.join(dir, 'weights.safetensors')).size;
   const model = loadModel(name);
   const params = 'parameterCount' in model ? (model as DigitsCNN).parameterCount : 0;
@@ -73,7 +74,7 @@ export function loadModel(nameOrDir: string): HookedModel {
   if (!isDir && !modelNames().includes(nameOrDir)) throw unknownModel(nameOrDir);
   const configFile = path.join(dir, 'config.json');
   if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors (or, for a Hugging Face GPT-2, model.safetensors).`);
-  const saved = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  const saved = readJsonFile(configFile, 'model config');
   if (saved.model_type === 'gpt2' && saved.architecture === undefined) return loadGPT2(dir); // a Hugging Face GPT-2 directory
   const architecture = saved.architecture;
   const load = LOADERS[architecture];
