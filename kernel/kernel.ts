@@ -261,6 +261,21 @@ export class Kernel {
     process.on('uncaughtException', (err) => late('Uncaught exception', err));
   }
 
+  /**
+   * An interrupt stops a cell's code without running its `finally` blocks: let the library (when
+   * loaded) close the tf.tidy scopes and free what the stopped code held (src/engine/tfjs-internals.ts).
+   */
+  private cleanupAfterInterrupt(): void {
+    const cleanup = (globalThis as Record<symbol, unknown>)[Symbol.for('inference-lab.cleanup-after-interrupt')];
+    if (typeof cleanup !== 'function') return;
+    try {
+      const freed = (cleanup as () => number)();
+      if (freed > 0) this.log(`after the interrupt: freed ${freed} tensors the stopped code held`);
+    } catch (e) {
+      this.log(`cleanup after the interrupt failed: ${(e as Error).message}`);
+    }
+  }
+
   // ---- requests ---------------------------------------------------------------------------
 
   private async execute(msg: Message, channel: Channel): Promise<void> {
@@ -318,6 +333,7 @@ export class Kernel {
     this.server.takeMemoryGuardTrip(); // a stale trip is not this cell's
     try {
       const outcome = await this.executor.execute(code, `cell-${count}`);
+      if (outcome.status === 'error' && outcome.ename === 'KeyboardInterrupt') this.cleanupAfterInterrupt();
       const guardMB = this.server.takeMemoryGuardTrip();
       if (outcome.status === 'error' && outcome.ename === 'KeyboardInterrupt' && guardMB !== null) {
         // What the guard sees is the process's growth while the cell ran (mostly JS heap here).

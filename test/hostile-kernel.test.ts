@@ -26,6 +26,10 @@ interface Probe {
   tf_setup: Cell;
   tf_refused: Cell;
   tf_intact: string;
+  gen_setup: Cell;
+  gen_interrupted: Cell;
+  gen_leaked: string;
+  gen_again: string;
   final_alive: string;
   kernel_alive_at_end: boolean;
 }
@@ -80,5 +84,13 @@ describe('hostile kernel', () => {
     expect(probe.tf_intact).toBe("'1,2,3,4'");
     expect(probe.final_alive).toBe("'1,2,3'");
     expect(probe.kernel_alive_at_end).toBe(true);
+  });
+
+  it('an interrupted generate leaks no tensors, and the model still generates', () => {
+    expect(probe.gen_setup.status, JSON.stringify(probe.gen_setup)).toBe('ok');
+    expect(probe.gen_interrupted.status).toBe('error');
+    expect(probe.gen_interrupted.errors.join('\n')).toMatch(/KeyboardInterrupt/);
+    expect(probe.gen_leaked).toBe('0');
+    expect(probe.gen_again).toBe('2');
   });
 });

@@ -120,3 +120,37 @@ export function guardAllocations(backendName: string = tf.getBackend()): void {
     };
   }
 }
+
+// After an interrupt. The kernel stops a cell's synchronous code with V8's termination (vm's
+// breakOnSigint), which runs no `finally`: tf.tidy scopes stay open (their tensors leak, 42-49 per
+// interrupted `generate`) and the engine's kernel depth stays raised. `cleanupAfterInterrupt`
+// closes every open scope (disposing what they tracked, as tidy would have) and runs the
+// cleanups registered by code that was running (e.g. generate's KV cache).
+
+const pendingCleanups = new Set<() => void>();
+
+/** Register what to free if the running code is terminated; call the returned function when done normally. */
+export function onTerminate(cleanup: () => void): () => void {
+  pendingCleanups.add(cleanup);
+  return () => void pendingCleanups.delete(cleanup);
+}
+
+/** Free what an interrupted (terminated) computation left behind; returns how many tensors that freed. */
+export function cleanupAfterInterrupt(): number {
+  const engine = tf.engine() as unknown as { state: { numTensors: number; scopeStack: unknown[]; kernelDepth: number }; endScope(result?: unknown): void };
+  const before = engine.state.numTensors;
+  for (const cleanup of [...pendingCleanups]) {
+    pendingCleanups.delete(cleanup);
+    try {
+      cleanup();
+    } catch {
+      // already freed, or half made: nothing more to free there
+    }
+  }
+  while (engine.state.scopeStack.length > 0) engine.endScope();
+  engine.state.kernelDepth = 0;
+  return before - engine.state.numTensors;
+}
+
+// The kernel (kernel/kernel.ts) calls this after a cell it interrupted, when the library is loaded.
+(globalThis as Record<symbol, unknown>)[Symbol.for('inference-lab.cleanup-after-interrupt')] = cleanupAfterInterrupt;

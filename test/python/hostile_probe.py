@@ -98,6 +98,13 @@ def scenarios(kc):
     r["tf_setup"] = summary(run(kc, "import { tf, initBackend, setTensorMemoryLimit } from 'inference-lab';\nawait initBackend();\nconst small = tf.tensor1d([1, 2, 3, 4]);\nsetTensorMemoryLimit(tf.memory().numBytes + 1024);"))
     r["tf_refused"] = summary(run(kc, "const big = tf.zeros([100000]);"))
     r["tf_intact"] = value(run(kc, "setTensorMemoryLimit(null); Array.from(small.dataSync()).join(',')"))
+
+    # An interrupted generate leaves no tensors behind.
+    r["gen_setup"] = summary(run(kc, "import { loadModel } from 'inference-lab';\nconst gpt = loadModel('tiny-gpt') as any;\ngpt.generate('a', { maxTokens: 2 });\nconst before = tf.memory().numTensors;"))
+    interrupt_after(kc, 2.0)
+    r["gen_interrupted"] = summary(run(kc, "gpt.generate('And God said', { maxTokens: 4000 })"))
+    r["gen_leaked"] = value(run(kc, "tf.memory().numTensors - before"))
+    r["gen_again"] = value(run(kc, "gpt.generate('a', { maxTokens: 2, temperature: 0 }).tokens.length"))
     r["final_alive"] = alive(kc)
     return r
 
