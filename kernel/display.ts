@@ -35,10 +35,17 @@ function isPlainBundle(x: unknown): x is Bundle {
   return typeof (x as Bundle)['text/plain'] === 'string' && keys.length > 1 && keys.every((k) => /^[a-z]+\/[\w.+-]+$/.test(k));
 }
 
-/** The bundle for a cell's last value. `awaitFn` lets the caller make the wait interruptible. */
-export async function valueToBundle(value: unknown, awaitFn: <T>(p: PromiseLike<T>) => Promise<T> = (p) => Promise.resolve(p)): Promise<Bundle> {
+/**
+ * The bundle for a cell's last value. `awaitFn` lets the caller make the wait interruptible, and
+ * `call` the synchronous part of `toMimeBundle()` (user code that may loop for ever).
+ */
+export async function valueToBundle(
+  value: unknown,
+  awaitFn: <T>(p: PromiseLike<T>) => Promise<T> = (p) => Promise.resolve(p),
+  call: <T>(f: () => T) => T = (f) => f(),
+): Promise<Bundle> {
   if (hasMimeBundle(value)) {
-    const raw = await awaitFn(Promise.resolve(value.toMimeBundle()));
+    const raw = await awaitFn(Promise.resolve(call(() => value.toMimeBundle())));
     return normalizeBundle(raw, () => inspectValue(value));
   }
   if (isPlainBundle(value)) return normalizeBundle(value, () => inspectValue(value));

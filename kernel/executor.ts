@@ -350,6 +350,20 @@ export class Executor {
     return Promise.race([Promise.resolve(p), this.interruptPromise]);
   }
 
+  /**
+   * Call `f` (user code outside a cell: a value's toMimeBundle()) under the same interrupt guard
+   * as a cell: inside vm with breakOnSigint, so an interrupt stops a loop in it.
+   */
+  callGuarded<T>(f: () => T): T {
+    const slot = (globalThis as any).__tslab__;
+    slot.guardedCall = f;
+    try {
+      return this.runInVm('__tslab__.guardedCall()', 'toMimeBundle') as T;
+    } finally {
+      slot.guardedCall = undefined;
+    }
+  }
+
   /** Evaluate a JavaScript expression over the notebook's variables (for user_expressions). */
   evaluate(expr: string): unknown {
     return this.runInVm(`(function () { with (__tslab__.exports) { return (${expr}\n); } })()`, 'user_expression');

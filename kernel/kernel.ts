@@ -15,6 +15,7 @@ import { Message, PROTOCOL_VERSION } from './wire';
 
 export { KERNEL_NAME, DISPLAY_NAME } from './names';
 import { KERNEL_NAME } from './names';
+import { exitKernel } from './exit';
 export const KERNEL_BRIDGE = Symbol.for('inference-lab.kernel');
 
 /** What the library's display() calls (the contract is KernelBridge in src/engine/mime.ts). */
@@ -46,6 +47,39 @@ function kernelVersion(): string {
 export function helpTarget(code: string): string | null {
   const m = /^\s*(?:\?\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)|([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*\?)\s*$/.exec(code);
   return m ? (m[1] ?? m[2]) : null;
+}
+
+/** History search patterns are cut to this length (a pattern is a short glob). */
+const MAX_GLOB_LENGTH = 1000;
+
+/**
+ * Whether `text` matches the glob `pattern` (`*` any run, `?` one character), in O(pattern x text)
+ * steps at worst: on a mismatch only the last `*` is retried, never every earlier one, so a
+ * pattern such as `*a*a*a*a*a*a*b` cannot backtrack catastrophically (a RegExp built from it did).
+ */
+export function globMatch(pattern: string, text: string): boolean {
+  const p = [...pattern];
+  const t = [...text];
+  let i = 0;
+  let j = 0;
+  let star = -1;
+  let resume = 0;
+  while (j < t.length) {
+    if (i < p.length && (p[i] === '?' || (p[i] !== '*' && p[i] === t[j]))) {
+      i++;
+      j++;
+    } else if (i < p.length && p[i] === '*') {
+      star = i++;
+      resume = j;
+    } else if (star >= 0) {
+      i = star + 1;
+      j = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (i < p.length && p[i] === '*') i++;
+  return i === p.length;
 }
 
 export class Kernel {
@@ -227,11 +261,34 @@ export class Kernel {
     process.on('uncaughtException', (err) => late('Uncaught exception', err));
   }
 
+  /**
+   * An interrupt stops a cell's code without running its `finally` blocks: let the library (when
+   * loaded) close the tf.tidy scopes and free what the stopped code held (src/engine/tfjs-internals.ts).
+   */
+  private cleanupAfterInterrupt(): void {
+    const cleanup = (globalThis as Record<symbol, unknown>)[Symbol.for('inference-lab.cleanup-after-interrupt')];
+    if (typeof cleanup !== 'function') return;
+    try {
+      const freed = (cleanup as () => number)();
+      if (freed > 0) this.log(`after the interrupt: freed ${freed} tensors the stopped code held`);
+    } catch (e) {
+      this.log(`cleanup after the interrupt failed: ${(e as Error).message}`);
+    }
+  }
+
   // ---- requests ---------------------------------------------------------------------------
 
   private async execute(msg: Message, channel: Channel): Promise<void> {
     const c = msg.content;
-    const code = String(c.code ?? '');
+    if (typeof c.code !== 'string') {
+      // A well-signed but malformed request still gets its reply (an error), never silence.
+      const evalue = `execute_request content.code must be a string; got ${c.code === null ? 'null' : Array.isArray(c.code) ? 'an array' : typeof c.code}.`;
+      const error = { ename: 'TypeError', evalue, traceback: [`TypeError: ${evalue}`] };
+      this.server.publish('error', error, msg);
+      await this.server.reply(channel, msg, 'execute_reply', { status: 'error', execution_count: this.executionCount, ...error });
+      return;
+    }
+    const code = c.code;
     const silent = Boolean(c.silent);
     const storeHistory = c.store_history === undefined ? !silent : Boolean(c.store_history) && !silent;
 
@@ -276,6 +333,7 @@ export class Kernel {
     this.server.takeMemoryGuardTrip(); // a stale trip is not this cell's
     try {
       const outcome = await this.executor.execute(code, `cell-${count}`);
+      if (outcome.status === 'error' && outcome.ename === 'KeyboardInterrupt') this.cleanupAfterInterrupt();
       const guardMB = this.server.takeMemoryGuardTrip();
       if (outcome.status === 'error' && outcome.ename === 'KeyboardInterrupt' && guardMB !== null) {
         // What the guard sees is the process's growth while the cell ran (mostly JS heap here).
@@ -287,7 +345,7 @@ export class Kernel {
       } else if (outcome.status === 'error') {
         error = outcome;
       } else if (outcome.hasValue && !silent) {
-        const data = await valueToBundle(outcome.value, (p) => this.executor.race(p));
+        const data = await valueToBundle(outcome.value, (p) => this.executor.race(p), (f) => this.executor.callGuarded(f));
         this.server.publish('execute_result', { execution_count: count, data, metadata: {} }, msg);
         entry.output = String(data['text/plain'] ?? '');
       }
@@ -390,9 +448,8 @@ export class Kernel {
         break;
       }
       case 'search': {
-        const pattern = String(req.pattern ?? '*');
-        const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]') + '$');
-        items = items.filter((h) => re.test(h.input));
+        const pattern = String(req.pattern ?? '*').slice(0, MAX_GLOB_LENGTH);
+        items = items.filter((h) => globMatch(pattern, h.input));
         if (req.unique) {
           const seen = new Set<string>();
           items = items.filter((h) => (seen.has(h.input) ? false : (seen.add(h.input), true)));
@@ -421,7 +478,7 @@ export class Kernel {
             this.executorInstance?.close();
           await this.server.close();
         } finally {
-          process.exit(0);
+          exitKernel(0);
         }
       })();
     }, 50);

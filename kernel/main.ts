@@ -4,6 +4,7 @@
  *   node dist/kernel/main.js --connection-file {connection_file}
  * (also accepts `-f <file>`, `--connection-file=<file>` or the file as the only argument).
  */
+import { exitKernel, guardProcessExit } from './exit';
 import { readConnectionFile } from './server';
 import { Kernel } from './kernel';
 import * as path from 'path';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const file = connectionFileFromArgs(process.argv.slice(2));
   if (!file) {
     process.stderr.write('usage: node dist/kernel/main.js --connection-file <path>\n');
-    process.exit(2);
+    exitKernel(2);
   }
   // Inside this repository (not when installed as a dependency), repair the link npm removes.
   if (path.basename(path.dirname(PROJECT_ROOT)) !== 'node_modules') {
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       // read-only checkout: the import will fail with its own clear message
     }
   }
+  guardProcessExit(); // a cell's process.exit() becomes an error in that cell (kernel/exit.ts)
   const kernel = new Kernel(readConnectionFile(file));
   await kernel.start();
   watchParent(kernel);
@@ -54,7 +56,7 @@ function watchParent(kernel: Kernel): void {
     }
     if (!alive || (process.platform !== 'win32' && process.ppid !== parent && !process.env.JPY_PARENT_PID)) {
       kernel.log(`parent process ${parent} is gone; exiting`);
-      process.exit(0);
+      exitKernel(0);
     }
   }, 3000);
   timer.unref();
@@ -63,6 +65,6 @@ function watchParent(kernel: Kernel): void {
 if (require.main === module) {
   main().catch((e) => {
     process.stderr.write(`[inference-lab kernel] failed to start: ${(e as Error)?.stack ?? e}\n`);
-    process.exit(1);
+    exitKernel(1);
   });
 }

@@ -13,6 +13,7 @@ import { randomUUID } from 'crypto';
 import * as v8 from 'v8';
 import { Worker } from 'worker_threads';
 import type { Message } from './wire';
+import { exitKernel } from './exit';
 import type { FromWorker, SocketChannel, ToWorker, WorkerInit } from './socket-worker';
 import { GUARD_MB, GUARD_TRIPPED, newSharedState } from './shared-state';
 
@@ -101,12 +102,12 @@ export class KernelServer {
       worker.on('error', (e) => {
         this.log(`socket thread failed: ${e?.stack ?? e}`);
         reject(e);
-        if (!this.closed) process.exit(1); // no sockets, no kernel
+        if (!this.closed) exitKernel(1); // no sockets, no kernel
       });
       worker.on('exit', (code) => {
         if (!this.closed) {
           this.log(`socket thread exited (${code})`);
-          process.exit(1);
+          exitKernel(1);
         }
       });
       worker.on('message', (m: FromWorker) => {

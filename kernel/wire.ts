@@ -57,6 +57,29 @@ export class Signer {
     return h.digest('hex');
   }
 
+  /** Signatures of messages already accepted, oldest first (bounded, as ipykernel's digest history). */
+  private readonly seen = new Set<string>();
+  static readonly MAX_SEEN = 2 ** 16;
+
+  /**
+   * Record an accepted message's signature; false when it was seen before (a replay). With no
+   * key there is no signature to tell messages apart, so nothing is recorded.
+   */
+  remember(signature: string): boolean {
+    if (!this.algorithm) return true;
+    if (this.seen.has(signature)) return false;
+    this.seen.add(signature);
+    if (this.seen.size > Signer.MAX_SEEN) {
+      // Drop the oldest tenth at once (a Set iterates in insertion order).
+      let drop = Math.ceil(Signer.MAX_SEEN / 10);
+      for (const old of this.seen) {
+        if (drop-- <= 0) break;
+        this.seen.delete(old);
+      }
+    }
+    return true;
+  }
+
   verify(signature: string, parts: Buffer[]): boolean {
     if (!this.algorithm) return true;
     const want = Buffer.from(this.sign(parts), 'utf8');
@@ -81,6 +104,7 @@ export function decode(frames: Buffer[], signer: Signer): Message {
   const signature = frames[delim + 1].toString('utf8');
   const parts = frames.slice(delim + 2, delim + 6);
   if (!signer.verify(signature, parts)) throw new WireError('invalid signature');
+  if (!signer.remember(signature)) throw new WireError('duplicate signature: a replayed message');
   const header = parseJson(parts[0], 'header');
   if (!header || typeof header !== 'object' || typeof header.msg_type !== 'string' || typeof header.msg_id !== 'string') {
     throw new WireError('header lacks msg_type / msg_id');

@@ -10,6 +10,7 @@ export { tf } from './engine/tf';
 export type { Tensor } from './engine/tf';
 export { initBackend, backend, NATIVE_PACKAGES } from './engine/backend';
 export type { BackendName, ModuleLoader } from './engine/backend';
+export { setTensorMemoryLimit, tensorMemoryLimit, AllocationError, WASM_HEAP_MAX_BYTES } from './engine/tfjs-internals';
 export { machine, machineInfo } from './engine/machine';
 export type { MachineInfo } from './engine/machine';
 export { readSafetensors, parseSafetensors, serializeSafetensors, WeightsError } from './io/safetensors';
@@ -18,6 +19,7 @@ export { conv2dViaMatmul } from './engine/ops';
 // hooks
 export { HookPoint } from './hooks/hook-point';
 export type { HookFn } from './hooks/hook-point';
+export { NonFiniteError, assertFiniteOutput, assertFiniteTrace, firstNonFiniteHook, firstNonFiniteStep, hasNonFinite, countNonFinite } from './hooks/non-finite';
 export { HookedModel } from './hooks/hooked-model';
 export type { CacheOptions, TraceOptions, HookSpec, NameFilter } from './hooks/hooked-model';
 export { OPTIMIZATION_FORMAT } from './hooks/opt-state';

@@ -30,6 +30,9 @@ function oneOf<T extends string>(flag: string, value: string | true | undefined,
 }
 
 /** Run `compare` and return what the CLI prints: the JSON object and the text. */
+/** The most held-out windows `compare --windows` scores (the held-out texts have fewer). */
+const MAX_WINDOWS = 1024;
+
 export async function compareCommand(name: string, args: Args, json: boolean): Promise<{ json: Record<string, unknown>; text: string }> {
   const entry = entryOf(name);
   const onnxInt8 = entry.int8 === 'onnx-dynamic';
@@ -55,7 +58,7 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
   const calibration = oneOf<CalibrationMethod>('calibration', args.flags.get('calibration'), CALIBRATION_METHODS, 'minmax');
   const windowsFlag = args.flags.get('windows');
   const windows = windowsFlag === undefined ? null : Number(windowsFlag);
-  if (windows !== null && !(Number.isInteger(windows) && windows > 0)) throw new UsageError(`--windows expects a positive whole number; got ${String(windowsFlag)}.`);
+  if (windows !== null && !(Number.isInteger(windows) && windows > 0 && windows <= MAX_WINDOWS)) throw new UsageError(`--windows expects a whole number 1..${MAX_WINDOWS} of the model's context windows; got ${String(windowsFlag)}.`);
   if (windows !== null && entry.input !== 'text') throw new UsageError(`--windows is for language models; ${name} is evaluated on its whole held-out set (give --data FILE for another one).`);
   if (activations === 'static' && entry.input !== 'image') throw new UsageError(`--activations static needs calibration inputs; they ship for the digits CNN only (${name} reads ${entry.input}).`);
 

@@ -3,21 +3,23 @@
 //   run <model|dir> (--text STR | --tokens 1,2,3) [--json]   one forward pass: logits and top-5 per position
 //   generate <model|dir> --prompt STR [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]
 //            [--seed S] [--no-kv-cache] [--json]
-// cli.ts parses the arguments and routes here; bad values are usage errors naming the flag.
+// main.ts parses the arguments and routes here; bad values are usage errors naming the flag.
 import { tf } from '../engine/tf';
 import { backend } from '../engine/backend';
 import type { GPT, GenerateOptions } from '../models/gpt';
 import type { FlagSpec } from './args';
+import { progressBar } from '../engine/display';
+import { assertFiniteOutput, firstNonFiniteHook, NonFiniteError } from '../hooks/non-finite';
 
-/** The parsed command line, as cli.ts hands it over. */
+/** The parsed command line, as main.ts hands it over. */
 export interface GptArgs {
   flags: Map<string, string | true>;
 }
 
-/** Makes the error cli.ts reports as a usage error (exit 2). */
+/** Makes the error main.ts reports as a usage error (exit 2). */
 export type UsageErrorFactory = (message: string) => Error;
 
-/** Flags of `run` for a GPT, and of `generate` (cli.ts parses them with node:util parseArgs). */
+/** Flags of `run` for a GPT, and of `generate` (main.ts parses them with node:util parseArgs). */
 export const GPT_RUN_FLAGS: FlagSpec = { text: 'string', tokens: 'string' };
 export const GENERATE_FLAGS: FlagSpec = { prompt: 'string', 'max-tokens': 'string', temperature: 'string', 'top-k': 'string', 'top-p': 'string', seed: 'string', 'no-kv-cache': 'boolean' };
 
@@ -52,6 +54,11 @@ function tokenIds(spec: string, usage: UsageErrorFactory): number[] {
   return spec.split(',').map((s) => Number(s.trim()));
 }
 
+/** The most tokens one `generate` adds (about an hour for GPT-2 small on WASM here). */
+export const MAX_GENERATE_TOKENS = 4096;
+/** The largest seed: the sampler keeps 32 bits, so 2^32 would run as 0. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** A number flag: absent -> undefined; present and not matching `valid` -> a usage error saying what it expects. */
 function numberFlag(args: GptArgs, flag: string, expects: string, valid: (n: number) => boolean, integer: boolean, usage: UsageErrorFactory): number | undefined {
   const raw = args.flags.get(flag);
@@ -83,6 +90,7 @@ export function runGpt(model: GPT, input: { text: string } | { tokens: number[] 
     const logits = model.forward(tokens); // [1, pos, vocab]; validates the ids (range, context)
     const values = logits.dataSync() as Float32Array;
     logits.dispose();
+    assertFiniteOutput(model, tokens, values, 'the logits'); // no answer from NaN/Infinity: name where it starts
     const vocab = model.config.vocabSize;
     const rows = ids.map((_, i) => values.subarray(i * vocab, (i + 1) * vocab));
     const pieces = model.tokenizer.pieces(ids);
@@ -106,11 +114,11 @@ export function generateOptions(args: GptArgs, usage: UsageErrorFactory): { prom
   if (typeof prompt !== 'string') throw usage('generate needs --prompt STR.');
   if (prompt === '') throw usage('--prompt is empty; a GPT needs at least one token to continue.');
   const options: GenerateOptions = {
-    maxTokens: numberFlag(args, 'max-tokens', 'a whole number >= 1', (n) => n >= 1, true, usage) ?? 50,
+    maxTokens: numberFlag(args, 'max-tokens', `a whole number 1..${MAX_GENERATE_TOKENS}`, (n) => n >= 1 && n <= MAX_GENERATE_TOKENS, true, usage) ?? 50,
     temperature: numberFlag(args, 'temperature', 'a number >= 0 (0 = greedy)', (n) => n >= 0, false, usage) ?? 1,
     topK: numberFlag(args, 'top-k', 'a whole number >= 1', (n) => n >= 1, true, usage),
     topP: numberFlag(args, 'top-p', 'a number in (0, 1]', (n) => n > 0 && n <= 1, false, usage),
-    seed: numberFlag(args, 'seed', 'a whole number >= 0', (n) => n >= 0, true, usage) ?? 0,
+    seed: numberFlag(args, 'seed', `a whole number 0..${MAX_SEED} (the sampler's seed is 32 bits; larger ones would alias smaller)`, (n) => n >= 0 && n <= MAX_SEED, true, usage) ?? 0,
     kvCache: !args.flags.has('no-kv-cache'),
   };
   return { prompt, options };
@@ -118,7 +126,31 @@ export function generateOptions(args: GptArgs, usage: UsageErrorFactory): { prom
 
 /** `generate`: continue the prompt; the text, or with --json every token with its probability. */
 export function generateText(model: GPT, prompt: string, options: GenerateOptions, json: boolean): string {
-  const out = model.generate(prompt, options);
+  // A long run shows progress on stderr (stdout stays the answer).
+  const bar = !json && (options.maxTokens ?? 50) >= 64 ? progressBar(options.maxTokens ?? 50, 'generate') : null;
+  let out: ReturnType<GPT['generate']>;
+  try {
+    out = model.generate(prompt, bar ? { ...options, onToken: () => bar.tick(1) } : options);
+  } finally {
+    bar?.done();
+  }
+  if (out.nonFiniteSteps > 0) {
+    // The tokens drawn from NaN/Infinity mean nothing: re-run the prompt to name where it starts.
+    const ids = model.tokenizer.encode(prompt).slice(-model.config.contextLength);
+    const input = tf.tensor2d(ids, [1, ids.length], 'int32'); // [1, pos]
+    let hook: string | null;
+    try {
+      hook = firstNonFiniteHook(model, input);
+    } finally {
+      input.dispose();
+    }
+    throw new NonFiniteError(
+      `${model.name}: the logits were not finite at ${out.nonFiniteSteps} of ${out.tokens.length} generation steps; ` +
+        (hook ? `on the prompt, NaN/Infinity first appears at hook point ${hook}` : 'the prompt alone gives finite logits') +
+        '. The weights or the input overflow float32; no text is given.',
+      hook,
+    );
+  }
   const settings = { max_tokens: options.maxTokens, temperature: options.temperature, top_k: options.topK ?? null, top_p: options.topP ?? null, seed: options.seed, kv_cache: options.kvCache };
   if (json) {
     return JSON.stringify({ model: model.name, prompt: out.prompt, text: out.text, continuation: out.continuation, tokens: out.tokens, settings, seconds: out.seconds, tokens_per_second: out.tokensPerSecond });

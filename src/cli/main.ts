@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `inference-lab` command. Output with --json is a contract other tools rely on; errors are
 // one line on stderr and a non-zero exit, never a stack trace.
+import { assertFiniteTrace } from '../hooks/non-finite';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn } from 'child_process';
@@ -95,6 +96,8 @@ async function train(args: Args): Promise<number> {
     const v = args.flags.get(flag);
     if (v === undefined) continue;
     if (flag !== 'cell' && !/^\d+$/.test(String(v))) throw new UsageError(`--${flag} expects a whole number; got ${String(v)}.`);
+    if (flag === 'seed' && Number(v) > 2 ** 32 - 1) throw new UsageError(`--seed expects a whole number 0..${2 ** 32 - 1} (seeds are 32 bits; larger ones would alias smaller); got ${String(v)}.`);
+    if (flag === 'epochs' && Number(v) > 1000) throw new UsageError(`--epochs expects a whole number 0..1000; got ${String(v)}.`);
     passed.push(`--${flag}`, String(v));
   }
   const script = path.join(packageRoot(), 'dist', 'scripts', scripts[what]);
@@ -220,6 +223,12 @@ async function main(argv: string[]): Promise<number> {
           throw usage((err as Error).message);
         }
         const trace = model.trace(input, { keepTensors: true });
+        try {
+          assertFiniteTrace(trace); // NaN/Infinity is no answer: name the step where it starts
+        } catch (err) {
+          trace.dispose();
+          throw err;
+        }
         const top = entry.predict(model, input, 3);
         const steps = trace.steps.map((s) => ({ name: s.name, shape: s.outputShape }));
         const tracePath = args.flags.get('trace');

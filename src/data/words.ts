@@ -111,7 +111,12 @@ export function loadWordSplit(options: { seed?: number; perLanguage?: { train: n
 
 /** Read a word set saved as JSON {languages, words, labels} (e.g. assets/langid-lstm/heldout.json). */
 export function readWordSet(file: string): WordSet {
-  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<WordSet>;
+  let saved: Partial<WordSet>;
+  try {
+    saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<WordSet>;
+  } catch (err) {
+    throw new Error(`Word set ${file} cannot be read as JSON (${(err as Error).message}).`);
+  }
   if (!Array.isArray(saved.words) || !Array.isArray(saved.labels) || !Array.isArray(saved.languages) || saved.words.length !== saved.labels.length) {
     throw new Error(`${file}: expected {"languages": [...], "words": [...], "labels": [...]} with one label per word.`);
   }

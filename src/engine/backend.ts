@@ -3,6 +3,7 @@
 import { tf } from './tf';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as path from 'path';
+import { guardAllocations } from './tfjs-internals';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -59,7 +60,10 @@ export async function initBackend(
         const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
         setWasmPaths(path.join(dir, 'dist') + path.sep);
       }
-      if (await activate(name)) return name;
+      if (await activate(name)) {
+        guardAllocations(name); // refuse allocations past the heap's real limit (tfjs-internals.ts)
+        return name;
+      }
     }
     throw new Error(
       `No TensorFlow.js backend could start (tried ${order.join(', ')}). ` +

@@ -1,5 +1,6 @@
 import { tf, type Tensor } from '../engine/tf';
 import { tensorStats, type TensorStats } from './stats';
+import { firstNonFiniteStep } from './non-finite';
 import type { MimeBundle } from '../engine/mime';
 import type { Tokenizer } from '../data/tokenizers';
 import { viewOf } from '../engine/display';
@@ -81,7 +82,9 @@ export class Trace {
         ` min ${fmt(s.stats.min)} max ${fmt(s.stats.max)} mean ${fmt(s.stats.mean)} std ${fmt(s.stats.std)}` +
         (s.note ? `  ${s.note}` : ''),
     );
-    return `Trace(${this.model}, ${this.steps.length} steps)\n${rows.join('\n')}`;
+    const bad = firstNonFiniteStep(this);
+    const warning = bad ? `\nNOT FINITE: NaN/Infinity first appears at ${bad.name}; the values from there on are no answer.` : '';
+    return `Trace(${this.model}, ${this.steps.length} steps)${warning}\n${rows.join('\n')}`;
   }
 
   /** Shown as the step-through chart when a trace is the last value of a notebook cell (a transformer's: at its last position). */

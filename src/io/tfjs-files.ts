@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../engine/tf';
+import { readRegularFile, regularFileSize } from './read-file';
 
 /** What a model.json holds: `layers-model` (Keras topology) or `graph-model` (TensorFlow GraphDef). */
 export type TfjsFormat = 'layers-model' | 'graph-model';
@@ -53,12 +54,7 @@ export function detectFormat(json: unknown, file: string): TfjsFormat {
 
 /** Read and parse model.json, naming the file in every error. */
 export function readModelJson(file: string): tf.io.ModelJSON {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-  }
+  const text = readRegularFile(file, 256 * 2 ** 20, 'model file').toString('utf8'); // a regular file: never /dev/zero
   try {
     return JSON.parse(text) as tf.io.ModelJSON;
   } catch (err) {
@@ -66,30 +62,79 @@ export function readModelJson(file: string): tf.io.ModelJSON {
   }
 }
 
-/** Concatenate a manifest's shards, checking each exists and that together they hold every listed tensor. */
+/** The most bytes of weight shards one model may list (all shards together). */
+export const MAX_WEIGHT_BYTES = 4 * 2 ** 30;
+
+/**
+ * `shard` (a path from a weights manifest) resolved inside `dir`, the model's folder: an absolute
+ * path, a `..` that climbs out, or a link that leads out is refused (a model.json must not make
+ * the loader read ../SECRET.bin or /dev/zero).
+ */
+function shardPath(dir: string, shard: unknown, file: string): string {
+  if (typeof shard !== 'string' || shard === '' || shard.includes('\0')) throw new Error(`${file}: a weight shard path is ${JSON.stringify(shard)}; expected a file name next to model.json.`);
+  const root = fs.realpathSync(dir);
+  const full = path.resolve(root, shard);
+  const inside = (p: string) => p === root || p.startsWith(root + path.sep);
+  if (path.isAbsolute(shard) || !inside(full)) throw new Error(`${file}: weight shard "${shard}" is outside the model's folder ${root}; shards must be files inside it.`);
+  if (!fs.existsSync(full)) {
+    throw new Error(`Missing weight shard "${shard}" of ${file}: model.json lists it, but ${full} does not exist. Copy every shard next to model.json.`);
+  }
+  if (!inside(fs.realpathSync(full))) throw new Error(`${file}: weight shard "${shard}" is a link that leads outside the model's folder ${root}.`);
+  return full;
+}
+
+/** The first float32 weight (not quantized) holding NaN or Infinity, with its index; null when all are finite. */
+function nonFiniteWeight(specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer): { name: string; index: number } | null {
+  let offset = 0;
+  for (const w of specs) {
+    const count = w.shape.reduce((a, b) => a * b, 1);
+    const stored = w.quantization?.dtype ?? w.dtype;
+    const bytes = count * (STORED_BYTES[stored] ?? 4);
+    if (stored === 'float32' && offset % 4 === 0 && offset + bytes <= data.byteLength) {
+      const values = new Float32Array(data, offset, count);
+      for (let i = 0; i < count; i++) if (!Number.isFinite(values[i])) return { name: w.name, index: i };
+    }
+    offset += bytes;
+  }
+  return null;
+}
+
+/**
+ * Concatenate a manifest's shards: each a regular file inside the model's folder, together
+ * exactly the bytes the listed tensors need, and every float32 weight finite.
+ */
 function readShards(dir: string, manifest: tf.io.WeightsManifestConfig, file: string): [tf.io.WeightsManifestEntry[], ArrayBuffer] {
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   let expected = 0;
+  let exact = true; // string weights have no fixed size
+  const files: string[] = [];
   for (const group of manifest) {
     specs.push(...group.weights);
     for (const w of group.weights) {
       const stored = w.quantization?.dtype ?? w.dtype;
+      if (stored === 'string') exact = false;
       expected += (w.shape.reduce((a, b) => a * b, 1) || (w.shape.length ? 0 : 1)) * (STORED_BYTES[stored] ?? 4);
     }
-    for (const shard of group.paths) {
-      const shardFile = path.join(dir, shard);
-      if (!fs.existsSync(shardFile)) {
-        throw new Error(`Missing weight shard "${shard}" of ${file}: model.json lists it, but ${shardFile} does not exist. Copy every shard next to model.json.`);
-      }
-      const bytes = fs.readFileSync(shardFile);
-      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-    }
+    for (const shard of group.paths) files.push(shardPath(dir, shard, file));
+  }
+  // Sizes first (regular files only: a device or a FIFO would be read for ever), then the bytes.
+  let total = 0;
+  for (const f of files) total += regularFileSize(f, MAX_WEIGHT_BYTES, 'weight shard');
+  if (total > MAX_WEIGHT_BYTES) throw new Error(`Weight shards of ${file} hold ${total} bytes; at most ${MAX_WEIGHT_BYTES} are read.`);
+  if (total < expected) {
+    throw new Error(`Weight shards of ${file} hold ${total} bytes, but its weightsManifest lists tensors needing ${expected}: a shard is truncated or from another model.`);
+  }
+  if (exact && total > expected) {
+    throw new Error(`Weight shards of ${file} hold ${total} bytes, but its weightsManifest lists tensors needing only ${expected}: a shard is from another model, or the manifest is cut.`);
+  }
+  for (const f of files) {
+    const bytes = fs.readFileSync(f);
+    buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   }
   const data = tf.io.concatenateArrayBuffers(buffers);
-  if (data.byteLength < expected) {
-    throw new Error(`Weight shards of ${file} hold ${data.byteLength} bytes, but its weightsManifest lists tensors needing ${expected}: a shard is truncated or from another model.`);
-  }
+  const bad = nonFiniteWeight(specs, data);
+  if (bad) throw new Error(`${file}: weight "${bad.name}" holds a non-finite value (NaN or Infinity) at index ${bad.index}; the model would answer NaN. Refusing to load it.`);
   return [specs, data];
 }
 

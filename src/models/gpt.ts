@@ -10,6 +10,7 @@
 //   W_Q, W_K, W_V are [d_model, d_model], columns grouped by head (head h owns columns
 //   h*d_head .. (h+1)*d_head - 1); LayerNorm divides by sqrt(biased variance + eps);
 //   GELU is the tanh approximation ("gelu_new") unless the config says "gelu" (exact, with erf).
+import { onTerminate } from '../engine/tfjs-internals';
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
@@ -91,12 +92,11 @@ export class KVCache {
   append(layer: number, keys: Tensor, values: Tensor): { keys: Tensor; values: Tensor } {
     const previousKeys = this.keys[layer];
     const previousValues = this.values[layer];
-    const allKeys = tf.keep(previousKeys ? tf.concat([previousKeys, keys], 2) : tf.clone(keys)); // [batch, head, past+pos, d_head]
-    const allValues = tf.keep(previousValues ? tf.concat([previousValues, values], 2) : tf.clone(values)); // [batch, head, past+pos, d_head]
+    // Each new tensor is stored as soon as it exists, so dispose() finds it even if an interrupt stops this midway.
+    const allKeys = (this.keys[layer] = tf.keep(previousKeys ? tf.concat([previousKeys, keys], 2) : tf.clone(keys))); // [batch, head, past+pos, d_head]
     previousKeys?.dispose();
+    const allValues = (this.values[layer] = tf.keep(previousValues ? tf.concat([previousValues, values], 2) : tf.clone(values))); // [batch, head, past+pos, d_head]
     previousValues?.dispose();
-    this.keys[layer] = allKeys;
-    this.values[layer] = allValues;
     return { keys: allKeys, values: allValues };
   }
 
@@ -125,6 +125,8 @@ export interface GenerateOptions extends SamplingOptions {
   kvCache?: boolean;
   /** Stop after producing this text (e.g. "\n"). */
   stop?: string;
+  /** Called after each token with how many are done (the CLI draws a progress bar with it). */
+  onToken?: (done: number, total: number) => void;
 }
 
 export interface GeneratedToken {
@@ -142,6 +144,8 @@ export interface Generation {
   tokens: GeneratedToken[];
   seconds: number;
   tokensPerSecond: number;
+  /** Steps whose logits held NaN or Infinity (the token drawn there means nothing); 0 normally. */
+  nonFiniteSteps: number;
 }
 
 /**
@@ -218,6 +222,8 @@ export function generateWith(stepper: Stepper, tokenizer: Tokenizer, contextLeng
   const promptText = typeof prompt === 'string' ? prompt : tokenizer.decode(ids);
   const produced: GeneratedToken[] = [];
   const started = performance.now();
+  let nonFiniteSteps = 0;
+  const done = onTerminate(() => stepper.dispose()); // an interrupt that terminates this loop skips `finally`
   try {
     let fresh = Math.min(ids.length, contextLength); // ids the model has not seen yet (the prompt is cropped to the context)
     let textSoFar = '';
@@ -229,20 +235,28 @@ export function generateWith(stepper: Stepper, tokenizer: Tokenizer, contextLeng
         fresh = Math.min(ids.length, contextLength);
       }
       const logits = stepper.next(ids, fresh);
+      for (let i = 0; i < logits.length; i++) {
+        if (!Number.isFinite(logits[i])) {
+          nonFiniteSteps++;
+          break;
+        }
+      }
       const [id, p] = drawToken(samplingDistribution(logits, options), random());
       ids.push(id);
       fresh = 1;
       const text = tokenizer.decode([id]);
       produced.push({ id, text, p });
       textSoFar += text;
+      options.onToken?.(produced.length, maxTokens);
       if (options.stop && textSoFar.endsWith(options.stop)) break;
     }
   } finally {
+    done();
     stepper.dispose();
   }
   const seconds = (performance.now() - started) / 1000;
   const continuation = tokenizer.decode(produced.map((t) => t.id)); // whole, so multi-byte characters join up
-  return { prompt: promptText, text: promptText + continuation, continuation, tokens: produced, seconds, tokensPerSecond: produced.length / seconds };
+  return { prompt: promptText, text: promptText + continuation, continuation, tokens: produced, seconds, tokensPerSecond: produced.length / seconds, nonFiniteSteps };
 }
 
 /**
@@ -567,6 +581,7 @@ export class GPT extends HookedModel {
   /** How generate() runs this model: one position at a time against a KV cache, or the whole window. */
   stepper(useCache: boolean): Stepper {
     let cache = useCache ? new KVCache() : null;
+    let pending: Tensor | null = null;
     return {
       cachedLength: () => cache?.length ?? 0,
       caching: useCache,
@@ -576,15 +591,21 @@ export class GPT extends HookedModel {
           const all = cache ? this.forwardCached(input, cache) : this.forward(input); // [1, fresh, vocab]
           return tf.slice(all, [0, fresh - 1, 0], [1, 1, this.config.vocabSize]); // [1, 1, vocab]
         });
+        pending = logits; // freed by dispose() if an interrupt stops the read below
         const row = logits.dataSync() as Float32Array; // read outside tf.tidy: it would scan a returned typed array element by element
         logits.dispose();
+        pending = null;
         return row;
       },
       reset: () => {
         cache?.dispose();
         cache = useCache ? new KVCache() : null;
       },
-      dispose: () => cache?.dispose(),
+      dispose: () => {
+        pending?.dispose();
+        pending = null;
+        cache?.dispose();
+      },
     };
   }
 

@@ -8,6 +8,7 @@
 // ONE held-out figure per model: `evaluate(model, heldOutData(name))` computed here. The figure
 // stored in config.json's `heldOut` (what `models`, /api/models and the README show) is that
 // computation's result; test/registry.test.ts recomputes it and checks the README against it.
+import { readJsonFile, readRegularFile } from '../io/read-file';
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
@@ -97,13 +98,13 @@ function wrongKind(entry: string, expected: InputKind, got: EvalData): Error {
   return new Error(`${entry} evaluates ${expected} data; got ${got.kind} data from ${got.source}.`);
 }
 
+/** The largest image `run --input` or `--data` takes (per side): the digits models read 28x28. */
+const MAX_INPUT_SIDE = 1024;
+/** The largest JSON file `--input` or `--data` reads. */
+const MAX_INPUT_JSON_BYTES = 32 * 2 ** 20;
+
 function readJson(file: string, expects: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
-  }
+  const text = readRegularFile(file, MAX_INPUT_JSON_BYTES, 'input').toString('utf8'); // a regular file of bounded size, not a device or a FIFO
   try {
     return JSON.parse(text);
   } catch {
@@ -140,8 +141,8 @@ const imageClassifier: ModelEntry = {
       return digitBatch(set, i, 1);
     }
     const ext = path.extname(spec).toLowerCase();
-    if (ext === '.png') return readPng(spec);
-    if (ext === '.json') return pixelsFromJson(readJson(spec, 'a pixel array [height][width] of numbers 0..255'), spec);
+    if (ext === '.png') return readPng(spec, { maxSide: MAX_INPUT_SIDE });
+    if (ext === '.json') return pixelsFromJson(readJson(spec, 'a pixel array [height][width] of numbers 0..255'), spec, { maxSide: MAX_INPUT_SIDE });
     throw new Error(`--input ${spec}: expected a .png file, a .json pixel array, or heldout:N.`);
   },
   batch: (_model, data, count) => {
@@ -354,7 +355,7 @@ function modelDir(nameOrDir: string): string {
 function readConfig(dir: string): Record<string, unknown> {
   const configFile = path.join(dir, 'config.json');
   if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors (or, for a Hugging Face GPT-2, model.safetensors).`);
-  return JSON.parse(fs.readFileSync(configFile, 'utf8'));
+  return readJsonFile(configFile, 'model config');
 }
 
 /** The architecture of a shipped model or model directory, read from its config without loading weights. */
@@ -487,7 +488,7 @@ export function readEvalData(name: string, file: string): EvalData {
       const px = MNIST_SIZE * MNIST_SIZE;
       const images = new Uint8Array(v.images.length * px);
       v.images.forEach((img, i) => {
-        const t = pixelsFromJson(img, `${file} image ${i}`); // [1, 28, 28] after resizing to the model's size
+        const t = pixelsFromJson(img, `${file} image ${i}`, { maxSide: MAX_INPUT_SIDE }); // [1, 28, 28] after resizing to the model's size
         images.set(Uint8Array.from(t.dataSync()), i * px);
         t.dispose();
       });
@@ -522,7 +523,7 @@ export function readEvalData(name: string, file: string): EvalData {
       return { kind: 'audio', clips: { clips, labels, info: [], keywords: [...KEYWORDS], sampleRate }, source };
     }
     case 'text': {
-      const text = fs.readFileSync(file, 'utf8');
+      const text = readRegularFile(file, 64 * 2 ** 20, '--data').toString('utf8');
       return { kind: 'text', text, source };
     }
   }

@@ -153,6 +153,11 @@ export interface LanguageGuess {
   p: number;
   /** Probability of every class, in `config.labels` order. */
   probs: number[];
+  /**
+   * False when no character of the word is in the model's alphabet ("日本語", "---"): the label
+   * is then a guess from the unknown-character embedding alone, not an answer.
+   */
+  known: boolean;
 }
 
 /**
@@ -308,7 +313,19 @@ export class CharRNN extends HookedModel {
     return logits!;
   }
 
-  /** The most likely language of each word, with all class probabilities. */
+  /** The characters of `word` outside the alphabet this model knows (lower-cased as encode does). */
+  unknownCharacters(word: string): string[] {
+    const known = new Set(this.config.alphabet);
+    return [...new Set([...word.normalize('NFC').toLowerCase()].filter((ch) => !known.has(ch)))];
+  }
+
+  /** True when at least one character of `word` is in the alphabet (else the model has nothing to go on). */
+  knowsAnyOf(word: string): boolean {
+    const chars = [...word.normalize('NFC').toLowerCase()];
+    return chars.length > 0 && this.unknownCharacters(word).length < new Set(chars).size;
+  }
+
+  /** The most likely language of each word, with all class probabilities (`known` false: outside the alphabet). */
   classifyWords(words: string[], batchSize = 512): LanguageGuess[] {
     const out: LanguageGuess[] = [];
     for (let start = 0; start < words.length; start += batchSize) {
@@ -319,7 +336,7 @@ export class CharRNN extends HookedModel {
       tf.dispose([ids, probs]);
       rows.forEach((p, i) => {
         const best = p.indexOf(Math.max(...p));
-        out.push({ word: chunk[i], label: this.config.labels[best], p: p[best], probs: p });
+        out.push({ word: chunk[i], label: this.config.labels[best], p: p[best], probs: p, known: this.knowsAnyOf(chunk[i]) });
       });
     }
     return out;

@@ -5,6 +5,15 @@ import * as lab from '../index';
 import { tf, type DigitsCNN, type ModelInfo, type Trace, type TraceStep, type Tensor } from '../index';
 
 /** A 4xx answer with a message meant for the person who sent the request. */
+/** A forward pass with NaN/Infinity is no answer: 422, naming the step where it starts. */
+function refuseNonFinite(trace: Trace): void {
+  try {
+    lab.assertFiniteTrace(trace);
+  } catch (err) {
+    throw new InputError((err as Error).message, 422);
+  }
+}
+
 export class InputError extends Error {
   constructor(
     message: string,
@@ -47,6 +56,8 @@ interface TextModel {
   name: string;
   config: { labels: string[] };
   encode(words: string[]): Tensor;
+  unknownCharacters?(word: string): string[];
+  knowsAnyOf?(word: string): boolean;
   trace(input: Tensor, options: { keepTensors: boolean }): Trace;
 }
 
@@ -174,6 +185,7 @@ export class LabService {
     let trace: Trace | null = null;
     try {
       trace = model.trace(tensor, { keepTensors: true });
+      refuseNonFinite(trace);
       const steps = trace.steps.map(stepJson);
       const cnn = model as DigitsCNN;
       const top = cnn.classify(tensor, k)[0];
@@ -230,11 +242,16 @@ export class LabService {
     if (!/^[\p{L}'-]{1,40}$/u.test(text)) {
       throw new InputError(`text: expected one word of 1..40 letters; got ${typeof body.text === 'string' ? JSON.stringify(body.text.slice(0, 60)) : what(body.text)}.`);
     }
+    if (model.knowsAnyOf && !model.knowsAnyOf(text)) {
+      const unknown = model.unknownCharacters?.(text) ?? [];
+      throw new InputError(`text: ${JSON.stringify(text)} is outside the alphabet ${model.name} knows (it has none of ${JSON.stringify(unknown.join(''))}); give a word in the Latin letters of its languages (${model.config.labels.join(', ')}).`);
+    }
     const ids = model.encode([text.toLowerCase()]);
     const t0 = performance.now();
     let trace: Trace | null = null;
     try {
       trace = model.trace(ids, { keepTensors: true });
+      refuseNonFinite(trace);
       const steps = trace.steps.map(stepJson);
       const probs = Array.from(trace.step('post.hook_probs').tensor!.dataSync());
       const labels = model.config.labels;

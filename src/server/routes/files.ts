@@ -80,7 +80,8 @@ export function filesRouter(r: Router, options: { root: string; publicDir: strin
     res.send(interpreter);
   });
   r.get('/vendor/:name', (req, res) => {
-    const spec = vendor[String(req.params.name)];
+    const name = String(req.params.name);
+    const spec = Object.hasOwn(vendor, name) ? vendor[name] : undefined; // not constructor, __proto__, ...
     if (!spec) return notFound(res);
     send(res, resolveModule(spec), 86400);
   });
