@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import { tf, initBackend, loadModel, GPT } from '../src/index';
 
 const root = path.resolve(__dirname, '..');
-const cli = path.join(root, 'dist', 'src', 'cli.js');
+const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-cli-'));
 
 function run(args: string[], env: Record<string, string> = {}, timeout = 60_000): { code: number; stdout: string; stderr: string } {

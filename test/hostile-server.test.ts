@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../src/server/main';
 
-const cli = path.join(path.resolve(__dirname, '..'), 'dist', 'src', 'cli.js');
+const cli = path.join(path.resolve(__dirname, '..'), 'dist', 'src', 'cli', 'main.js');
 let site: Awaited<ReturnType<typeof serve>>;
 beforeAll(async () => {
   site = await serve({ port: 0, host: '127.0.0.1', rateLimit: false });
