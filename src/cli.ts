@@ -9,7 +9,8 @@ import './viz/register';
 import './fastpath/register';
 import { progressBar } from './engine/display';
 import { tf } from './engine/tf';
-import { initBackend, backend } from './engine/backend';
+import { initBackend, backend, backendInfo, backendLabel, nativeStatus } from './engine/backend';
+import { setupNative, NativeSetupError } from './engine/native-build';
 import { loadMnist, MNIST_SIZE } from './data/mnist';
 import { readPng, pixelsFromJson } from './preprocess/image';
 import { listModels, loadModel, modelNames, packageRoot } from './models/registry';
@@ -53,7 +54,10 @@ Usage:
   inference-lab serve [--port N] [--host H]           the lessons, stepper and comparison as a web site
                                                       (default 127.0.0.1:8080; offline)
   inference-lab kernel install|remove|status          the Jupyter kernel "TypeScript (Inference Lab)"
-  inference-lab backend                               which TensorFlow.js backend runs
+  inference-lab backend                               which TensorFlow.js backend runs (package, TensorFlow
+                                                      version, device) and whether a native build is here
+  inference-lab backend install cpu|gpu               build tfjs-node (or -gpu) into .native/ from npm + PyPI
+                                                      (= npm run setup:native [-- --gpu]; needs g++, pip)
   inference-lab train <digits|langid> [--epochs N] [--seed S] [--cell lstm|gru|both]
                                                       retrain a shipped model (writes assets/), with a progress bar`;
 
@@ -177,7 +181,7 @@ async function compare(args: Args, json: boolean): Promise<number> {
     const rows = variants.map((v) => ({ name: v.name, ...summary(v) }));
     const out: Record<string, unknown> = { model: name, original };
     const db = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} dB` : 'exact');
-    const text = [`backend: ${backend()}`, `${name} on ${heldOut.count} held-out digits (latency: median of one digit)`, `  ${'original'.padEnd(34)} accuracy ${original.value.toFixed(4)}  ${original.bytes} bytes  ${original.latency_ms.toFixed(3)} ms`];
+    const text = [`backend: ${backendLabel()}`, `${name} on ${heldOut.count} held-out digits (latency: median of one digit)`, `  ${'original'.padEnd(34)} accuracy ${original.value.toFixed(4)}  ${original.bytes} bytes  ${original.latency_ms.toFixed(3)} ms`];
     for (const r of rows) text.push(`  ${r.name.padEnd(34)} accuracy ${r.value.toFixed(4)}  ${r.bytes} bytes (${(r.bytes / original.bytes).toFixed(3)}x)  ${r.latency_ms.toFixed(3)} ms`);
     if (optimized) {
       const weights = Object.keys(optimized.quantization.packed).map((w) => ({ name: w, sqnr_db: errorMetrics(model.weights[w], optimized.weights[w]).sqnrDb }));
@@ -312,8 +316,28 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'backend': {
+      const sub = args.positional[1];
+      if (sub === 'install') {
+        const variant = args.positional[2] ?? 'cpu';
+        if (variant !== 'cpu' && variant !== 'gpu') throw new UsageError(`backend install expects cpu or gpu; got "${variant}"`);
+        try {
+          await setupNative(variant);
+        } catch (err) {
+          if (err instanceof NativeSetupError) {
+            console.error(err.message);
+            return 1;
+          }
+          throw err;
+        }
+        return 0;
+      }
+      if (sub !== undefined) throw new UsageError(`Unknown backend subcommand "${sub}". Use: inference-lab backend [install cpu|gpu] [--json]`);
       const name = await initBackend();
-      print(json, { backend: name }, `backend: ${name}`);
+      const info = backendInfo();
+      const native = nativeStatus();
+      const lines = [`backend: ${backendLabel()}`];
+      if (name !== 'tensorflow') lines.push(`native: ${native.summary}`);
+      print(json, { backend: name, package: info.package, version: info.version, tensorflow: info.tensorflow, device: info.device, native: native.summary }, lines.join('\n'));
       return 0;
     }
     case 'models': {
@@ -324,7 +348,7 @@ async function main(argv: string[]): Promise<number> {
           `${m.name.padEnd(14)} ${m.task.padEnd(52)} ${String(m.params).padStart(8)} params ${String(m.bytes).padStart(9)} bytes  ` +
           (m.heldOut ? `${m.heldOut.metric} ${m.heldOut.value.toFixed(4)} (n=${m.heldOut.n})` : ''),
       );
-      print(json, models, `backend: ${backend()}\n${rows.join('\n')}`);
+      print(json, models, `backend: ${backendLabel()}\n${rows.join('\n')}`);
       return 0;
     }
     case 'eval': {
@@ -338,7 +362,7 @@ async function main(argv: string[]): Promise<number> {
         const correct = guesses.filter((g, i) => g.label === held.languages[held.labels[i]]).length;
         model.dispose();
         const out = { model: name, metric: 'accuracy', value: correct / held.words.length, n: held.words.length };
-        print(json, out, `backend: ${backend()}\n${name}: held-out accuracy ${out.value.toFixed(4)} on ${out.n} words`);
+        print(json, out, `backend: ${backendLabel()}\n${name}: held-out accuracy ${out.value.toFixed(4)} on ${out.n} words`);
         return 0;
       }
       if (model instanceof KeywordCNN) {
@@ -347,13 +371,13 @@ async function main(argv: string[]): Promise<number> {
         model.dispose();
         const bySnr = evaluation.results.map((r) => ({ snr: Number.isFinite(r.snrDb) ? r.snrDb : 'clean', accuracy: r.accuracy }));
         const out = { model: name, metric: 'accuracy', value: evaluation.results[0].accuracy, n: evaluation.results[0].n, bySnr };
-        print(json, out, `backend: ${backend()}\n${name}: held-out accuracy ${bySnr.map((r) => `${r.snr === 'clean' ? 'clean' : `${r.snr} dB`} ${r.accuracy.toFixed(4)}`).join(', ')} on ${out.n} clips of unseen speakers`);
+        print(json, out, `backend: ${backendLabel()}\n${name}: held-out accuracy ${bySnr.map((r) => `${r.snr === 'clean' ? 'clean' : `${r.snr} dB`} ${r.accuracy.toFixed(4)}`).join(', ')} on ${out.n} clips of unseen speakers`);
         return 0;
       }
       const result = evaluateDigits(model, loadMnist().heldOut);
       (model as DigitsCNN).dispose();
       const out = { model: name, metric: result.metric, value: result.value, n: result.n };
-      print(json, out, `backend: ${backend()}\n${name}: held-out ${result.metric} ${result.value.toFixed(4)} on ${result.n} digits`);
+      print(json, out, `backend: ${backendLabel()}\n${name}: held-out ${result.metric} ${result.value.toFixed(4)} on ${result.n} digits`);
       return 0;
     }
     case 'run': {
@@ -378,7 +402,7 @@ async function main(argv: string[]): Promise<number> {
           const full = trace.steps.map(({ tensor, ...rest }) => rest);
           fs.writeFileSync(tracePath, JSON.stringify({ model: name, backend: backend(), steps: full }, null, 2) + '\n');
         }
-        const text = `backend: ${backend()}\n${trace.toString()}\n\nprediction: ${top.map((p) => `${p.label} (${(p.p * 100).toFixed(1)}%)`).join(', ')}`;
+        const text = `backend: ${backendLabel()}\n${trace.toString()}\n\nprediction: ${top.map((p) => `${p.label} (${(p.p * 100).toFixed(1)}%)`).join(', ')}`;
         trace.dispose();
         print(json, { model: name, top, steps }, text);
       } finally {
@@ -429,7 +453,7 @@ async function main(argv: string[]): Promise<number> {
       if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
         process.stderr.write(`inference-lab: serving on ${host}: anyone who can reach this address can use the site (compute is rate-limited).\n`);
       }
-      print(json, { url: site.url, backend: backend() }, `Inference Lab: lessons, stepper and comparison at ${site.url}  (backend ${backend()}; Ctrl-C to stop)`);
+      print(json, { url: site.url, backend: backend() }, `Inference Lab: lessons, stepper and comparison at ${site.url}  (backend ${backendLabel()}; Ctrl-C to stop)`);
       return new Promise<number>((resolve) => {
         const stop = () => void site.close().then(() => resolve(0));
         process.once('SIGINT', stop);

@@ -26,9 +26,12 @@ function quietPlatformBanner(): void {
 const nativeFailures = new Map<string, string>();
 /** The native package that loaded, if one did. */
 let nativeLoaded: string | null = null;
+/** Whether initBackend tried the native packages at all (a forced wasm/cpu does not). */
+let nativeTried = false;
 
 function tryNative(load: ModuleLoader): string | null {
   nativeFailures.clear();
+  nativeTried = true;
   for (const name of NATIVE_PACKAGES) {
     try {
       load(name);
@@ -162,6 +165,9 @@ export function nativeStatus(): { built: boolean; loaded: boolean; summary: stri
     return { built: false, loaded: false, summary: `no native build in ${nativeDir()}; to build one, ${restore}` };
   }
   const why = nativeFailures.get(build.package);
+  if (!nativeTried) {
+    return { built: true, loaded: false, summary: `${build.package} ${build.version} (TensorFlow ${build.tensorflow}) is built in ${nativeDir()} but not in use: INFERENCE_LAB_BACKEND=${process.env.INFERENCE_LAB_BACKEND ?? '?'} chose another backend` };
+  }
   if (build.nodeAbi !== process.versions.modules) {
     return { built: true, loaded: false, summary: `the native build in ${nativeDir()} was compiled for another Node (ABI ${build.nodeAbi}, this is ${process.versions.modules}); ${restore} again` };
   }
