@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// `npm test` runs on WASM (the default backend, what a learner without the native build has) even
+// where `npm run setup:native` built tfjs-node; `npm run test:native` sets tensorflow instead, and
+// initBackend then fails rather than fall back. Child processes (CLI, kernel) inherit it.
+process.env.INFERENCE_LAB_BACKEND ??= 'wasm';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -2,7 +2,7 @@
 // Targets are checked here (and printed), never in the unit tests.
 import { timeAlternating, timeOne, timeOneAsync } from '../src/engine/timing';
 import { tf } from '../src/engine/tf';
-import { initBackend, NATIVE_PACKAGES, type BackendName } from '../src/engine/backend';
+import { initBackend, backendLabel, nativeStatus, type BackendName } from '../src/engine/backend';
 import { loadModel } from '../src/models/registry';
 import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
 import type { DigitsCNN } from '../src/models/cnn';
@@ -28,20 +28,20 @@ function digits(n: number): tf.Tensor {
   return tf.tensor3d(loadMnist().heldOut.images.subarray(0, n * px), [n, MNIST_SIZE, MNIST_SIZE], 'int32'); // [n, 28, 28]
 }
 
-function nativeInstalled(): boolean {
-  return NATIVE_PACKAGES.some((name) => {
-    try {
-      require.resolve(name);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+async function nativeInstalled(): Promise<boolean> {
+  try {
+    await initBackend({ prefer: 'tensorflow', force: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function main(): Promise<void> {
-  const backends: BackendName[] = [...(nativeInstalled() ? (['tensorflow'] as const) : []), 'wasm', 'cpu'];
-  console.log(`Inference Lab benchmark — ${new Date().toISOString()}, node ${process.version}\n`);
+  const native = await nativeInstalled();
+  const backends: BackendName[] = [...(native ? (['tensorflow'] as const) : []), 'wasm', 'cpu'];
+  const defaultLabel = (await initBackend({ force: true }), backendLabel());
+  console.log(`Inference Lab benchmark — ${new Date().toISOString()}, node ${process.version}, backend ${defaultLabel}${native ? '' : ` (native: ${nativeStatus().summary})`}\n`);
 
   console.log('1. Digits CNN forward latency (median ms; pixels in, probabilities out)');
   const latency: Record<string, Record<number, number>> = {};

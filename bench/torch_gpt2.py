@@ -51,6 +51,18 @@ def forward(w, c, ids):
     return ln(x, 'ln_final') @ w['unembed.W_U']
 
 
+def blas_in_use():
+    """The BLAS this process loaded: Debian's torch says BLAS_INFO=generic whatever libblas.so.3
+    resolves to, so read the mapped libraries (after a matmul has run)."""
+    try:
+        libs = {line.split()[-1] for line in open('/proc/self/maps') if 'blas' in line.split()[-1]}
+    except OSError:
+        return 'unknown'
+    if any('openblas' in l or 'mkl' in l or 'blis' in l for l in libs):
+        return 'openblas' if any('openblas' in l for l in libs) else 'optimized'
+    return 'reference' if libs else 'unknown'
+
+
 def main():
     weights = read_safetensors(sys.argv[1])
     config = json.load(open(sys.argv[2]))['config']
@@ -70,6 +82,7 @@ def main():
                 times.append((time.perf_counter() - t0) * 1000)
             result['ms'][str(threads)] = sorted(times)[len(times) // 2]
     result['last_logits'] = logits[0, -1, :16].tolist()
+    result['blas'] = blas_in_use()
     print(json.dumps(result))
 
 

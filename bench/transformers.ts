@@ -14,7 +14,7 @@ import { tf } from '../src/engine/tf';
 import { GPT, GPT_PRESETS } from '../src/models/gpt';
 import type { OnnxGPT } from '../src/fastpath/gpt-onnx';
 import { loadModel, packageRoot } from '../src/models/registry';
-import { initBackend } from '../src/engine/backend';
+import { initBackend, backendLabel } from '../src/engine/backend';
 import { latencyPercentiles } from '../src/optimize/compare';
 import { timeAlternating } from '../src/engine/timing';
 
@@ -49,7 +49,7 @@ function generationSpeed(tiny: GPT, fast: OnnxGPT): void {
 }
 
 /** PyTorch on the same weights: {threads: ms} and the last position's first logits. */
-function torchForward(model: GPT, ids: number[], threads: number[]): { ms: Record<string, number>; last: number[]; version: string } | string {
+function torchForward(model: GPT, ids: number[], threads: number[]): { ms: Record<string, number>; last: number[]; version: string; blas: string } | string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-gpt2-'));
   try {
     model.save(dir);
@@ -57,7 +57,7 @@ function torchForward(model: GPT, ids: number[], threads: number[]): { ms: Recor
     const r = spawnSync('/usr/bin/python3', [script, path.join(dir, 'weights.safetensors'), path.join(dir, 'config.json'), ids.join(','), threads.join(',')], { encoding: 'utf8', maxBuffer: 2 ** 24 });
     if (r.status !== 0) return `PyTorch run failed (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); apt-get install python3-torch`;
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    return { ms: out.ms, last: out.last_logits, version: out.torch };
+    return { ms: out.ms, last: out.last_logits, version: out.torch, blas: out.blas ?? 'unknown' };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -105,6 +105,16 @@ function gpt2Small(): void {
     const bestTorch = Math.min(...Object.values(torch.ms));
     const agree = Math.max(...torch.last.map((v, i) => Math.abs(v - tfjsLast[i])));
     console.log(`   PyTorch ${torch.version.padEnd(14)}        ${threads.map((t) => `${torch.ms[t].toFixed(0).padStart(6)} ms (${t} thread${t > 1 ? 's' : ''})`).join('  ')}   (logits agree with tfjs to ${agree.toExponential(1)})`);
+    console.log(`   PyTorch's BLAS (the libblas.so.3 it loaded): ${torch.blas}`);
+    if (torch.blas === 'reference') {
+      console.log('   PyTorch runs on the reference BLAS here (~40x slower than it can): ratios against it are left out.');
+      console.log('   To measure PyTorch at its real speed: apt-get install libopenblas0-pthread');
+      console.log(`   int8 / float32 in ONNX Runtime: ${(bestFloat / bestInt8).toFixed(2)}x faster`);
+      input.dispose();
+      model.dispose();
+      return;
+    }
+    console.log(`   tfjs (${backendLabel()}) / PyTorch, best thread count of each: ${(tfjsMs / bestTorch).toFixed(2)}x (target for the native backend <= 1.5x${tf.getBackend() === 'tensorflow' ? `: ${verdict(tfjsMs / bestTorch <= 1.5)}` : ''})`);
     console.log(`   fast path / PyTorch, best thread count of each: ${(bestFloat / bestTorch).toFixed(2)}x (target <= 1.0x: ${verdict(bestFloat / bestTorch <= 1)})`);
     console.log(`   tfjs / PyTorch: ${(tfjsMs / bestTorch).toFixed(1)}x`);
   }
@@ -147,7 +157,7 @@ export async function benchTransformers(only?: string): Promise<void> {
 if (require.main === module) {
   (async () => {
     await initBackend();
-    console.log(`Inference Lab transformer benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores`);
+    console.log(`Inference Lab transformer benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} cores, backend ${backendLabel()}`);
     await benchTransformers(process.argv[2]);
   })().catch((e) => {
     console.error(e);

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { SUITE_BACKEND } from './helpers/backend';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -201,7 +202,10 @@ describe('inference-lab CLI', () => {
 
   it('prints the backend it runs on', () => {
     const r = run('backend', '--json');
-    expect(JSON.parse(r.stdout)).toEqual({ backend: 'wasm' });
+    const out = JSON.parse(r.stdout);
+    expect(out.backend).toBe(SUITE_BACKEND);
+    if (SUITE_BACKEND === 'wasm') expect(out).toMatchObject({ package: '@tensorflow/tfjs-backend-wasm', tensorflow: null, device: 'CPU' });
+    else expect(out).toMatchObject({ package: expect.stringMatching(/^@tensorflow\/tfjs-node(-gpu)?$/), tensorflow: '2.12.1', device: expect.stringMatching(/^(CPU|GPU)/) });
   });
 });
 

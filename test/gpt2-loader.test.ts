@@ -3,6 +3,7 @@
 // computed from them (logits, hidden states, attention patterns, a greedy continuation); both made
 // by scripts/fixtures/make-gpt2-fixture.py.
 import { describe, it, expect, beforeAll } from 'vitest';
+import { onWasm } from './helpers/backend';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -307,7 +308,7 @@ describe('loadGPT2 rejects damaged or mismatched files clearly, leaking nothing'
     expectLoadError(damagedCopy(TIED, (d) => fs.writeFileSync(path.join(d, 'config.json'), '{"model_type": "gpt2",')), /config\.json is not valid JSON/);
   });
 
-  it('a model too large for the WASM heap is refused before anything is read', () => {
+  it('a model too large for the WASM heap is refused before anything is read', () => onWasm(() => {
     // The published parameter counts of the GPT-2 family.
     expect([GPT_PRESETS.gpt2, GPT_PRESETS['gpt2-medium'], GPT_PRESETS['gpt2-large'], GPT_PRESETS['gpt2-xl']].map(gptParameterCount)).toEqual([124_439_808, 354_823_168, 774_030_080, 1_557_611_200]);
     expect(wasmBytesNeeded(GPT_PRESETS['gpt2-medium'])).toBeLessThan(3.5 * 2 ** 30);
@@ -315,7 +316,7 @@ describe('loadGPT2 rejects damaged or mismatched files clearly, leaking nothing'
     expect(backend()).toBe('wasm');
     const dir = damagedCopy(TIED, (d) => editConfig(d, (c) => Object.assign(c, { vocab_size: 50257, n_positions: 1024, n_embd: 1280, n_layer: 36, n_head: 20 })));
     expectLoadError(dir, /this GPT-2 \(774 M parameters\) needs about 6\.2 GiB of memory on the WASM backend, which addresses at most 4 GiB/);
-  });
+  }));
 
   it('a WeightsError is what callers catch', () => {
     const dir = damagedCopy(TIED, (d) => editConfig(d, (c) => (c.n_embd = 32)));

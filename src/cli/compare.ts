@@ -6,7 +6,7 @@
 // `eval`, every model timed in alternation by the one clock (src/engine/timing.ts).
 import * as path from 'path';
 import { tf } from '../engine/tf';
-import { backend } from '../engine/backend';
+import { backend, backendLabel } from '../engine/backend';
 import type { GPT } from '../models/gpt';
 import type { DigitsCNN } from '../models/cnn';
 import type { HookedModel } from '../hooks/hooked-model';
@@ -163,7 +163,7 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
       original: row(report.original),
       ...(structuredScore ? { structured_score: structuredScore } : {}),
     };
-    const lines = [`backend: ${backend()}`, `${name} on ${data.source} (latency: ${report.latencyNote})`];
+    const lines = [`backend: ${backendLabel()}`, `${name} on ${data.source} (latency: ${report.latencyNote})`];
     const fmtMetric = (r: VariantReport) => (report.metricKind === 'loss' ? `${r.metric.toFixed(4)} (ppl ${r.perplexity!.toFixed(3)})` : `accuracy ${r.metric.toFixed(4)}`);
     const fmtRow = (label: string, r: VariantReport) =>
       `  ${label.padEnd(40)} ${fmtMetric(r)}  ${String(r.bytes).padStart(8)} bytes (${r.sizeRatio.toFixed(3)}x)  ` +

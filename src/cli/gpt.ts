@@ -5,7 +5,7 @@
 //            [--seed S] [--no-kv-cache] [--json]
 // main.ts parses the arguments and routes here; bad values are usage errors naming the flag.
 import { tf } from '../engine/tf';
-import { backend } from '../engine/backend';
+import { backendLabel } from '../engine/backend';
 import type { GPT, GenerateOptions } from '../models/gpt';
 import type { FlagSpec } from './args';
 import { progressBar } from '../engine/display';
@@ -96,7 +96,7 @@ export function runGpt(model: GPT, input: { text: string } | { tokens: number[] 
     const pieces = model.tokenizer.pieces(ids);
     const top = rows.map((row) => topNextTokens(model, row, 5));
     if (json) return JSON.stringify({ model: model.name, tokens: ids, pieces, logits: rows.map(compact), top });
-    const lines = [`backend: ${backend()}`, `${model.toString()}`, `${ids.length} tokens; after each, the 5 most likely next tokens:`];
+    const lines = [`backend: ${backendLabel()}`, `${model.toString()}`, `${ids.length} tokens; after each, the 5 most likely next tokens:`];
     const width = Math.min(16, Math.max(...pieces.map((p) => JSON.stringify(p).length)));
     ids.forEach((id, i) => {
       const next = top[i].map((t) => `${JSON.stringify(t.text)} ${(t.p * 100).toFixed(1)}%`).join(', ');
@@ -155,6 +155,6 @@ export function generateText(model: GPT, prompt: string, options: GenerateOption
   if (json) {
     return JSON.stringify({ model: model.name, prompt: out.prompt, text: out.text, continuation: out.continuation, tokens: out.tokens, settings, seconds: out.seconds, tokens_per_second: out.tokensPerSecond });
   }
-  const how = `${out.tokens.length} tokens in ${out.seconds.toFixed(2)} s (${out.tokensPerSecond.toFixed(1)} tokens/s, KV cache ${options.kvCache ? 'on' : 'off'}, backend ${backend()}); temperature ${options.temperature}, seed ${options.seed}`;
+  const how = `${out.tokens.length} tokens in ${out.seconds.toFixed(2)} s (${out.tokensPerSecond.toFixed(1)} tokens/s, KV cache ${options.kvCache ? 'on' : 'off'}, backend ${backendLabel()}); temperature ${options.temperature}, seed ${options.seed}`;
   return `${out.text}\n\n(${how})`;
 }

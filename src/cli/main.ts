@@ -10,7 +10,8 @@ import '../viz/register';
 import '../fastpath/register';
 import { progressBar } from '../engine/display';
 import { tf } from '../engine/tf';
-import { initBackend, backend } from '../engine/backend';
+import { initBackend, backend, backendInfo, backendLabel, nativeStatus } from '../engine/backend';
+import { setupNative, NativeSetupError } from '../engine/native-build';
 import { entryOf, evaluateModel, listModels, loadModel, modelNames, packageRoot, readEvalData } from '../models/registry';
 import { installKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
 import type { GPT } from '../models/gpt';
@@ -43,7 +44,10 @@ Usage:
   inference-lab serve [--port N] [--host H]           the lessons, stepper and comparison as a web site
                                                       (default 127.0.0.1:8080; offline)
   inference-lab kernel install|remove|status          the Jupyter kernel "TypeScript (Inference Lab)"
-  inference-lab backend                               which TensorFlow.js backend runs
+  inference-lab backend                               which TensorFlow.js backend runs (package, TensorFlow
+                                                      version, device) and whether a native build is here
+  inference-lab backend install cpu|gpu               build tfjs-node (or -gpu) into .native/ from npm + PyPI
+                                                      (= npm run setup:native [-- --gpu]; needs g++, pip)
   inference-lab train <digits|langid> [--epochs N] [--seed S] [--cell lstm|gru|both]
                                                       retrain a shipped model (writes assets/), with a progress bar`;
 
@@ -162,8 +166,28 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'backend': {
+      const sub = args.positional[1];
+      if (sub === 'install') {
+        const variant = args.positional[2] ?? 'cpu';
+        if (variant !== 'cpu' && variant !== 'gpu') throw new UsageError(`backend install expects cpu or gpu; got "${variant}"`);
+        try {
+          await setupNative(variant);
+        } catch (err) {
+          if (err instanceof NativeSetupError) {
+            console.error(err.message);
+            return 1;
+          }
+          throw err;
+        }
+        return 0;
+      }
+      if (sub !== undefined) throw new UsageError(`Unknown backend subcommand "${sub}". Use: inference-lab backend [install cpu|gpu] [--json]`);
       const name = await initBackend();
-      print(json, { backend: name }, `backend: ${name}`);
+      const info = backendInfo();
+      const native = nativeStatus();
+      const lines = [`backend: ${backendLabel()}`];
+      if (name !== 'tensorflow') lines.push(`native: ${native.summary}`);
+      print(json, { backend: name, package: info.package, version: info.version, tensorflow: info.tensorflow, device: info.device, native: native.summary }, lines.join('\n'));
       return 0;
     }
     case 'models': {
@@ -174,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
           `${m.name.padEnd(28)} ${m.input.padEnd(6)} ${String(m.params).padStart(8)} params ${String(m.bytes).padStart(9)} bytes  ` +
           (m.heldOut ? `${m.heldOut.metric} ${m.heldOut.value.toFixed(4)}${m.heldOut.lowerIsBetter ? ' (lower is better)' : ''} (n=${m.heldOut.n})` : 'no held-out figure'),
       );
-      print(json, models, `backend: ${backend()}\n${rows.join('\n')}`);
+      print(json, models, `backend: ${backendLabel()}\n${rows.join('\n')}`);
       return 0;
     }
     case 'eval': {
@@ -189,7 +213,7 @@ async function main(argv: string[]): Promise<number> {
         const out = { model: name, metric: r.metric, lower_is_better: r.lowerIsBetter, value: r.value, n: r.n, data: r.data, ...(r.extra ?? {}) };
         const bySnr = r.extra?.bySnr as { snr: number | 'clean'; accuracy: number }[] | undefined;
         const detail = bySnr && bySnr.length > 1 ? ` (${bySnr.map((b) => `${b.snr === 'clean' ? 'clean' : `${b.snr} dB`} ${b.accuracy.toFixed(4)}`).join(', ')})` : '';
-        print(json, out, `backend: ${backend()}\n${name} (${entry.input} model): ${r.metric} ${r.value.toFixed(4)}${r.lowerIsBetter ? ' (lower is better)' : ''} on n=${r.n}${detail}\ndata: ${r.data}`);
+        print(json, out, `backend: ${backendLabel()}\n${name} (${entry.input} model): ${r.metric} ${r.value.toFixed(4)}${r.lowerIsBetter ? ' (lower is better)' : ''} on n=${r.n}${detail}\ndata: ${r.data}`);
       } finally {
         model.dispose();
       }
@@ -236,7 +260,7 @@ async function main(argv: string[]): Promise<number> {
           const full = trace.steps.map(({ tensor, ...rest }) => rest);
           fs.writeFileSync(tracePath, JSON.stringify({ model: name, backend: backend(), steps: full }, null, 2) + '\n');
         }
-        const text = `backend: ${backend()}\n${trace.toString()}\n\nprediction: ${top.map((p) => `${p.label} (${(p.p * 100).toFixed(1)}%)`).join(', ')}`;
+        const text = `backend: ${backendLabel()}\n${trace.toString()}\n\nprediction: ${top.map((p) => `${p.label} (${(p.p * 100).toFixed(1)}%)`).join(', ')}`;
         trace.dispose();
         print(json, { model: name, top, steps }, text);
       } finally {
@@ -287,7 +311,7 @@ async function main(argv: string[]): Promise<number> {
       if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
         process.stderr.write(`inference-lab: serving on ${host}: anyone who can reach this address can use the site (compute is rate-limited).\n`);
       }
-      print(json, { url: site.url, backend: backend() }, `Inference Lab: lessons, stepper and comparison at ${site.url}  (backend ${backend()}; Ctrl-C to stop)`);
+      print(json, { url: site.url, backend: backend() }, `Inference Lab: lessons, stepper and comparison at ${site.url}  (backend ${backendLabel()}; Ctrl-C to stop)`);
       return new Promise<number>((resolve) => {
         const stop = () => void site.close().then(() => resolve(0));
         process.once('SIGINT', stop);

@@ -2,6 +2,7 @@
 // mean little without it (a notebook prints `lab.machine()` beside its timings).
 import * as os from 'os';
 import { tf } from './tf';
+import { backendLabel } from './backend';
 
 export interface MachineInfo {
   /** CPU model as the OS reports it, e.g. "AMD EPYC". */
@@ -14,7 +15,7 @@ export interface MachineInfo {
   platform: string;
   /** Node's version, e.g. "v20.20.2". */
   node: string;
-  /** The TensorFlow.js backend running now, or null before one is chosen. */
+  /** The TensorFlow.js backend running now (the native one with package, TensorFlow version and device), or null before one is chosen. */
   backend: string | null;
 }
 
@@ -22,7 +23,7 @@ export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   let backend: string | null = null;
   try {
-    backend = tf.getBackend() ?? null;
+    backend = tf.getBackend() ? backendLabel() : null;
   } catch {
     backend = null;
   }

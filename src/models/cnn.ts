@@ -2,6 +2,7 @@
 // Preprocessing and post-processing are part of the model so they are steps of the same trace.
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
+import { backendLabel } from '../engine/backend';
 import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
 import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
@@ -134,7 +135,7 @@ export class DigitsCNN extends HookedModel {
 
   /** Where this model runs: tfjs and its backend (the fast path reports onnxruntime). */
   get backend(): string {
-    return `tfjs (${tf.getBackend()})`;
+    return `tfjs (${backendLabel()})`;
   }
 
   /** The same model on the fast path (ONNX Runtime), with the same interface; see cnn-onnx.ts. */

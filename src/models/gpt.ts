@@ -13,6 +13,7 @@
 import { onTerminate } from '../engine/tfjs-internals';
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
+import { backendLabel } from '../engine/backend';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
 import { HookedModel, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
@@ -414,7 +415,7 @@ export class GPT extends HookedModel {
 
   /** Where this model runs: tfjs and its backend (the fast path reports onnxruntime). */
   get backend(): string {
-    return `tfjs (${tf.getBackend()})`;
+    return `tfjs (${backendLabel()})`;
   }
 
   /**

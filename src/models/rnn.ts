@@ -16,6 +16,7 @@
 // 'sigmoid' there to compare).
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
+import { backendLabel } from '../engine/backend';
 import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
 import { HookedModel } from '../hooks/hooked-model';
 import { encodeBatch, PAD_ID } from '../data/words';
@@ -259,7 +260,7 @@ export class CharRNN extends HookedModel {
 
   /** Where this model runs. */
   get backend(): string {
-    return `tfjs (${tf.getBackend()})`;
+    return `tfjs (${backendLabel()})`;
   }
 
   /**
