@@ -24,7 +24,7 @@ describe('setup:native and inference-lab backend without a build', () => {
   });
 
   it('inference-lab backend runs WASM and says how to build the native backend', () => {
-    const r = spawnSync(process.execPath, [path.join(root, 'dist', 'src', 'cli.js'), 'backend'], {
+    const r = spawnSync(process.execPath, [path.join(root, 'dist', 'src', 'cli', 'main.js'), 'backend'], {
       encoding: 'utf8',
       env: { ...process.env, INFERENCE_LAB_BACKEND: '', INFERENCE_LAB_NATIVE_DIR: path.join(tmp, 'nothing-here') },
     });
