@@ -108,6 +108,8 @@ export { hiddenStateView, gateActivationsView, characterProbabilitiesView, accur
 export { trainingCurves, lossCurvesView, lossComparisonView, surfacePathsView, pathLossView } from './viz/training-views';
 export { PUBLISHED_SHAPES, parameterCount, scaleReport, humanCount, humanBytes } from './analysis/scale';
 export type { TransformerShape, ScaleReport } from './analysis/scale';
+export { matmulWeights, attentionFlopsPerToken, trainingCost, decodingBound, ACCELERATORS } from './analysis/compute-budget';
+export type { GptCostShape, TrainingCost, Accelerator } from './analysis/compute-budget';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';
 

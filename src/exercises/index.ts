@@ -2,9 +2,33 @@
 // exercises: write src/exercises/NN-name.ts exporting an ExerciseSpec[] and add it to NOTEBOOKS.
 import { Exercise, Verdict, type ExerciseSpec } from './exercise';
 import { PRIMER_EXERCISES } from './00-primer';
+import { INFERENCE_EXERCISES } from './01-inference';
+import { CONVOLUTION_EXERCISES } from './02-convolution';
+import { RECURRENT_EXERCISES } from './03-recurrent';
+import { ATTENTION_EXERCISES } from './04-attention';
+import { SCALE_EXERCISES } from './05-scale';
+import { TRAINING_EXERCISES } from './06-training';
+import { QUANTIZATION_EXERCISES } from './07-quantization';
+import { PRUNING_EXERCISES } from './08-pruning';
+import { DISTILLATION_EXERCISES } from './09-distillation';
+import { OPTIMIZED_EXERCISES } from './10-optimized';
+import { APPLICATIONS_EXERCISES } from './11-applications';
 
 /** Each notebook's exercises, in notebook order. */
-const NOTEBOOKS: ExerciseSpec[][] = [PRIMER_EXERCISES];
+const NOTEBOOKS: ExerciseSpec[][] = [
+  PRIMER_EXERCISES,
+  INFERENCE_EXERCISES,
+  CONVOLUTION_EXERCISES,
+  RECURRENT_EXERCISES,
+  ATTENTION_EXERCISES,
+  SCALE_EXERCISES,
+  TRAINING_EXERCISES,
+  QUANTIZATION_EXERCISES,
+  PRUNING_EXERCISES,
+  DISTILLATION_EXERCISES,
+  OPTIMIZED_EXERCISES,
+  APPLICATIONS_EXERCISES,
+];
 
 let registry: Map<string, Exercise> | null = null;
 
