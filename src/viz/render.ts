@@ -6,25 +6,52 @@ import type { MimeBundle } from '../engine/mime';
 export const CHART_FONT = 'DejaVu Sans';
 const FONT_DIRS = ['/usr/share/fonts/truetype/dejavu'];
 
-/** Vega-Lite config shared by all charts: one font, quiet axes, room for a notebook column. */
+/** Chart ink: dark text on the white card every chart sits on. */
+export const INK = '#111111';
+const MUTED = '#333333';
+
+/**
+ * The category palette: Okabe & Ito (2008), distinguishable with the common colour-vision
+ * deficiencies; blue and orange first, so two series never differ by red vs green.
+ */
+export const CATEGORY_PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+
+/** The widest a chart may be, in CSS pixels: a JupyterLab notebook column at a common window size. */
+export const MAX_CHART_WIDTH = 900;
+
+/**
+ * Vega-Lite config shared by all charts: one font, quiet axes, and a white card with dark text
+ * whatever the theme. JupyterLab's dark mode hands Vega its dark theme (light text); the
+ * background and colours set here win over it, so every chart reads the same in both themes.
+ */
 export const CHART_CONFIG = {
   font: CHART_FONT,
+  background: '#ffffff',
+  padding: 8,
   view: { stroke: null },
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: false },
-  header: { labelFontSize: 11, titleFontSize: 12 },
-  title: { fontSize: 13, anchor: 'start', offset: 8 },
-  legend: { labelFontSize: 11, titleFontSize: 11 },
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: false, labelColor: INK, titleColor: INK, domainColor: MUTED, tickColor: MUTED, gridColor: '#dddddd' },
+  header: { labelFontSize: 11, titleFontSize: 12, labelColor: INK, titleColor: INK },
+  title: { fontSize: 13, anchor: 'start', offset: 8, color: INK, subtitleColor: MUTED },
+  legend: { labelFontSize: 11, titleFontSize: 11, labelColor: INK, titleColor: INK, labelLimit: 260 },
+  text: { color: INK },
+  range: { category: CATEGORY_PALETTE },
 } as const;
 
 export const VEGA_LITE_V5_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
 // Typed loosely: their types are ESM-only and this module compiles to CommonJS.
+interface VegaLogger {
+  level(): number;
+  warn(...args: unknown[]): VegaLogger;
+}
 interface VegaModule {
-  View: new (runtime: unknown, options: { renderer: 'none' }) => { toSVG(): Promise<string>; finalize(): void };
-  parse(spec: unknown): unknown;
+  View: new (runtime: unknown, options: { renderer: 'none'; logger?: VegaLogger }) => { toSVG(): Promise<string>; runAsync(): Promise<unknown>; finalize(): void };
+  parse(spec: unknown, config?: unknown, options?: { logger?: VegaLogger }): unknown;
+  logger(level: number, method?: string, handler?: (method: string, level: number, input: unknown[]) => void): VegaLogger;
+  Warn: number;
 }
 interface VegaLiteModule {
-  compile(spec: unknown): { spec: unknown };
+  compile(spec: unknown, options?: { logger?: VegaLogger }): { spec: unknown };
 }
 let modules: Promise<[VegaModule, VegaLiteModule]> | null = null;
 
@@ -34,22 +61,53 @@ function loadVega(): Promise<[VegaModule, VegaLiteModule]> {
   return modules;
 }
 
-/** A spec with the v5 schema and the shared config filled in (the caller's config wins). */
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** A spec with the v5 schema and the shared config filled in (the caller's config wins, key by key). */
 export function withDefaults(spec: Record<string, unknown>): Record<string, unknown> {
-  const config = { ...CHART_CONFIG, ...((spec.config as object) ?? {}) };
+  const own = (spec.config as Record<string, unknown>) ?? {};
+  const config: Record<string, unknown> = { ...CHART_CONFIG };
+  for (const [k, v] of Object.entries(own)) config[k] = isObject(v) && isObject(config[k]) ? { ...(config[k] as object), ...v } : v;
   return { $schema: VEGA_LITE_V5_SCHEMA, ...spec, config };
+}
+
+/** What compiling and drawing a spec said: the SVG and every warning Vega-Lite and Vega logged. */
+export interface RenderResult {
+  svg: string;
+  warnings: string[];
+}
+
+/**
+ * Render a Vega-Lite spec to an SVG string, as the browser would show it at its initial state,
+ * collecting the warnings Vega-Lite (compile) and Vega (parse, dataflow, scales) log on the way:
+ * the same ones a browser console would show.
+ */
+export async function renderChecked(vlSpec: Record<string, unknown>): Promise<RenderResult> {
+  const [vega, vl] = await loadVega();
+  const warnings: string[] = [];
+  const logger = vega.logger(vega.Warn, undefined, (_method, _level, input) => {
+    warnings.push(input.map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
+  });
+  const compiled = vl.compile(withDefaults(vlSpec), { logger }).spec;
+  const view = new vega.View(vega.parse(compiled, undefined, { logger }), { renderer: 'none', logger });
+  try {
+    return { svg: await view.toSVG(), warnings };
+  } finally {
+    view.finalize();
+  }
 }
 
 /** Render a Vega-Lite spec to an SVG string, as the browser would show it at its initial state. */
 export async function renderSvg(vlSpec: Record<string, unknown>): Promise<string> {
-  const [vega, vl] = await loadVega();
-  const compiled = vl.compile(withDefaults(vlSpec)).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return (await renderChecked(vlSpec)).svg;
+}
+
+/** The CSS size an SVG declares (its root width / height attributes). */
+export function svgSize(svg: string): { width: number; height: number } | null {
+  const root = /<svg\b[^>]*>/.exec(svg)?.[0];
+  const width = root && /\swidth="([\d.]+)"/.exec(root);
+  const height = root && /\sheight="([\d.]+)"/.exec(root);
+  return width && height ? { width: Number(width[1]), height: Number(height[1]) } : null;
 }
 
 /** Rasterise an SVG at `scale` (2 = crisp on high-DPI screens). */
