@@ -67,7 +67,7 @@ export async function comparisonView(report: ComparisonReport): Promise<MimeBund
     data: { values: latencyRows },
     encoding: {
       y: { field: 'label', type: 'nominal', sort: labels, title: null, axis: { labelLimit: 320 } },
-      color: { field: 'engine', type: 'nominal', sort: ['tfjs', 'ONNX Runtime'], scale: { range: ['#4c78a8', '#f58518'] }, title: null, legend: { orient: 'bottom' } },
+      color: { field: 'engine', type: 'nominal', sort: ['tfjs', 'ONNX Runtime'], scale: { range: ['#0072B2', '#E69F00'] }, title: null, legend: { orient: 'bottom' } },
     },
     layer: [
       { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { field: 'ms', type: 'quantitative', title: 'ms', scale: { type: 'log' } }, x2: { field: 'p95' } } },

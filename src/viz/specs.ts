@@ -62,7 +62,7 @@ export function histogramSpec(options: { bins: { x0: number; x1: number; count: 
     width: 480,
     height: 180,
     data: { values: options.bins },
-    mark: { type: 'rect', color: '#4c78a8' },
+    mark: { type: 'rect', color: '#0072B2' },
     encoding: {
       x: { field: 'x0', type: 'quantitative', title: options.xTitle ?? 'value', scale: { zero: false } },
       x2: { field: 'x1' },
@@ -93,7 +93,7 @@ export function classProbabilitiesSpec(options: { labels: string[]; probs: numbe
       {
         mark: { type: 'bar' },
         encoding: {
-          color: { field: 'top', type: 'nominal', scale: { domain: [true, false], range: ['#e45756', '#9ecae9'] }, legend: null },
+          color: { field: 'top', type: 'nominal', scale: { domain: [true, false], range: ['#D55E00', '#a6cee3'] }, legend: null },
           tooltip: [{ field: 'label' }, { field: 'p', format: '.4f' }],
         },
       },

@@ -187,7 +187,7 @@ export async function barChart(rows: { label: string; value: number }[], options
       x: { field: 'value', type: 'quantitative', title: options.xTitle, scale: { zero: true } },
     },
     layer: [
-      { mark: { type: 'bar', color: '#4c78a8' }, encoding: { tooltip: [{ field: 'label' }, { field: 'value', format }] } },
+      { mark: { type: 'bar', color: '#0072B2' }, encoding: { tooltip: [{ field: 'label' }, { field: 'value', format }] } },
       { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { text: { field: 'value', format } } },
     ],
   };
@@ -283,8 +283,8 @@ export async function modelMemoryView(models: { name: string; bytes: Record<stri
       {
         data: { values: [{ gib: 16, label: '16 GiB laptop' }, { gib: 80, label: '80 GiB GPU' }] },
         layer: [
-          { mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3] }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale } } },
-          { mark: { type: 'text', align: 'left', x: 2, dy: -6, fontSize: 10, color: '#e45756' }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale }, text: { field: 'label' } } },
+          { mark: { type: 'rule', color: '#D55E00', strokeDash: [4, 3] }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale } } },
+          { mark: { type: 'text', align: 'left', x: 2, dy: -6, fontSize: 10, color: '#D55E00' }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale }, text: { field: 'label' } } },
         ],
       },
     ],
