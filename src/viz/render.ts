@@ -68,7 +68,45 @@ export function withDefaults(spec: Record<string, unknown>): Record<string, unkn
   const own = (spec.config as Record<string, unknown>) ?? {};
   const config: Record<string, unknown> = { ...CHART_CONFIG };
   for (const [k, v] of Object.entries(own)) config[k] = isObject(v) && isObject(config[k]) ? { ...(config[k] as object), ...v } : v;
-  return { $schema: VEGA_LITE_V5_SCHEMA, ...spec, config };
+  return { $schema: VEGA_LITE_V5_SCHEMA, ...wrapTitles(spec), config };
+}
+
+/**
+ * Titles do not wrap in Vega: a long subtitle alone made charts 1,500 px wide. Break title and
+ * subtitle text into lines that fit the column (Vega draws an array as lines). Vega without a
+ * canvas estimates 0.8 x font size per character, so the limits keep even that estimate inside.
+ */
+const TITLE_CHARS = 80;
+const SUBTITLE_CHARS = 100;
+
+function breakLines(text: unknown, max: number): unknown {
+  if (Array.isArray(text)) return text.flatMap((t) => (typeof t === 'string' ? (breakLines(t, max) as string[]) : [t]));
+  if (typeof text !== 'string' || text.length <= max) return Array.isArray(text) ? text : text;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > max) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+function wrapTitles(spec: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...spec };
+  if (typeof out.title === 'string') out.title = { text: breakLines(out.title, TITLE_CHARS) };
+  else if (isObject(out.title)) {
+    const t = { ...out.title };
+    if (typeof t.text === 'string' || Array.isArray(t.text)) t.text = breakLines(t.text, TITLE_CHARS);
+    if (typeof t.subtitle === 'string' || Array.isArray(t.subtitle)) t.subtitle = breakLines(t.subtitle, SUBTITLE_CHARS);
+    out.title = t;
+  }
+  for (const key of ['vconcat', 'hconcat', 'concat', 'layer']) {
+    if (Array.isArray(out[key])) out[key] = (out[key] as unknown[]).map((v) => (isObject(v) ? wrapTitles(v) : v));
+  }
+  return out;
 }
 
 /** What compiling and drawing a spec said: the SVG and every warning Vega-Lite and Vega logged. */
@@ -122,16 +160,64 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   return resvg.render().asPng();
 }
 
+type Spec = Record<string, unknown>;
+
+/** Every `hconcat` in a spec with more than one view, outermost first. */
+function hconcats(spec: unknown, out: Spec[] = []): Spec[] {
+  if (Array.isArray(spec)) spec.forEach((x) => hconcats(x, out));
+  else if (isObject(spec)) {
+    if (Array.isArray(spec.hconcat) && spec.hconcat.length > 1) out.push(spec);
+    for (const [k, v] of Object.entries(spec)) if (k !== 'data' && k !== 'datasets') hconcats(v, out);
+  }
+  return out;
+}
+
+/**
+ * Wrap instead of widening: while the drawn chart is wider than MAX_CHART_WIDTH, turn its widest
+ * row of side-by-side views (an `hconcat`) into a grid with one column fewer, until it fits or
+ * every row is a single column. The spec is changed in place (a deep copy of the caller's).
+ */
+export async function wrapToFit(spec: Spec, draw: (s: Spec) => Promise<string> = renderSvg): Promise<{ spec: Spec; svg: string }> {
+  let svg = await draw(spec);
+  for (let guard = 0; guard < 12 && (svgSize(svg)?.width ?? 0) > MAX_CHART_WIDTH; guard++) {
+    const rows = hconcats(spec);
+    if (!rows.length) {
+      // A grid already: one column fewer.
+      const grid = [spec, ...gridsIn(spec)].find((g) => Array.isArray(g.concat) && typeof g.columns === 'number' && (g.columns as number) > 1);
+      if (!grid) break;
+      grid.columns = (grid.columns as number) - 1;
+    } else {
+      const row = rows[0];
+      const views = row.hconcat as Spec[];
+      delete row.hconcat;
+      row.concat = views;
+      row.columns = views.length - 1;
+    }
+    svg = await draw(spec);
+  }
+  return { spec, svg };
+}
+
+function gridsIn(spec: unknown, out: Spec[] = []): Spec[] {
+  if (Array.isArray(spec)) spec.forEach((x) => gridsIn(x, out));
+  else if (isObject(spec)) {
+    if (Array.isArray(spec.concat) && typeof spec.columns === 'number') out.push(spec);
+    for (const [k, v] of Object.entries(spec)) if (k !== 'data' && k !== 'datasets') gridsIn(v, out);
+  }
+  return out;
+}
+
 /**
  * The bundle a chart is displayed as: Vega-Lite v5 (interactive in JupyterLab / VS Code), SVG
  * and PNG (classic Notebook, GitHub), and text. `staticSpec` draws the SVG/PNG when the
- * interactive spec's initial state is not the best still picture (e.g. a slider).
+ * interactive spec's initial state is not the best still picture (e.g. a slider). Side-by-side
+ * views that would not fit a notebook column (MAX_CHART_WIDTH) are wrapped into a grid.
  */
 export async function toBundle(vlSpec: Record<string, unknown>, text: string, staticSpec?: Record<string, unknown>, options: { pngScale?: number } = {}): Promise<MimeBundle> {
-  const spec = withDefaults(vlSpec);
-  const svg = await renderSvg(staticSpec ?? spec);
+  const interactive = await wrapToFit(withDefaults(structuredClone(vlSpec)));
+  const svg = staticSpec ? (await wrapToFit(withDefaults(structuredClone(staticSpec)))).svg : interactive.svg;
   return {
-    'application/vnd.vegalite.v5+json': spec,
+    'application/vnd.vegalite.v5+json': interactive.spec,
     'image/svg+xml': svg,
     'image/png': svgToPng(svg, options.pngScale).toString('base64'), // photos and tall panels pass 1: a 2x PNG of a photo weighs megabytes in a committed notebook
     'text/plain': text,
