@@ -86,7 +86,7 @@ export async function comparisonView(report: ComparisonReport): Promise<MimeBund
     encoding: {
       x: { field: 'hook', type: 'ordinal', sort: hookOrder.map(shortHook), title: null, axis: { labelAngle: -90, labelFontSize: 8 } },
       y: { field: 'sqnrDb', type: 'quantitative', title: 'SQNR (dB)', scale: { zero: false } },
-      color: { field: 'variant', type: 'nominal', sort: labels, title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 300 } },
+      color: { field: 'variant', type: 'nominal', sort: labels, title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 300 } },
       tooltip: [{ field: 'variant' }, { field: 'hook' }, { field: 'sqnrDb', format: '.1f' }],
     },
   };

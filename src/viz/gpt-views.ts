@@ -256,7 +256,10 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
   const lineX1 = lineX0 + span;
   const rightX = lineX1 + 6; // left edge of the key labels
   const mapX = rightX + labelWidth + 14;
-  const mapSize = n * row;
+  // The heatmap shrinks to fit the column (its own cells, not the line rows') instead of widening.
+  const mapCell = Math.min(row, Math.max(2, (HEAD_VIEW_MAX_WIDTH - mapX) / n));
+  const mapSize = Math.round(n * mapCell);
+  const keyLabels = mapCell >= 7;
   const rotate = labels.some((l) => [...l].length > 2);
   const bottomLabels = rotate ? Math.max(...labels.map((l) => textWidth(l, fontSize))) + 8 : 16;
   const yOf = (i: number) => top + i * row + row / 2;
@@ -284,7 +287,7 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
         { name: 'head', value: head, ...(interactive && heads > 1 ? { bind: { input: 'range', min: 0, max: heads - 1, step: 1, name: 'head ' } } : {}) },
       ],
       width: mapX + mapSize,
-      height: top + mapSize + bottomLabels,
+      height: Math.max(top + n * row, top + mapSize + (keyLabels ? bottomLabels : 0)),
       layer: [
         {
           data: { values: lines },
@@ -310,7 +313,7 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
           encoding: { x: px('x'), y: px('y'), text: { field: 'text' }, color: interactive ? { condition: { param: 'hover', empty: false, value: '#D55E00' }, value: '#222' } : { value: '#222' } },
         },
         textLayer(tokenRows.map((r) => ({ ...r, x: rightX })), { fontSize }),
-        textLayer(labels.map((text, k) => ({ text, x: mapX + k * row + row / 2, y: top + mapSize + 4 })), { fontSize, ...(rotate ? { angle: 270, align: 'right' } : { align: 'center', baseline: 'top' }) }),
+        textLayer((keyLabels ? labels : []).map((text, k) => ({ text, x: mapX + k * mapCell + mapCell / 2, y: top + mapSize + 4 })), { fontSize, ...(rotate ? { angle: 270, align: 'right' } : { align: 'center', baseline: 'top' }) }),
         textLayer([{ text: 'query', x: leftX, y: 8 }], { font: 'DejaVu Sans', fontSize: 11, align: 'right', color: '#555' }),
         textLayer([{ text: 'key', x: rightX, y: 8 }, { text: 'key →', x: mapX, y: 8 }], { font: 'DejaVu Sans', fontSize: 11, color: '#555' }),
         legendLayer([0, 0.25, 0.5, 0.75, 1], BLUES_RANGE, 'weight', Math.min(180, mapSize)),
@@ -402,8 +405,11 @@ async function modelViewBundle(attention: AttentionPatterns, options: { size?: n
  * token at that depth, coloured by its probability and outlined in orange when it is the token
  * that really comes next (the bottom row).
  */
+/** The widest the head view's lines + heatmap get (CSS px), the legend beside them. */
+const HEAD_VIEW_MAX_WIDTH = 780;
+
 /** The widest the logit lens table gets (CSS px, stage labels included) before it wraps into bands. */
-const LENS_MAX_TABLE_WIDTH = 760;
+const LENS_MAX_TABLE_WIDTH = 680;
 
 export async function logitLensView(model: GPT, input: string | number[], options?: { topK?: number }): Promise<MimeBundle>;
 export async function logitLensView(lens: LogitLens): Promise<MimeBundle>;

@@ -31,7 +31,7 @@ export const CHART_CONFIG = {
   view: { stroke: null },
   axis: { labelFontSize: 11, titleFontSize: 12, grid: false, labelColor: INK, titleColor: INK, domainColor: MUTED, tickColor: MUTED, gridColor: '#dddddd' },
   header: { labelFontSize: 11, titleFontSize: 12, labelColor: INK, titleColor: INK },
-  title: { fontSize: 13, anchor: 'start', offset: 8, color: INK, subtitleColor: MUTED },
+  title: { fontSize: 13, subtitleFontSize: 11, anchor: 'start', offset: 8, color: INK, subtitleColor: MUTED },
   legend: { labelFontSize: 11, titleFontSize: 11, labelColor: INK, titleColor: INK, labelLimit: 260 },
   text: { color: INK },
   range: { category: CATEGORY_PALETTE },
@@ -76,8 +76,8 @@ export function withDefaults(spec: Record<string, unknown>): Record<string, unkn
  * subtitle text into lines that fit the column (Vega draws an array as lines). Vega without a
  * canvas estimates 0.8 x font size per character, so the limits keep even that estimate inside.
  */
-const TITLE_CHARS = 80;
-const SUBTITLE_CHARS = 100;
+const TITLE_CHARS = 64;
+const SUBTITLE_CHARS = 84;
 
 function breakLines(text: unknown, max: number): unknown {
   if (Array.isArray(text)) return text.flatMap((t) => (typeof t === 'string' ? (breakLines(t, max) as string[]) : [t]));

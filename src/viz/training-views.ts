@@ -100,7 +100,8 @@ export function lossComparisonView(rows: { case: string; loss_fn: string; value:
   const spec: Spec = {
     title,
     data: { values: rows },
-    facet: { column: { field: 'loss_fn', type: 'nominal', title: null, sort: [...new Set(rows.map((r) => r.loss_fn))] } },
+    facet: { field: 'loss_fn', type: 'nominal', title: null, sort: [...new Set(rows.map((r) => r.loss_fn))] },
+    columns: 3, // five losses side by side do not fit a notebook column: a grid
     spec: {
       width: 110,
       height: { step: 18 },
