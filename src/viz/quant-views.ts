@@ -145,8 +145,9 @@ export async function errorGrowthView(series: Record<string, LayerError[]>, titl
     encoding: {
       x: { field: 'name', type: 'ordinal', sort: order, title: null, axis: { labelAngle: -40 } },
       y: { field: 'sqnrDb', type: 'quantitative', title: 'SQNR (dB)', scale: { zero: false } },
-      color: { field: 'variant', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 500 } }, // below the chart: whole labels, never cut
-      strokeDash: { field: 'variant', type: 'nominal', legend: null }, // not by colour alone
+      // Below the chart: whole labels, never cut; colour and dashes in one legend (not colour alone).
+      color: { field: 'variant', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 500 } },
+      strokeDash: { field: 'variant', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 500 } },
       tooltip: [{ field: 'variant' }, { field: 'name' }, { field: 'sqnrDb', format: '.1f' }],
     },
   };

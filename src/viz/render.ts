@@ -47,7 +47,7 @@ interface VegaLogger {
 interface VegaModule {
   View: new (runtime: unknown, options: { renderer: 'none'; logger?: VegaLogger }) => { toSVG(): Promise<string>; runAsync(): Promise<unknown>; finalize(): void };
   parse(spec: unknown, config?: unknown, options?: { logger?: VegaLogger }): unknown;
-  logger(level: number, method?: string, handler?: (method: string, level: number, input: unknown[]) => void): VegaLogger;
+  logger(level: number, method?: string, handler?: (method: string, level: number, input: ArrayLike<unknown>) => void): VegaLogger;
   Warn: number;
 }
 interface VegaLiteModule {
@@ -123,8 +123,8 @@ export interface RenderResult {
 export async function renderChecked(vlSpec: Record<string, unknown>): Promise<RenderResult> {
   const [vega, vl] = await loadVega();
   const warnings: string[] = [];
-  const logger = vega.logger(vega.Warn, undefined, (_method, _level, input) => {
-    warnings.push(input.map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
+  const logger = vega.logger(vega.Warn, undefined, (_method, _level, input: ArrayLike<unknown>) => {
+    warnings.push(Array.from(input).map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
   });
   const compiled = vl.compile(withDefaults(vlSpec), { logger }).spec;
   const view = new vega.View(vega.parse(compiled, undefined, { logger }), { renderer: 'none', logger });
@@ -162,11 +162,14 @@ export function svgToPng(svg: string, scale = 2): Buffer {
 
 type Spec = Record<string, unknown>;
 
+/** A row that must stay a row (a table's columns): wrapToFit leaves an hconcat with this description alone. */
+export const KEEP_ROW = 'keep-row';
+
 /** Every `hconcat` in a spec with more than one view, outermost first. */
 function hconcats(spec: unknown, out: Spec[] = []): Spec[] {
   if (Array.isArray(spec)) spec.forEach((x) => hconcats(x, out));
   else if (isObject(spec)) {
-    if (Array.isArray(spec.hconcat) && spec.hconcat.length > 1) out.push(spec);
+    if (Array.isArray(spec.hconcat) && spec.hconcat.length > 1 && spec.description !== KEEP_ROW) out.push(spec);
     for (const [k, v] of Object.entries(spec)) if (k !== 'data' && k !== 'datasets') hconcats(v, out);
   }
   return out;

@@ -119,7 +119,7 @@ export async function hiddenStateView(model: CharRNN, word: string, options: { c
       x: { field: 'label', type: 'ordinal', sort: null, title: 'character read (time →)', axis: { labelAngle: 0 } },
       y: { field: 'h', type: 'quantitative', title: 'h', scale: { domain: [-1, 1] } },
       color: { field: 'unit', type: 'nominal', sort: picked.map((k) => `unit ${k}`), title: null, legend: { orient: 'right' } },
-      strokeDash: { field: 'unit', type: 'nominal', sort: picked.map((k) => `unit ${k}`), legend: null },
+      strokeDash: { field: 'unit', type: 'nominal', sort: picked.map((k) => `unit ${k}`), title: null, legend: { orient: 'right' } },
       tooltip: [{ field: 'unit' }, { field: 'label', title: 'after' }, { field: 'h', format: '.3f' }],
     },
   };

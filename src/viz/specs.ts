@@ -1,6 +1,8 @@
 // Vega-Lite v5 spec builders. Plain data in, plain spec objects out: no tensors, no rendering.
 // Heatmaps are PNG data URLs (see heatmap.ts) drawn with image marks.
 
+import { KEEP_ROW } from './render';
+
 type Spec = Record<string, unknown>;
 
 /** A legend-only layer: invisible points that give the colour scale a legend. */
@@ -109,6 +111,7 @@ export function tableSpec(options: { rows: Record<string, string | number>[]; co
     title: options.title,
     data: { values },
     spacing: 14,
+    description: KEEP_ROW, // a table's columns never wrap
     hconcat: options.columns.map((col) => ({
       width: col.width,
       height: { step: 18 },
