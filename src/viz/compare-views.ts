@@ -18,7 +18,7 @@ export async function comparisonView(report: ComparisonReport): Promise<MimeBund
     worst: r.worstStep ? `${loss ? shortHook(r.worstStep) : r.worstStep} ${fmtDb(r.worstSqnrDb)}` : '—',
   }));
   // Two tables, one above the other: eight columns side by side do not fit a notebook column.
-  const labelWidth = Math.min(330, Math.max(150, ...report.rows.map((r) => r.label.length * 6)));
+  const labelWidth = Math.min(360, Math.max(150, ...report.rows.map((r) => r.label.length * 8.8))); // 8.8 px a character: what Vega estimates without a canvas
   const quality = tableSpec({
     title: 'Optimized vs original: quality and size',
     rows,
@@ -26,7 +26,7 @@ export async function comparisonView(report: ComparisonReport): Promise<MimeBund
       { field: 'label', title: 'variant', width: labelWidth },
       { field: 'metric', title: loss ? 'nats/char' : 'accuracy', width: 70, align: 'right' },
       ...(loss ? [{ field: 'perplexity', title: 'perplexity', width: 64, align: 'right' as const }] : []),
-      { field: 'bytes', title: 'bytes', width: 140, align: 'right' },
+      { field: 'bytes', title: 'bytes', width: 180, align: 'right' },
     ],
   });
   const speed = tableSpec({
@@ -37,7 +37,7 @@ export async function comparisonView(report: ComparisonReport): Promise<MimeBund
       { field: 'tfjs', title: 'tfjs', width: 70, align: 'right' },
       { field: 'ort', title: 'ONNX RT', width: 70, align: 'right' },
       { field: 'logits', title: 'logits SQNR', width: 84, align: 'right' },
-      { field: 'worst', title: 'worst step (SQNR)', width: loss ? 150 : 190 },
+      { field: 'worst', title: 'worst step (SQNR)', width: 190 },
     ],
   });
   const table = { vconcat: [quality, speed], spacing: 18 };
@@ -77,7 +77,7 @@ export async function comparisonView(report: ComparisonReport): Promise<MimeBund
     height: { step: 22 },
     data: { values: latencyRows },
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: labels, title: null, axis: { labelLimit: 320 } },
+      y: { field: 'label', type: 'nominal', sort: labels, title: null, axis: { labelLimit: 240 } },
       color: { field: 'engine', type: 'nominal', sort: ['tfjs', 'ONNX Runtime'], scale: { range: ['#0072B2', '#E69F00'] }, title: null, legend: { orient: 'bottom' } },
     },
     layer: [

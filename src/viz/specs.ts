@@ -116,7 +116,7 @@ export function tableSpec(options: { rows: Record<string, string | number>[]; co
       width: col.width,
       height: { step: 18 },
       title: { text: col.title, fontSize: 11, fontWeight: 'bold', anchor: col.align === 'right' ? 'end' : 'start', offset: 4 },
-      mark: { type: 'text', align: col.align ?? 'left', baseline: 'middle', fontSize: 11 },
+      mark: { type: 'text', align: col.align ?? 'left', baseline: 'middle', fontSize: 11, limit: col.width }, // never into the next column
       encoding: {
         y: { field: '_row', type: 'ordinal', axis: null },
         x: { value: col.align === 'right' ? col.width - 4 : 0 },
