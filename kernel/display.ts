@@ -51,3 +51,18 @@ export async function valueToBundle(
   if (isPlainBundle(value)) return normalizeBundle(value, () => inspectValue(value));
   return { 'text/plain': inspectValue(value) };
 }
+
+/**
+ * Output metadata for a bundle: a chart's PNG is drawn at 2x (or 1x for photos), so without a
+ * size GitHub and classic Notebook show it at double size. The SVG in the same bundle is the
+ * same picture at its CSS size, so the PNG gets that width and height.
+ */
+export function bundleMetadata(data: Bundle): Record<string, unknown> {
+  const svg = data['image/svg+xml'];
+  if (typeof data['image/png'] !== 'string' || typeof svg !== 'string') return {};
+  const root = /<svg\b[^>]*>/.exec(svg)?.[0];
+  const width = root && /\swidth="([\d.]+)"/.exec(root);
+  const height = root && /\sheight="([\d.]+)"/.exec(root);
+  if (!width || !height) return {};
+  return { 'image/png': { width: Math.round(Number(width[1])), height: Math.round(Number(height[1])) } };
+}

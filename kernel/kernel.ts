@@ -9,7 +9,7 @@
 import * as v8 from 'v8';
 import { Executor, describeError, typescriptVersion, CellError } from './executor';
 import { hookTslabDisplay } from './tslab';
-import { Bundle, inspectValue, normalizeBundle, valueToBundle } from './display';
+import { Bundle, bundleMetadata, inspectValue, normalizeBundle, valueToBundle } from './display';
 import { Channel, ConnectionInfo, KernelServer } from './server';
 import { Message, PROTOCOL_VERSION } from './wire';
 
@@ -218,7 +218,7 @@ export class Kernel {
         const data = normalizeBundle(bundle, () => '<display>');
         if (options.update && !options.displayId) throw new TypeError('display({update: true}) needs a displayId');
         const transient = options.displayId ? { display_id: options.displayId } : {};
-        this.server.publish(options.update ? 'update_display_data' : 'display_data', { data, metadata: {}, transient }, this.parent);
+        this.server.publish(options.update ? 'update_display_data' : 'display_data', { data, metadata: bundleMetadata(data), transient }, this.parent);
       },
       clearOutput: (wait = false) => {
         this.executorInstance?.checkInterrupt();
@@ -346,7 +346,7 @@ export class Kernel {
         error = outcome;
       } else if (outcome.hasValue && !silent) {
         const data = await valueToBundle(outcome.value, (p) => this.executor.race(p), (f) => this.executor.callGuarded(f));
-        this.server.publish('execute_result', { execution_count: count, data, metadata: {} }, msg);
+        this.server.publish('execute_result', { execution_count: count, data, metadata: bundleMetadata(data) }, msg);
         entry.output = String(data['text/plain'] ?? '');
       }
     } catch (e) {

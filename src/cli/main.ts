@@ -13,6 +13,7 @@ import { tf } from '../engine/tf';
 import { initBackend, backend, backendInfo, backendLabel, nativeStatus } from '../engine/backend';
 import { setupNative, NativeSetupError } from '../engine/native-build';
 import { entryOf, evaluateModel, listModels, loadModel, modelNames, packageRoot, readEvalData } from '../models/registry';
+import { defaultWorkspaceDir, resetNotebook, syncWorkspace } from '../io/workspace';
 import { installKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
 import type { GPT } from '../models/gpt';
 import { GENERATE_FLAGS, GPT_RUN_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './gpt';
@@ -40,7 +41,12 @@ Usage:
                 [--windows N] [--json]               a GPT (tiny-gpt): held-out loss on its test text, bytes, latency
                                                       in tfjs and ONNX Runtime, error per hook; int8 is ONNX Runtime's
                                                       dynamic int8; --structured removes MLP neurons
-  inference-lab lab                                   open JupyterLab on the notebooks (npm start)
+  inference-lab lab                                   open JupyterLab on your own copy of the notebooks (npm start);
+                                                      made on first start in ~/.local/share/inference-lab/notebooks
+                                                      (or $INFERENCE_LAB_WORKSPACE); new course notebooks are copied
+                                                      in, notebooks you edited are never overwritten
+  inference-lab reset-notebook <NN|file>              put the course's version of one notebook back in your copy
+                                                      (your edited file is kept beside it)
   inference-lab serve [--port N] [--host H]           the lessons, stepper and comparison as a web site
                                                       (default 127.0.0.1:8080; offline)
   inference-lab kernel install|remove|status          the Jupyter kernel "TypeScript (Inference Lab)"
@@ -153,6 +159,7 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   train: { epochs: 'string', seed: 'string', cell: 'string' },
   kernel: { json: 'boolean' },
   lab: {},
+  'reset-notebook': { json: 'boolean' },
   serve: { port: 'string', host: 'string', json: 'boolean' },
 };
 
@@ -297,8 +304,22 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    case 'lab':
-      return startLab(path.join(packageRoot(), 'notebooks'));
+    case 'lab': {
+      const sync = syncWorkspace(path.join(packageRoot(), 'notebooks'), defaultWorkspaceDir(), packageRoot());
+      const lines = [`your notebooks: ${sync.dir}`];
+      if (sync.added.length) lines.push(`  copied in from the course: ${sync.added.join(', ')}`);
+      if (sync.updated.length) lines.push(`  updated to the course's new version (you had not edited them): ${sync.updated.join(', ')}`);
+      if (sync.keptEdited.length) lines.push(`  the course changed these, but you edited them, so they are kept: ${sync.keptEdited.join(', ')} (inference-lab reset-notebook NN takes the course's version)`);
+      process.stderr.write(lines.join('\n') + '\n');
+      return startLab(sync.dir);
+    }
+    case 'reset-notebook': {
+      const which = args.positional[1];
+      if (!which) throw new UsageError('reset-notebook needs a notebook: its number (e.g. 04) or file name.');
+      const r = resetNotebook(path.join(packageRoot(), 'notebooks'), defaultWorkspaceDir(), which);
+      print(json, r, `${r.path} is the course's version again${r.backup ? `; your edited copy is kept as ${r.backup}` : ''}`);
+      return 0;
+    }
     case 'serve': {
       const portFlag = args.flags.get('port');
       const port = portFlag === undefined ? 8080 : Number(portFlag);
@@ -319,7 +340,7 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: models, eval, run, generate, compare, lab, serve, kernel, backend.`);
+      throw new UsageError(`Unknown command "${command}". Commands: models, eval, run, generate, compare, lab, reset-notebook, serve, kernel, backend.`);
   }
 }
 

@@ -51,7 +51,7 @@ export async function nextTokenTemperatureView(text: string, models: Record<stri
   const title = options.title ?? `Next character after "…${context}"`;
   const sortedTokens = order.slice(0, topK).map(tokenOf);
   const spec = (T: number) => ({
-    title: { text: `${title} (T = ${T} here)`, subtitle: [`softmax(logits / T) over all ${first.config.vocabSize} characters; the ${topK} most likely under ${labels[0]} drawn.`, 'Drag T: higher flattens, and shows what the teacher thinks is a near miss.'] },
+    title: { text: { expr: `${JSON.stringify(`${title} (T = `)} + format(T, '~g') + ')'` }, subtitle: [`softmax(logits / T) over all ${first.config.vocabSize} characters; the ${topK} most likely under ${labels[0]} drawn.`, 'Drag T: higher flattens, and shows what the teacher thinks is a near miss.'] },
     params: [{ name: 'T', value: T, bind: { input: 'range', min: 0.25, max: 8, step: 0.25, name: 'temperature T ' } }],
     width: 680, // 16 characters x 3 models stay readable, and fit a lesson page
     height: 220,

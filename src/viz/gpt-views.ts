@@ -22,7 +22,7 @@ type Spec = Record<string, unknown>;
 const MONO = 'DejaVu Sans Mono, monospace';
 const MONO_WIDTH = 0.602;
 /** One colour per head (Tableau 10), as BertViz colours heads. */
-const HEAD_COLORS = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#9d755d', '#ff9da6', '#bab0ac'];
+const HEAD_COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000', '#999999', '#8c510a']; // Okabe-Ito, then grey and brown
 const headColor = (h: number) => HEAD_COLORS[h % HEAD_COLORS.length];
 /** Alternating pastel fills, so neighbouring tokens are told apart. */
 const TOKEN_FILLS = ['#c6dbef', '#fdd0a2', '#c7e9c0', '#dadaeb', '#fcbba1', '#e5e5e5'];
@@ -256,7 +256,10 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
   const lineX1 = lineX0 + span;
   const rightX = lineX1 + 6; // left edge of the key labels
   const mapX = rightX + labelWidth + 14;
-  const mapSize = n * row;
+  // The heatmap shrinks to fit the column (its own cells, not the line rows') instead of widening.
+  const mapCell = Math.min(row, Math.max(2, (HEAD_VIEW_MAX_WIDTH - mapX) / n));
+  const mapSize = Math.round(n * mapCell);
+  const keyLabels = mapCell >= 7;
   const rotate = labels.some((l) => [...l].length > 2);
   const bottomLabels = rotate ? Math.max(...labels.map((l) => textWidth(l, fontSize))) + 8 : 16;
   const yOf = (i: number) => top + i * row + row / 2;
@@ -284,7 +287,7 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
         { name: 'head', value: head, ...(interactive && heads > 1 ? { bind: { input: 'range', min: 0, max: heads - 1, step: 1, name: 'head ' } } : {}) },
       ],
       width: mapX + mapSize,
-      height: top + mapSize + bottomLabels,
+      height: Math.max(top + n * row, top + mapSize + (keyLabels ? bottomLabels : 0)),
       layer: [
         {
           data: { values: lines },
@@ -307,10 +310,10 @@ export async function attentionHeadView(source: GPT | AttentionPatterns, inputOr
           data: { values: tokenRows.map((r) => ({ ...r, x: leftX })) },
           ...(interactive ? { params: [{ name: 'hover', select: { type: 'point', on: 'mouseover', clear: 'mouseout', fields: ['q'] } }] } : {}),
           mark: { type: 'text', font: MONO, fontSize, align: 'right', baseline: 'middle', ...(interactive ? { cursor: 'pointer' } : {}) },
-          encoding: { x: px('x'), y: px('y'), text: { field: 'text' }, color: interactive ? { condition: { param: 'hover', empty: false, value: '#e45756' }, value: '#222' } : { value: '#222' } },
+          encoding: { x: px('x'), y: px('y'), text: { field: 'text' }, color: interactive ? { condition: { param: 'hover', empty: false, value: '#D55E00' }, value: '#222' } : { value: '#222' } },
         },
         textLayer(tokenRows.map((r) => ({ ...r, x: rightX })), { fontSize }),
-        textLayer(labels.map((text, k) => ({ text, x: mapX + k * row + row / 2, y: top + mapSize + 4 })), { fontSize, ...(rotate ? { angle: 270, align: 'right' } : { align: 'center', baseline: 'top' }) }),
+        textLayer((keyLabels ? labels : []).map((text, k) => ({ text, x: mapX + k * mapCell + mapCell / 2, y: top + mapSize + 4 })), { fontSize, ...(rotate ? { angle: 270, align: 'right' } : { align: 'center', baseline: 'top' }) }),
         textLayer([{ text: 'query', x: leftX, y: 8 }], { font: 'DejaVu Sans', fontSize: 11, align: 'right', color: '#555' }),
         textLayer([{ text: 'key', x: rightX, y: 8 }, { text: 'key →', x: mapX, y: 8 }], { font: 'DejaVu Sans', fontSize: 11, color: '#555' }),
         legendLayer([0, 0.25, 0.5, 0.75, 1], BLUES_RANGE, 'weight', Math.min(180, mapSize)),
@@ -399,9 +402,15 @@ async function modelViewBundle(attention: AttentionPatterns, options: { size?: n
 /**
  * The logit lens as a table: rows = the residual stream after each block (top: the embeddings
  * alone), columns = positions (the token read there on top), each cell the most likely next
- * token at that depth, coloured by its probability and outlined in red when it is the token
+ * token at that depth, coloured by its probability and outlined in orange when it is the token
  * that really comes next (the bottom row).
  */
+/** The widest the head view's lines + heatmap get (CSS px), the legend beside them. */
+const HEAD_VIEW_MAX_WIDTH = 780;
+
+/** The widest the logit lens table gets (CSS px, stage labels included) before it wraps into bands. */
+const LENS_MAX_TABLE_WIDTH = 680;
+
 export async function logitLensView(model: GPT, input: string | number[], options?: { topK?: number }): Promise<MimeBundle>;
 export async function logitLensView(lens: LogitLens): Promise<MimeBundle>;
 export async function logitLensView(source: GPT | LogitLens, input?: string | number[], options: { topK?: number } = {}): Promise<MimeBundle> {
@@ -418,28 +427,37 @@ export async function logitLensView(source: GPT | LogitLens, input?: string | nu
   const cellH = 22;
   const [left, head] = [70, 30];
   const rows = stages.length + 1; // + the row of true next tokens
+  // Wrap long inputs into bands of positions (each band repeats the stage labels) instead of widening.
+  const perBand = Math.max(1, Math.floor((LENS_MAX_TABLE_WIDTH - left) / cellW));
+  const bands = Math.ceil(n / perBand);
+  const bandH = head + rows * cellH + 4 + 14;
+  const cx = (p: number) => left + (p % perBand) * cellW;
+  const by = (p: number) => Math.floor(p / perBand) * bandH;
   const cells = stages.flatMap((stage, s) =>
     tokens.map((_, p) => {
       const best = top[s][p][0];
       const correct = p + 1 < lens.tokens.length && best.id === lens.ids[p + 1];
+      const y0 = by(p) + head + s * cellH;
       return {
-        stage, pos: p, text: topLabels[s][p], p: best.p, correct, x0: left + p * cellW, x1: left + (p + 1) * cellW - 1, y0: head + s * cellH, y1: head + (s + 1) * cellH - 1, x: left + p * cellW + cellW / 2, y: head + s * cellH + cellH / 2,
+        stage, pos: p, text: topLabels[s][p], p: best.p, correct, x0: cx(p), x1: cx(p) + cellW - 1, y0, y1: y0 + cellH - 1, x: cx(p) + cellW / 2, y: y0 + cellH / 2,
         topk: top[s][p].map((c) => `${JSON.stringify(c.token)} ${pct(c.p)}`).join('  '),
         next: p + 1 < lens.tokens.length ? pct(nextTokenProb[s][p]) : '—',
       };
     }),
   );
   const truthY = head + stages.length * cellH + 4;
+  const bandStarts = Array.from({ length: bands }, (_, b) => b * bandH);
   const spec: Spec = {
     title: {
       text: `Logit lens: the next token the model would predict after each block`,
       subtitle: [
-        'each row: the residual stream at that depth, through the final LayerNorm and the unembedding; colour = probability of the top token',
-        'red outline: the top token is the one that really comes next (bottom row); the last block row is the model\'s own prediction' + (n < lens.tokens.length ? `; the first ${n} of ${lens.tokens.length} positions` : ''),
+        'each row: the residual stream at that depth, through the final LayerNorm and the unembedding;',
+        'colour = probability of the top token; orange outline: the top token is the one that really comes next',
+        '(bottom row); the last block row is the model\'s own prediction' + (n < lens.tokens.length ? `; the first ${n} of ${lens.tokens.length} positions` : '') + (bands > 1 ? `; ${bands} bands of ${perBand} positions` : ''),
       ],
     },
-    width: left + n * cellW,
-    height: truthY + cellH,
+    width: left + Math.min(n, perBand) * cellW,
+    height: (bands - 1) * bandH + truthY + cellH,
     layer: [
       {
         data: { values: cells },
@@ -453,7 +471,7 @@ export async function logitLensView(source: GPT | LogitLens, input?: string | nu
       {
         data: { values: cells },
         transform: [{ filter: 'datum.correct' }],
-        mark: { type: 'rect', fill: null, stroke: '#e45756', strokeWidth: 2 },
+        mark: { type: 'rect', fill: null, stroke: '#E69F00', strokeWidth: 2.5 },
         encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('y0'), y2: { field: 'y1' } },
       },
       {
@@ -462,14 +480,17 @@ export async function logitLensView(source: GPT | LogitLens, input?: string | nu
         encoding: { x: px('x'), y: px('y'), text: { field: 'text' }, color: { condition: { test: 'datum.p > 0.55', value: 'white' }, value: '#111' } },
       },
       {
-        data: { values: nextLabels.map((text, p) => ({ text, x0: left + p * cellW, x1: left + (p + 1) * cellW - 1, y0: truthY, y1: truthY + cellH - 1, x: left + p * cellW + cellW / 2, y: truthY + cellH / 2 })) },
+        data: { values: nextLabels.map((text, p) => ({ text, x0: cx(p), x1: cx(p) + cellW - 1, y0: by(p) + truthY, y1: by(p) + truthY + cellH - 1, x: cx(p) + cellW / 2, y: by(p) + truthY + cellH / 2 })) },
         layer: [
           { mark: { type: 'rect', fill: '#eeeeee' }, encoding: { x: px('x0'), x2: { field: 'x1' }, y: px('y0'), y2: { field: 'y1' } } },
           { mark: { type: 'text', font: MONO, fontSize, align: 'center', baseline: 'middle', color: '#111' }, encoding: { x: px('x'), y: px('y'), text: { field: 'text' } } },
         ],
       },
-      textLayer(inputLabels.map((text, p) => ({ text, x: left + p * cellW + cellW / 2, y: head - 9 })), { fontSize, align: 'center', fontWeight: 'bold' }),
-      textLayer([...stages.map((text, s) => ({ text, y: head + s * cellH + cellH / 2 })), { text: 'actual next', y: truthY + cellH / 2 }, { text: 'input', y: head - 9 }].map((r) => ({ ...r, x: left - 6 })), { font: 'DejaVu Sans', fontSize: 11, align: 'right', color: '#333' }),
+      textLayer(inputLabels.map((text, p) => ({ text, x: cx(p) + cellW / 2, y: by(p) + head - 9 })), { fontSize, align: 'center', fontWeight: 'bold' }),
+      textLayer(
+        bandStarts.flatMap((y) => [...stages.map((text, s) => ({ text, y: y + head + s * cellH + cellH / 2 })), { text: 'actual next', y: y + truthY + cellH / 2 }, { text: 'input', y: y + head - 9 }]).map((r) => ({ ...r, x: left - 6 })),
+        { font: 'DejaVu Sans', fontSize: 11, align: 'right', color: '#333' },
+      ),
     ],
   };
   const text = [

@@ -51,7 +51,7 @@ export async function weightQuantizationView(weight: Tensor, params: QuantParams
     layer: [
       {
         data: { values: bin(values, lo, hi, 80) },
-        mark: { type: 'rect', color: '#4c78a8' },
+        mark: { type: 'rect', color: '#0072B2' },
         encoding: {
           x: { field: 'x0', type: 'quantitative', title: 'weight value', scale: { domain: [lo, hi] } },
           x2: { field: 'x1' },
@@ -59,7 +59,7 @@ export async function weightQuantizationView(weight: Tensor, params: QuantParams
         },
       },
       { data: { values: levels }, mark: { type: 'tick', color: '#333', thickness: 1, size: 10, opacity: 0.7 }, encoding: { x: { field: 'level', type: 'quantitative' }, y: { value: 205 } } },
-      { data: { values: [{ v: clipLo }, { v: clipHi }] }, mark: { type: 'rule', color: '#e45756', strokeWidth: 2 }, encoding: { x: { field: 'v', type: 'quantitative' } } },
+      { data: { values: [{ v: clipLo }, { v: clipHi }] }, mark: { type: 'rule', color: '#D55E00', strokeWidth: 2 }, encoding: { x: { field: 'v', type: 'quantitative' } } },
     ],
   };
   return toBundle(spec, `${title}: grid step ${fmt(scale)}, ${levels.length} levels, clipping [${fmt(clipLo)}, ${fmt(clipHi)}]`);
@@ -122,7 +122,7 @@ export async function layerErrorView(propagated: LayerError[], isolated: LayerEr
       x: { field: 'name', type: 'nominal', sort: order, title: null, axis: { labelAngle: -40 } },
       xOffset: { field: 'mode', type: 'nominal', sort: ['propagated', 'isolated'] },
       y: { field: 'sqnrDb', type: 'quantitative', title: 'SQNR (dB)' },
-      color: { field: 'mode', type: 'nominal', sort: ['propagated', 'isolated'], scale: { range: ['#4c78a8', '#f58518'] }, title: null },
+      color: { field: 'mode', type: 'nominal', sort: ['propagated', 'isolated'], scale: { range: ['#0072B2', '#E69F00'] }, title: null },
       tooltip: [{ field: 'name' }, { field: 'mode' }, { field: 'sqnrDb', format: '.1f' }, { field: 'cosine', format: '.5f' }, { field: 'maxAbs', format: '.4f' }],
     },
   };
@@ -145,7 +145,9 @@ export async function errorGrowthView(series: Record<string, LayerError[]>, titl
     encoding: {
       x: { field: 'name', type: 'ordinal', sort: order, title: null, axis: { labelAngle: -40 } },
       y: { field: 'sqnrDb', type: 'quantitative', title: 'SQNR (dB)', scale: { zero: false } },
-      color: { field: 'variant', type: 'nominal', title: null },
+      // Below the chart: whole labels, never cut; colour and dashes in one legend (not colour alone).
+      color: { field: 'variant', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 500 } },
+      strokeDash: { field: 'variant', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 500 } },
       tooltip: [{ field: 'variant' }, { field: 'name' }, { field: 'sqnrDb', format: '.1f' }],
     },
   };

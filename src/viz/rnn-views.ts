@@ -61,7 +61,7 @@ function heatPanel(url: string, chars: string[], units: number, options: { title
         data: { values: rows },
         mark: { type: 'tick', opacity: 0 },
         encoding: {
-          y: { field: 'label', type: 'ordinal', sort: null, scale: { paddingInner: 0, paddingOuter: 0 }, title: options.showChars ? 'character read (time →)' : null, axis: options.showChars ? { labelFontSize: 11, ticks: false, domain: false } : { labels: false, ticks: false, domain: false } },
+          y: { field: 'label', type: 'ordinal', sort: null, scale: { padding: 0.5 } /* a point scale: labels at row centres */, title: options.showChars ? 'character read (time →)' : null, axis: options.showChars ? { labelFontSize: 11, ticks: false, domain: false } : { labels: false, ticks: false, domain: false } },
         },
       },
       {
@@ -81,6 +81,9 @@ function legend(domain: number[], range: string[], title: string, length: number
   };
 }
 
+/** How many units the hidden-state view follows as lines. */
+const HIGHLIGHTED_UNITS = 5;
+
 const hex = (rgb: number[]) => `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
 
 /**
@@ -98,16 +101,34 @@ export async function hiddenStateView(model: CharRNN, word: string, options: { c
     const flat = values[n].flat();
     const limit = n.endsWith('hook_cell') ? Math.max(1e-6, ...flat.map(Math.abs)) : 1;
     const url = pngUrl(flat, chars.length, units, (v) => diverging(v, limit), cellW, cellH);
-    const panel = heatPanel(url, chars, units, { title: n.endsWith('hook_cell') ? `cell state c (±${limit.toFixed(2)})` : 'hidden state h (−1 to 1)', cellW, cellH, showChars: i === 0 });
+    const panel = heatPanel(url, chars, units, { title: n.endsWith('hook_cell') ? `cell state c (±${limit.toFixed(2)})` : 'hidden state h (−1 to 1)', cellW, cellH, showChars: true });
     (panel.layer as Spec[]).push(legend([-limit, 0, limit], [hex(BLUE), hex(WHITE), hex(RED)], n.endsWith('hook_cell') ? 'c' : 'h', chars.length * cellH * 0.8));
     return panel;
   });
-  const spec: Spec = {
-    title: { text: `${model.name}: the ${c === 'lstm' ? 'LSTM' : 'GRU'} state while reading "${word}"`, subtitle: 'one row per character read; each row is the state after that character; red = positive, blue = negative' },
-    hconcat: panels,
-    resolve: { scale: { color: 'independent', y: 'shared' } },
-  };
   const h = values[`${c}.hook_hidden`];
+  // A few units worth following: the ones whose value moves most while the word is read.
+  const spread = Array.from({ length: units }, (_, k) => Math.max(...h.map((row) => row[k])) - Math.min(...h.map((row) => row[k])));
+  const picked = spread.map((v, k) => [v, k]).sort((a, b) => b[0] - a[0]).slice(0, HIGHLIGHTED_UNITS).map(([, k]) => k).sort((a, b) => a - b);
+  const unitLines: Spec = {
+    title: { text: `the ${picked.length} units of h that move most while reading`, fontSize: 12 },
+    width: Math.max(260, chars.length * 34),
+    height: 160,
+    data: { values: chars.flatMap((ch, t) => picked.map((k) => ({ label: `${t + 1}: ${ch}`, unit: `unit ${k}`, h: h[t][k] }))) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'label', type: 'ordinal', sort: null, title: 'character read (time →)', axis: { labelAngle: 0 } },
+      y: { field: 'h', type: 'quantitative', title: 'h', scale: { domain: [-1, 1] } },
+      color: { field: 'unit', type: 'nominal', sort: picked.map((k) => `unit ${k}`), title: null, legend: { orient: 'right' } },
+      strokeDash: { field: 'unit', type: 'nominal', sort: picked.map((k) => `unit ${k}`), title: null, legend: { orient: 'right' } },
+      tooltip: [{ field: 'unit' }, { field: 'label', title: 'after' }, { field: 'h', format: '.3f' }],
+    },
+  };
+  const spec: Spec = {
+    title: { text: `${model.name}: the ${c === 'lstm' ? 'LSTM' : 'GRU'} state while reading "${word}"`, subtitle: ['one row per character read; each row is the state after that character; red = positive, blue = negative;', `below: the ${picked.length} units (of ${units}) that change most, as lines`] },
+    vconcat: [...panels, unitLines],
+    spacing: 14,
+    resolve: { scale: { color: 'independent', strokeDash: 'independent' } },
+  };
   const changes = h.slice(1).map((row, t) => Math.sqrt(row.reduce((s, v, k) => s + (v - h[t][k]) ** 2, 0)));
   const text = [
     `${model.name} hidden state h for "${word}": [time ${chars.length}, units ${units}]`,
@@ -132,14 +153,16 @@ export async function gateActivationsView(model: CharRNN, word: string): Promise
     const flat = values[names[i]].flat();
     const isCandidate = g === 'candidate';
     const url = pngUrl(flat, chars.length, units, isCandidate ? (v) => diverging(v, 1) : (v) => colorAt(v, 'viridis'), cellW, cellH);
-    return heatPanel(url, chars, units, { title: `${g}${isCandidate ? ' (−1..1)' : ' gate (0..1)'}`, cellW, cellH, showChars: i === 0 });
+    return heatPanel(url, chars, units, { title: `${g}${isCandidate ? ' (−1..1)' : ' gate (0..1)'}`, cellW, cellH, showChars: i % 2 === 0 });
   });
   const viridis = [0, 0.25, 0.5, 0.75, 1].map((t) => hex(colorAt(t, 'viridis')));
   (panels[0].layer as Spec[]).push(legend([0, 0.25, 0.5, 0.75, 1], viridis, 'gate', chars.length * cellH * 0.8));
   const meaning = c === 'lstm' ? 'input: write the candidate; forget: keep the old cell; output: show the cell as h' : 'update: keep the old state (1) or take the candidate (0); reset: how much old state the candidate sees';
   const spec: Spec = {
     title: { text: `${model.name}: gates while reading "${word}"`, subtitle: [meaning, 'gates: dark = closed (0), yellow = open (1); candidate: blue −1, red +1'] },
-    hconcat: panels,
+    columns: 2, // a 2 x 2 grid: four gates side by side do not fit a notebook column
+    concat: panels,
+    spacing: 14,
     resolve: { scale: { color: 'independent', y: 'shared' } },
   };
   const mean = (rows: number[][], t: number) => rows[t].reduce((s, v) => s + v, 0) / units;
@@ -151,7 +174,7 @@ export async function gateActivationsView(model: CharRNN, word: string): Promise
   return toBundle(spec, text);
 }
 
-const LANGUAGE_COLORS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#b279a2', '#eeca3b', '#9d755d'];
+const LANGUAGE_COLORS = ['#0072B2', '#E69F00', '#D55E00', '#56B4E9', '#009E73', '#CC79A7', '#F0E442', '#999999'];
 
 /** The class probabilities after each character: the prediction forming as the word is read. */
 export async function characterProbabilitiesView(model: CharRNN, word: string): Promise<MimeBundle> {

@@ -93,7 +93,7 @@ export async function nextTokenView(model: GPT, input: string | number[], option
       {
         mark: { type: 'bar' },
         encoding: {
-          color: { condition: { test: 'datum.other', value: '#cccccc' }, value: '#4c78a8' },
+          color: { condition: { test: 'datum.other', value: '#cccccc' }, value: '#0072B2' },
           tooltip: [{ field: 'token' }, { field: 'id' }, { field: 'logit', format: '.3f' }, { field: 'p', format: '.4f', title: 'probability' }],
         },
       },

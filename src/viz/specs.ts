@@ -1,6 +1,8 @@
 // Vega-Lite v5 spec builders. Plain data in, plain spec objects out: no tensors, no rendering.
 // Heatmaps are PNG data URLs (see heatmap.ts) drawn with image marks.
 
+import { KEEP_ROW } from './render';
+
 type Spec = Record<string, unknown>;
 
 /** A legend-only layer: invisible points that give the colour scale a legend. */
@@ -62,7 +64,7 @@ export function histogramSpec(options: { bins: { x0: number; x1: number; count: 
     width: 480,
     height: 180,
     data: { values: options.bins },
-    mark: { type: 'rect', color: '#4c78a8' },
+    mark: { type: 'rect', color: '#0072B2' },
     encoding: {
       x: { field: 'x0', type: 'quantitative', title: options.xTitle ?? 'value', scale: { zero: false } },
       x2: { field: 'x1' },
@@ -93,7 +95,7 @@ export function classProbabilitiesSpec(options: { labels: string[]; probs: numbe
       {
         mark: { type: 'bar' },
         encoding: {
-          color: { field: 'top', type: 'nominal', scale: { domain: [true, false], range: ['#e45756', '#9ecae9'] }, legend: null },
+          color: { field: 'top', type: 'nominal', scale: { domain: [true, false], range: ['#D55E00', '#a6cee3'] }, legend: null },
           tooltip: [{ field: 'label' }, { field: 'p', format: '.4f' }],
         },
       },
@@ -109,11 +111,12 @@ export function tableSpec(options: { rows: Record<string, string | number>[]; co
     title: options.title,
     data: { values },
     spacing: 14,
+    description: KEEP_ROW, // a table's columns never wrap
     hconcat: options.columns.map((col) => ({
       width: col.width,
       height: { step: 18 },
       title: { text: col.title, fontSize: 11, fontWeight: 'bold', anchor: col.align === 'right' ? 'end' : 'start', offset: 4 },
-      mark: { type: 'text', align: col.align ?? 'left', baseline: 'middle', fontSize: 11 },
+      mark: { type: 'text', align: col.align ?? 'left', baseline: 'middle', fontSize: 11, limit: col.width }, // never into the next column
       encoding: {
         y: { field: '_row', type: 'ordinal', axis: null },
         x: { value: col.align === 'right' ? col.width - 4 : 0 },

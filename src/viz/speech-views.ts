@@ -56,7 +56,7 @@ function waveformPanel(samples: Float32Array, sampleRate: number, title: string,
     width,
     height,
     data: { values: rows },
-    mark: { type: 'area', color: '#4c78a8', interpolate: 'step-after' },
+    mark: { type: 'area', color: '#0072B2', interpolate: 'step-after' },
     encoding: {
       x: { field: 't', type: 'quantitative', title: 'time (s)', scale: { domain: [0, samples.length / sampleRate], nice: false } },
       y: { field: 'lo', type: 'quantitative', title: 'amplitude', scale: { domain: [-peak, peak] } },
@@ -250,7 +250,7 @@ export async function snrAccuracyView(evaluation: KeywordEvaluation, title = 'Ke
         encoding: {
           x: { field: 'snr', type: 'ordinal', sort: order, title: 'SNR (noisier on the left)', axis: { labelAngle: 0 } },
           y: { field: 'accuracy', type: 'quantitative', title: 'accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
-          color: { field: 'series', type: 'nominal', title: null, sort: ['all noise types', 'white', 'pink', 'brown', 'babble'], scale: { range: ['#222222', '#4c78a8', '#e45756', '#9d755d', '#54a24b'] }, legend: { orient: 'right' } },
+          color: { field: 'series', type: 'nominal', title: null, sort: ['all noise types', 'white', 'pink', 'brown', 'babble'], scale: { range: ['#222222', '#0072B2', '#D55E00', '#999999', '#009E73'] }, legend: { orient: 'right' } },
           strokeWidth: { condition: { test: "datum.series === 'all noise types'", value: 3 }, value: 1.5 },
           tooltip: [{ field: 'series' }, { field: 'snr' }, { field: 'accuracy', format: '.3f' }, { field: 'n' }],
         },

@@ -8,7 +8,7 @@ import { gridToPngUrl } from './heatmap';
 
 type Spec = Record<string, unknown>;
 
-const SPLIT_COLORS = { scale: { domain: ['train', 'validation'], range: ['#4c78a8', '#e45756'] }, legend: { title: null, orient: 'top' } };
+const SPLIT_COLORS = { scale: { domain: ['train', 'validation'], range: ['#0072B2', '#D55E00'] }, legend: { title: null, orient: 'top' } };
 
 /**
  * Train vs validation loss (left) and accuracy (right) per epoch. The best validation epoch is
@@ -100,12 +100,13 @@ export function lossComparisonView(rows: { case: string; loss_fn: string; value:
   const spec: Spec = {
     title,
     data: { values: rows },
-    facet: { column: { field: 'loss_fn', type: 'nominal', title: null, sort: [...new Set(rows.map((r) => r.loss_fn))] } },
+    facet: { field: 'loss_fn', type: 'nominal', title: null, sort: [...new Set(rows.map((r) => r.loss_fn))] },
+    columns: 3, // five losses side by side do not fit a notebook column: a grid
     spec: {
       width: 110,
       height: { step: 18 },
       layer: [
-        { mark: { type: 'bar', color: '#4c78a8' }, encoding: { y: { field: 'case', type: 'nominal', title: null, sort: null }, x: { field: 'value', type: 'quantitative', title: 'loss' } } },
+        { mark: { type: 'bar', color: '#0072B2' }, encoding: { y: { field: 'case', type: 'nominal', title: null, sort: null }, x: { field: 'value', type: 'quantitative', title: 'loss' } } },
         { mark: { type: 'text', align: 'left', dx: 3, fontSize: 10 }, encoding: { y: { field: 'case', type: 'nominal', sort: null }, x: { field: 'value', type: 'quantitative' }, text: { field: 'value', type: 'quantitative', format: '.3f' } } },
       ],
     },
@@ -116,7 +117,7 @@ export function lossComparisonView(rows: { case: string; loss_fn: string; value:
   return toBundle(spec, [title, ...[...byFn].map(([fn, v]) => `  ${fn.padEnd(14)} ${v.join('  ')}`)].join('\n'));
 }
 
-const PATH_COLORS = ['#e45756', '#f58518', '#54a24b', '#b279a2', '#4c78a8', '#eeca3b'];
+const PATH_COLORS = ['#D55E00', '#E69F00', '#009E73', '#CC79A7', '#0072B2', '#F0E442'];
 
 /**
  * Contour-style picture of a 2-D loss surface (log-scaled colour image) with optimizer paths

@@ -155,7 +155,13 @@ export async function traceStepper(trace: Trace): Promise<MimeBundle> {
 
 
 /** A line chart of several series over a numeric x (e.g. accuracy against sparsity). */
-export async function lineChart(rows: { series: string; x: number; y: number }[], options: { title: string; xTitle: string; yTitle: string; yFormat?: string; xFormat?: string }): Promise<MimeBundle> {
+export async function lineChart(rows: { series: string; x: number; y: number }[], options: { title: string; xTitle: string; yTitle: string; yFormat?: string; xFormat?: string; xLog?: boolean; yLog?: boolean }): Promise<MimeBundle> {
+  // Integer x (blocks, layers, epochs): integer ticks, never 0.2, 0.4 ...
+  const integerX = rows.length > 0 && rows.every((r) => Number.isInteger(r.x));
+  // Values spanning more than 100x read on a log axis (latency against batch size, parameter counts).
+  const spans = (values: number[]) => values.length > 1 && values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) > 100;
+  const xLog = options.xLog ?? spans(rows.map((r) => r.x));
+  const yLog = options.yLog ?? (xLog && spans(rows.map((r) => r.y))); // a power law (latency per image against batch size): both axes
   const spec = {
     title: options.title,
     width: 480,
@@ -163,8 +169,8 @@ export async function lineChart(rows: { series: string; x: number; y: number }[]
     data: { values: rows },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: options.xTitle, axis: options.xFormat ? { format: options.xFormat } : {} },
-      y: { field: 'y', type: 'quantitative', title: options.yTitle, axis: options.yFormat ? { format: options.yFormat } : {}, scale: { zero: false } },
+      x: { field: 'x', type: 'quantitative', title: options.xTitle + (xLog ? ' (log scale)' : ''), axis: { ...(integerX && !xLog ? { tickMinStep: 1, format: 'd' } : {}), ...(options.xFormat ? { format: options.xFormat } : {}) }, ...(xLog ? { scale: { type: 'log' } } : {}) },
+      y: { field: 'y', type: 'quantitative', title: options.yTitle + (yLog ? ' (log scale)' : ''), axis: options.yFormat ? { format: options.yFormat } : {}, scale: yLog ? { type: 'log' } : { zero: false } },
       color: { field: 'series', type: 'nominal', title: null, legend: { labelLimit: 320 } },
       tooltip: [{ field: 'series' }, { field: 'x' }, { field: 'y', format: '.4f' }],
     },
@@ -187,7 +193,7 @@ export async function barChart(rows: { label: string; value: number }[], options
       x: { field: 'value', type: 'quantitative', title: options.xTitle, scale: { zero: true } },
     },
     layer: [
-      { mark: { type: 'bar', color: '#4c78a8' }, encoding: { tooltip: [{ field: 'label' }, { field: 'value', format }] } },
+      { mark: { type: 'bar', color: '#0072B2' }, encoding: { tooltip: [{ field: 'label' }, { field: 'value', format }] } },
       { mark: { type: 'text', align: 'left', dx: 4 }, encoding: { text: { field: 'value', format } } },
     ],
   };
@@ -202,7 +208,7 @@ export async function temperatureView(labels: string[], logits: Record<string, n
   const rows = Object.entries(logits).flatMap(([model, z]) => z.map((logit, i) => ({ model, label: labels[i], logit })));
   const models = Object.keys(logits);
   const spec = (T: number) => ({
-    title: { text: `${title} (T = ${T} here)`, subtitle: 'drag T: higher temperatures flatten the distribution and reveal what the model thinks is similar' },
+    title: { text: { expr: `${JSON.stringify(`${title} (T = `)} + format(T, '~g') + ')'` }, subtitle: 'drag T: higher temperatures flatten the distribution and reveal what the model thinks is similar' },
     params: [{ name: 'T', value: T, bind: { input: 'range', min: 0.5, max: 10, step: 0.5, name: 'temperature T ' } }],
     width: { step: 14 },
     height: 220,
@@ -283,8 +289,8 @@ export async function modelMemoryView(models: { name: string; bytes: Record<stri
       {
         data: { values: [{ gib: 16, label: '16 GiB laptop' }, { gib: 80, label: '80 GiB GPU' }] },
         layer: [
-          { mark: { type: 'rule', color: '#e45756', strokeDash: [4, 3] }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale } } },
-          { mark: { type: 'text', align: 'left', x: 2, dy: -6, fontSize: 10, color: '#e45756' }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale }, text: { field: 'label' } } },
+          { mark: { type: 'rule', color: '#D55E00', strokeDash: [4, 3] }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale } } },
+          { mark: { type: 'text', align: 'left', x: 2, dy: -6, fontSize: 10, color: '#D55E00' }, encoding: { y: { field: 'gib', type: 'quantitative', scale: yScale }, text: { field: 'label' } } },
         ],
       },
     ],
