@@ -100,6 +100,8 @@ export { hiddenStateView, gateActivationsView, characterProbabilitiesView, accur
 export { trainingCurves, lossCurvesView, lossComparisonView, surfacePathsView, pathLossView } from './viz/training-views';
 export { PUBLISHED_SHAPES, parameterCount, scaleReport, humanCount, humanBytes } from './analysis/scale';
 export type { TransformerShape, ScaleReport } from './analysis/scale';
+export { pairedBootstrap, formatInterval, correctnessVector } from './analysis/intervals';
+export type { PairedBootstrapOptions, PairedInterval } from './analysis/intervals';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';
 
