@@ -89,9 +89,9 @@ export function pairedBootstrap(a: ArrayLike<number>, b: ArrayLike<number>, opti
   };
 }
 
-/** One line for a notebook: "+0.35 points [95% -0.10, +0.80] (n = 2000, 27 discordant): not distinguishable". Scores in 0..1 print as points (x100) unless `scale` says otherwise. */
-export function formatInterval(r: PairedInterval, scale = 100, unit = 'points'): string {
-  const f = (v: number) => `${v * scale >= 0 ? '+' : ''}${(v * scale).toFixed(2)}`;
+/** One line for a notebook: "+0.35 points [95% -0.10, +0.80] (n = 2000, 27 discordant): not distinguishable". Scores in 0..1 print as points (x100) unless `scale` says otherwise; `digits` after the point. */
+export function formatInterval(r: PairedInterval, scale = 100, unit = 'points', digits = 2): string {
+  const f = (v: number) => `${v * scale >= 0 ? '+' : ''}${(v * scale).toFixed(digits)}`;
   const verdict = r.excludesZero ? 'the interval excludes 0' : 'the interval contains 0: not distinguishable';
   return `${f(r.diff)} ${unit} [${Math.round(r.level * 100)}% ${f(r.lo)}, ${f(r.hi)}] (n = ${r.n}, ${r.discordant} differ): ${verdict}`;
 }
