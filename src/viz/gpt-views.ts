@@ -389,10 +389,18 @@ function modelViewSpec(attention: { patterns: number[][][][]; tokens?: string[] 
 
 async function modelViewBundle(attention: AttentionPatterns, options: { size?: number; labelThreshold?: number }): Promise<MimeBundle> {
   const { spec, scores } = modelViewSpec(attention, options);
+  const threshold = options.labelThreshold ?? 0.2;
+  // A head is named only as the picture names it (lift over a uniform head >= threshold); a head
+  // whose best lift is under 0.05 does nothing a uniform head would not: it gets no name.
+  const clearest = (s: HeadScores) => {
+    const lift = s.best.score - s.uniform[s.best.pattern];
+    if (!Number.isFinite(lift) || lift < 0.05) return `none (at chance: best lift ${Number.isFinite(lift) ? `+${Math.max(0, lift).toFixed(2)}` : '—'})`;
+    return lift >= threshold ? `${PATTERN_NAMES[s.best.pattern]} (+${lift.toFixed(2)})` : `weak: ${PATTERN_NAMES[s.best.pattern]} (+${lift.toFixed(2)})`;
+  };
   const text = [
     `attention of ${attention.patterns.length} layers x ${attention.patterns[0].length} heads over ${attention.tokens.length} tokens; scores = mean weight on each target`,
-    `  layer head${HEAD_PATTERNS.map((k) => k.padStart(10)).join('')}   clearest (against a uniform head)`,
-    ...scores.map((s) => `  ${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}  ${[s.previous, s.first, s.self, s.wordStart, s.lastSpace, s.duplicate, s.induction].map((v) => (Number.isFinite(v) ? v.toFixed(2) : '—').padStart(10)).join('')}   ${PATTERN_NAMES[s.best.pattern]}`),
+    `  layer head${HEAD_PATTERNS.map((k) => k.padStart(10)).join('')}   clearest (lift over a uniform head; named at +${threshold.toFixed(2)}, as in the picture)`,
+    ...scores.map((s) => `  ${String(s.layer).padStart(5)} ${String(s.head).padStart(4)}  ${[s.previous, s.first, s.self, s.wordStart, s.lastSpace, s.duplicate, s.induction].map((v) => (Number.isFinite(v) ? v.toFixed(2) : '—').padStart(10)).join('')}   ${clearest(s)}`),
   ].join('\n');
   return toBundle(spec, text);
 }

@@ -71,11 +71,16 @@ export function trainingCurves(history: EpochRecord[], options: { title?: string
   return toBundle(spec, text);
 }
 
-/** Several loss functions against the prediction, for one fixed target. */
-export function lossCurvesView(curves: { name: string; points: { prediction: number; loss: number }[] }[], options: { target: number; title?: string; xTitle?: string }): Promise<MimeBundle> {
+/**
+ * Several loss functions against the prediction, for one fixed target (a dashed rule marks it).
+ * The default subtitle says each loss is 0 at the target, which is true of regression losses; for
+ * losses that are not 0 at the marked value (a classifier's score s = 0), pass `subtitle`, and
+ * `ruleLabel` for what the dashed rule marks.
+ */
+export function lossCurvesView(curves: { name: string; points: { prediction: number; loss: number }[] }[], options: { target: number; title?: string; xTitle?: string; subtitle?: string; ruleLabel?: string }): Promise<MimeBundle> {
   const rows = curves.flatMap((c) => c.points.map((p) => ({ loss_fn: c.name, prediction: p.prediction, loss: p.loss })));
   const spec: Spec = {
-    title: { text: options.title ?? 'loss against the prediction', subtitle: `target = ${options.target}; each loss is 0 at the target and grows differently away from it` },
+    title: { text: options.title ?? 'loss against the prediction', subtitle: options.subtitle ?? `target = ${options.target}; each loss is 0 at the target and grows differently away from it` },
     width: 460,
     height: 260,
     layer: [
@@ -91,7 +96,7 @@ export function lossCurvesView(curves: { name: string; points: { prediction: num
       { data: { values: [{ t: options.target }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { field: 't', type: 'quantitative' } } },
     ],
   };
-  const text = `${spec.title && (spec.title as { text: string }).text}: ${curves.map((c) => c.name).join(', ')} (target ${options.target})`;
+  const text = `${spec.title && (spec.title as { text: string }).text}: ${curves.map((c) => c.name).join(', ')} (${options.ruleLabel ?? 'target'} ${options.target})`;
   return toBundle(spec, text);
 }
 
