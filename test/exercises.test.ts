@@ -157,12 +157,17 @@ describe('notebooks 01-11 exercises', () => {
     expect(status('01.2', 100)).toBe('wrong');
   });
 
-  it('02.1: a dense layer of the same connectivity as conv.1', () => {
-    expect(status('02.1', 1352 * 1936)).toBe('right');
-    expect(status('02.1', 2617472)).toBe('right');
-    expect(check('02.1', 1152).message).toMatch(/shared/);
-    expect(check('02.1', 121 * 16 * 72).message).toMatch(/locally connected/);
-    expect(status('02.1', 1168)).toBe('wrong'); // the conv's count with biases: not a listed slip
+  it('02.1: multiply-adds of conv.1 with 5x5 filters, counted by sliding the window', () => {
+    // Count by walking every output position, filter and weight of a valid 5x5 convolution on 13x13x8.
+    let macs = 0;
+    for (let y = 0; y + 5 <= 13; y++) for (let x = 0; x + 5 <= 13; x++) for (let f = 0; f < 16; f++) macs += 5 * 5 * 8;
+    expect(macs).toBe(259200);
+    expect(status('02.1', macs)).toBe('right');
+    expect(check('02.1', 11 * 11 * 16 * 200).message).toMatch(/fewer positions/);
+    expect(check('02.1', 2 * macs).message).toMatch(/FLOPs/);
+    expect(check('02.1', 3200).message).toMatch(/number of weights/);
+    expect(check('02.1', 9 * 9 * 16 * 25).message).toMatch(/8 input channels/);
+    expect(status('02.1', 139392)).toBe('wrong'); // the 3x3 layer's count
   });
 
   it('02.2: receptive field of a third convolution', () => {
@@ -232,14 +237,20 @@ describe('notebooks 01-11 exercises', () => {
     expect(status('05.1', 4096)).toBe('wrong');
   });
 
-  it('05.2: memory-bound tokens/s of LLaMA-2-7B fp16 on 2.0 TB/s', () => {
-    const bound = 2.0e12 / (6738415616 * 2);
-    expect(bound).toBeCloseTo(148.4, 1);
-    expect(status('05.2', bound)).toBe('right');
-    expect(status('05.2', 148)).toBe('right');
-    expect(check('05.2', 296.8).message).toMatch(/2 bytes/);
-    expect(check('05.2', 74.2).message).toMatch(/not 4/);
+  it('05.2: the batch at which decoding LLaMA-2-7B in fp16 on an A100 80GB becomes compute-bound', () => {
+    // Per step: weights read once, 2 bytes x N; arithmetic 2 FLOPs x N x B. Equal times when
+    // 2N / 2.039e12 = 2N·B / 312e12, i.e. B = 312 / 2.039.
+    const n = 6738415616;
+    const batch = (2 * n * 312e12) / (2 * n * 2039e9);
+    expect(batch).toBeCloseTo(153.0, 1);
+    expect(status('05.2', batch)).toBe('right');
+    expect(status('05.2', 153)).toBe('right');
+    expect(status('05.2', 312e12 / 2.0e12)).toBe('right'); // the rounded 2.0 TB/s
+    expect(check('05.2', 306).message).toMatch(/not two/);
+    expect(check('05.2', 76.5).message).toMatch(/not a half/);
+    expect(check('05.2', 1).message).toMatch(/memory limits/);
     expect(status('05.2', 1000)).toBe('wrong');
+    expect(check('05.2', 1000).message).not.toContain('153');
   });
 
   it('06.1: SGD diverges above 2 / (largest curvature), found by running it', () => {
@@ -293,6 +304,7 @@ describe('notebooks 01-11 exercises', () => {
     expect(drop).toBeLessThan(26);
     expect(status('07.2', 38 - 24.08)).toBe('right');
     expect(status('07.2', 14)).toBe('right');
+    expect(status('07.2', 38 - 20 * Math.log10(127 / 7))).toBe('right'); // the symmetric grids' exact step ratio, 12.8 dB
     expect(check('07.2', 19).message).toMatch(/doubles/);
     expect(check('07.2', 26).message).toMatch(/not 3/);
     expect(status('07.2', 8)).toBe('wrong');

@@ -57,7 +57,7 @@ export const INFERENCE_EXERCISES: ExerciseSpec[] = [
     ],
     hint: 'write p(1) / p(7) with the softmax formula: the shared denominator cancels.',
     explanation:
-      'p(1) / p(7) = e^6.61 / e^0.19 = e^6.42 = 614. The notebook shows 99.65% and 0.16% (ratio 620 from the rounded figures). ' +
+      'p(1) / p(7) = e^6.61 / e^0.19 = e^6.42 = 614. The notebook shows 99.65% and 0.16% (ratio 623 from the rounded figures). ' +
       'Adding the same number to every logit changes nothing: only differences matter.',
   },
 ];

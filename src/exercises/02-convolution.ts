@@ -1,27 +1,29 @@
-// Notebook 02 (convolutional networks): exercises 02.1-02.2. Weight sharing counted (what a dense
-// layer of the same connectivity would cost), and the receptive-field recurrence carried one layer
+// Notebook 02 (convolutional networks): exercises 02.1-02.2. Weight sharing counted (how many times
+// a shared weight is used: the multiply-adds of a wider filter), and the receptive-field recurrence carried one layer
 // further than the notebook's table. Both by hand from the layer shapes.
 import type { ExerciseSpec } from './exercise';
 
 export const CONVOLUTION_EXERCISES: ExerciseSpec[] = [
   {
     id: '02.1',
-    title: 'What weight sharing saves',
+    title: 'How often a shared weight is used',
     question:
-      '`conv.1` maps the pooled `[13, 13, 8]` maps to `[11, 11, 16]` with 3·3·8·16 = 1,152 shared weights. ' +
-      'A fully connected layer from every one of the 13·13·8 inputs to every one of the 11·11·16 outputs would need how many weights (no biases)?',
-    answerForm: 'a number (weights)',
-    expected: 13 * 13 * 8 * (11 * 11 * 16), // 1,352 inputs x 1,936 outputs
+      '`conv.1` reads the pooled `[13, 13, 8]` maps with 16 filters of 3x3x8 (valid padding, stride 1). Suppose its filters were 5x5x8 ' +
+      'instead. How many multiply-adds would the layer do for one digit (biases left out)?',
+    answerForm: 'a number (multiply-adds)',
+    expected: (13 - 5 + 1) * (13 - 5 + 1) * 16 * (5 * 5 * 8), // 9x9 positions x 16 filters x 200 weights each
     tolerance: { rel: 0.001 },
     mistakes: [
-      { answer: 3 * 3 * 8 * 16, hint: 'that is the convolution\'s own count, with the weights shared; the question asks for a layer where every input-output pair has its own weight.' },
-      { answer: 11 * 11 * 16 * 3 * 3 * 8, hint: 'that gives each output its own 3x3x8 window of weights (a locally connected layer); fully connected means every output sees all inputs.' },
-      { answer: 28 * 28 * (11 * 11 * 16), hint: 'conv.1 reads the pooled maps of conv.0, not the image.' },
+      { answer: 11 * 11 * 16 * (5 * 5 * 8), hint: 'a 5x5 window fits in fewer positions than a 3x3 one: with valid padding the output is 13 - 5 + 1 wide.' },
+      { answer: 2 * 9 * 9 * 16 * (5 * 5 * 8), hint: 'that counts FLOPs (a multiply and an add each); the question asks for multiply-adds.' },
+      { answer: 5 * 5 * 8 * 16, hint: 'that is the number of weights; each weight is used once at every output position.' },
+      { answer: 9 * 9 * 16 * (5 * 5), hint: 'each filter reads all 8 input channels: 5x5x8 values per output.' },
     ],
-    hint: 'count inputs (height x width x channels of conv.0.hook_pool) and outputs (of conv.1.hook_conv); a dense layer has one weight per pair.',
+    hint: 'multiply-adds = output positions x filters x weights per filter; find the output size first.',
     explanation:
-      '1,352 inputs x 1,936 outputs = 2,617,472 weights, 2,272 times the 1,152 the convolution uses. Sharing one small filter across ' +
-      'all positions is what keeps a CNN small, and it is also why a shifted digit gives shifted feature maps.',
+      'the output is 9x9x16 = 1,296 values, each a sum over 5·5·8 = 200 products: 259,200 multiply-adds from 3,200 weights, each ' +
+      'weight used 81 times per digit. The 3x3 layer does 121 x 16 x 72 = 139,392 with 1,152 weights: a larger filter costs more per ' +
+      'position but fits fewer positions. Weight reuse is why a convolution has few parameters and much arithmetic.',
   },
   {
     id: '02.2',

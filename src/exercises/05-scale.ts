@@ -1,6 +1,6 @@
 // Notebook 05 (what makes a model large): exercises 05.1-05.2. The context at which LLaMA-2-7B's
 // KV cache outweighs its int4 weights (computed with the library's scaleReport, checked by hand in
-// the tests), and the memory-bound decoding limit from a published HBM bandwidth.
+// the tests), and the batch size at which decoding stops being memory-bound (published A100 figures).
 import { PUBLISHED_SHAPES, scaleReport } from '../analysis/scale';
 import type { ExerciseSpec } from './exercise';
 
@@ -34,23 +34,23 @@ export const SCALE_EXERCISES: ExerciseSpec[] = [
   },
   {
     id: '05.2',
-    title: 'The memory-bound speed limit of decoding',
+    title: 'When batching stops helping',
     question:
-      'An NVIDIA A100 80GB reads its HBM at 2.0 TB/s (2.0e12 bytes/s, NVIDIA\'s A100 datasheet). Generating one token at batch 1, LLaMA-2-7B in fp16 ' +
-      'must read every weight once (6.74e9 parameters). At most how many tokens per second can it generate, whatever its FLOP/s?',
-    answerForm: 'a number (tokens per second)',
-    expected: () => 2.0e12 / llama7b().bytes.fp16,
-    tolerance: { rel: 0.02 },
+      'Decoding at batch B, each step reads LLaMA-2-7B\'s fp16 weights once (2 bytes per parameter) and makes B tokens, each costing ' +
+      'about 2 FLOPs per parameter. Ignore the KV cache. An NVIDIA A100 80GB SXM reads 2,039 GB/s and computes 312 TFLOP/s in dense fp16 ' +
+      '(NVIDIA\'s A100 datasheet). From about what batch size does arithmetic, not memory, limit a step?',
+    answerForm: 'a number (the batch size)',
+    expected: 312e12 / 2039e9, // a step moves 2N bytes and does 2N·B FLOPs: B FLOPs per byte, against the ridge peak / bandwidth
+    tolerance: { rel: 0.025 }, // 2.0 TB/s (the rounded figure) gives 156 and passes
     mistakes: [
-      { answer: 2.0e12 / 6.738e9, hint: 'fp16 is 2 bytes per parameter.' },
-      { answer: 2.0e12 / (6.738e9 * 4), hint: 'fp16 is 2 bytes, not 4.' },
-      { answer: (2.0 * 2 ** 40) / 12.55e9, hint: 'mixing units: TB/s here means 10^12 bytes per second, and 12.55 GiB is 13.5e9 bytes.' },
-      { answer: 2.0e12 / 12.55e9, hint: 'the weights are 12.55 GiB = 13.5e9 bytes, not 12.55e9: a GiB is 2^30 bytes.' },
+      { answer: (2 * 312e12) / 2039e9, hint: 'fp16 weights are 2 bytes and cost 2 FLOPs each per token: one FLOP per byte per sequence, not two.' },
+      { answer: 312e12 / (2 * 2039e9), hint: 'fp16 weights are 2 bytes and cost 2 FLOPs each per token: one FLOP per byte per sequence, not a half.' },
+      { answer: 1, hint: 'at batch 1 a step does 1 FLOP per byte read, far below what the A100 can do per byte: memory limits it.' },
     ],
-    hint: 'tokens/s <= bandwidth / bytes read per token; at batch 1 the bytes read are the weights (2 bytes each in fp16).',
+    hint: 'compare the time to read the weights (bytes / bandwidth) with the time to do B tokens\' arithmetic (FLOPs / peak): where are they equal?',
     explanation:
-      '2.0e12 / 13.48e9 bytes = 148 tokens/s at most, with the A100\'s 312 TFLOP/s of fp16 nearly idle (a token needs 13.5 GFLOP: ' +
-      '2 TFLOP/s at 148 tokens/s, under 1%). A batch of B sequences reads the weights once for B tokens, which is why servers batch; int8 and int4 ' +
-      'raise the limit by reading fewer bytes.',
+      'a step reads 2N bytes and does 2N x B FLOPs: B FLOPs per byte. The A100 does 312e12 / 2.039e12 = 153 FLOPs in the time it reads ' +
+      'one byte (its ridge), so below batch 153 the arithmetic units wait on memory and each extra sequence is nearly free. The KV cache, ' +
+      'read per sequence, adds bytes that grow with B too: at long contexts decoding may never reach the ridge.',
   },
 ];
