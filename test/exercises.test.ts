@@ -237,20 +237,21 @@ describe('notebooks 01-11 exercises', () => {
     expect(status('05.1', 4096)).toBe('wrong');
   });
 
-  it('05.2: the batch at which decoding LLaMA-2-7B in fp16 on an A100 80GB becomes compute-bound', () => {
-    // Per step: weights read once, 2 bytes x N; arithmetic 2 FLOPs x N x B. Equal times when
-    // 2N / 2.039e12 = 2N·B / 312e12, i.e. B = 312 / 2.039.
+  it('05.2: the batch at which weight-only int4 decoding of LLaMA-2-7B on an A100 80GB becomes compute-bound', () => {
+    // Per step: int4 weights read once, 0.5 byte x N; arithmetic in fp16, 2 FLOPs x N x B. Equal times when
+    // 0.5N / 2.039e12 = 2N·B / 312e12, i.e. B = 312 x 0.5 / (2.039 x 2).
     const n = 6738415616;
-    const batch = (2 * n * 312e12) / (2 * n * 2039e9);
-    expect(batch).toBeCloseTo(153.0, 1);
+    const batch = (0.5 * n * 312e12) / (2 * n * 2039e9);
+    expect(batch).toBeCloseTo(38.25, 1);
     expect(status('05.2', batch)).toBe('right');
-    expect(status('05.2', 153)).toBe('right');
-    expect(status('05.2', 312e12 / 2.0e12)).toBe('right'); // the rounded 2.0 TB/s
-    expect(check('05.2', 306).message).toMatch(/not two/);
-    expect(check('05.2', 76.5).message).toMatch(/not a half/);
+    expect(status('05.2', 38)).toBe('right');
+    expect(status('05.2', (0.5 * 312e12) / (2 * 2.0e12))).toBe('right'); // the rounded 2.0 TB/s: 39
+    expect(check('05.2', 153).message).toMatch(/fp16 weights/);
+    expect(check('05.2', 612).message).toMatch(/sooner/);
+    expect(check('05.2', 76.5).message).toMatch(/int8/);
     expect(check('05.2', 1).message).toMatch(/memory limits/);
     expect(status('05.2', 1000)).toBe('wrong');
-    expect(check('05.2', 1000).message).not.toContain('153');
+    expect(check('05.2', 1000).message).not.toContain('38');
   });
 
   it('06.1: SGD diverges above 2 / (largest curvature), found by running it', () => {
