@@ -105,12 +105,12 @@ export function classProbabilitiesSpec(options: { labels: string[]; probs: numbe
 }
 
 /** A table drawn with text marks (no HTML anywhere in a bundle): one text column per field. */
-export function tableSpec(options: { rows: Record<string, string | number>[]; columns: { field: string; title: string; width: number; align?: 'left' | 'right' }[]; title: string }): Spec {
+export function tableSpec(options: { rows: Record<string, string | number>[]; columns: { field: string; title: string; width: number; align?: 'left' | 'right' }[]; title: string | { text: string; subtitle?: string }; spacing?: number }): Spec {
   const values = options.rows.map((r, i) => ({ ...r, _row: i }));
   return {
     title: options.title,
     data: { values },
-    spacing: 14,
+    spacing: options.spacing ?? 14,
     description: KEEP_ROW, // a table's columns never wrap
     hconcat: options.columns.map((col) => ({
       width: col.width,
