@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { tf, initBackend, loadModel, loadMnist, digitBatch, showImage, featureMaps, activationHistogram, classProbabilities, DIGIT_LABELS, type DigitsCNN } from '../src/index';
+import { tf, initBackend, loadModel, loadMnist, digitBatch, showImage, featureMaps, activationHistogram, classProbabilities, traceStepper, DIGIT_LABELS, type DigitsCNN } from '../src/index';
 import { colorAt, toMosaic } from '../src/viz/heatmap';
 import { checkBundle } from './helpers/bundle';
 
@@ -24,6 +24,38 @@ describe('charts', () => {
     expect(spec.datasets.steps.every((s) => s.url.startsWith('data:image/png;base64,'))).toBe(true);
     expect(b['image/svg+xml']).toContain('conv.1.hook_pool'); // the still picture names every step
     expect(b['text/plain']).toContain('post.top_k');
+    trace.dispose();
+  });
+
+  it('the stepper names the classes under the logits and probabilities strips, with their values', async () => {
+    const trace = model.trace(pixels);
+    const spec = (await trace.toMimeBundle())['application/vnd.vegalite.v5+json'] as { datasets: { cellLabels: { i: number; label: string; value: string }[] } };
+    const at = (name: string) => spec.datasets.cellLabels.filter((c) => c.i === trace.step(name).index);
+    expect(at('hook_logits').map((c) => c.label)).toEqual(DIGIT_LABELS);
+    expect(at('post.hook_probs').map((c) => c.label)).toEqual(DIGIT_LABELS);
+    // Probabilities as printed: a softmax of the logits computed here by hand.
+    const z = Array.from(trace.step('hook_logits').tensor!.dataSync());
+    const e = z.map((v) => Math.exp(v - Math.max(...z)));
+    const p = e.map((v) => v / e.reduce((a, b) => a + b, 0));
+    expect(at('post.hook_probs').map((c) => c.value)).toEqual(p.map((v) => `${Math.round(100 * v)}%`));
+    expect(at('hook_logits').map((c) => Number(c.value))).toEqual(z.map((v) => Number(v.toFixed(1))));
+    const best = p.indexOf(Math.max(...p));
+    expect(at('post.top_k')[0].label).toBe(DIGIT_LABELS[best]);
+    expect(at('conv.0.hook_relu')).toEqual([]); // feature maps are no strip of classes
+    trace.dispose();
+  });
+
+  it('the stepper can put every step on one colour scale, and says which', async () => {
+    const trace = model.trace(pixels);
+    const shared = await traceStepper(trace, { colorScale: 'shared' });
+    checkBundle(shared);
+    const lo = Math.min(...trace.steps.map((s) => s.stats.min));
+    const hi = Math.max(...trace.steps.map((s) => s.stats.max));
+    expect(hi).toBe(255); // raw pixels
+    const subtitle = [(shared['application/vnd.vegalite.v5+json'] as { title: { subtitle: string | string[] } }).title.subtitle].flat().join(' '); // wrapped into lines
+    expect(subtitle).toContain(`${lo.toPrecision(3)} (dark) to 255 (bright)`);
+    expect(JSON.stringify((await traceStepper(trace))['application/vnd.vegalite.v5+json'])).toContain('colours are scaled per step');
+    await expect(traceStepper(trace, { colorScale: 'global' as 'shared' })).rejects.toThrow(/colorScale must be 'per step' or 'shared'/);
     trace.dispose();
   });
 
