@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { tf, initBackend, loadModel, loadMnist, digitBatch, showImage, featureMaps, activationHistogram, classProbabilities, traceStepper, DIGIT_LABELS, type DigitsCNN } from '../src/index';
+import { tf, initBackend, loadModel, loadMnist, digitBatch, showImage, featureMaps, activationHistogram, classProbabilities, traceStepper, barChart, DIGIT_LABELS, type DigitsCNN } from '../src/index';
 import { colorAt, toMosaic } from '../src/viz/heatmap';
 import { checkBundle } from './helpers/bundle';
 
@@ -74,6 +74,13 @@ describe('charts', () => {
     tf.dispose([out]);
     cache.dispose();
     expect(tf.memory().numTensors).toBe(before); // views keep no tensors
+  });
+
+  it('bar charts of values spanning more than 100x use a log axis, named as such', async () => {
+    const x = async (values: number[]) => ((await barChart(values.map((value, i) => ({ label: `row ${i}`, value })), { title: 't', xTitle: 'ms' }))['application/vnd.vegalite.v5+json'] as { encoding: { x: { title: string; scale: { type?: string } } } }).encoding.x;
+    expect(await x([0.4, 0.6, 420])).toMatchObject({ title: 'ms (log scale)', scale: { type: 'log' } });
+    expect((await x([2, 150])).scale.type).toBeUndefined(); // 75x: linear
+    expect((await x([0, 5, 1000])).scale.type).toBeUndefined(); // a zero has no place on a log axis
   });
 
   it('the histogram counts every value', async () => {

@@ -203,8 +203,11 @@ export async function lineChart(rows: { series: string; x: number; y: number }[]
 }
 
 /** Horizontal bars, one per labelled value (e.g. milliseconds per engine), the value printed beside each. */
-export async function barChart(rows: { label: string; value: number }[], options: { title: string; xTitle: string; format?: string }): Promise<MimeBundle> {
+export async function barChart(rows: { label: string; value: number }[], options: { title: string; xTitle: string; format?: string; xLog?: boolean }): Promise<MimeBundle> {
   const format = options.format ?? ',.1f';
+  // Values spanning more than 100x (parameter counts, a word against a photo) read on a log axis.
+  const values = rows.map((r) => r.value);
+  const xLog = options.xLog ?? (values.length > 1 && values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) > 100);
   const spec = {
     title: options.title,
     width: 420,
@@ -212,7 +215,9 @@ export async function barChart(rows: { label: string; value: number }[], options
     data: { values: rows },
     encoding: {
       y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } },
-      x: { field: 'value', type: 'quantitative', title: options.xTitle, scale: { zero: true } },
+      x: xLog
+        ? { field: 'value', type: 'quantitative', title: `${options.xTitle} (log scale)`, scale: { type: 'log' }, stack: null } // a log scale cannot stack
+        : { field: 'value', type: 'quantitative', title: options.xTitle, scale: { zero: true } },
     },
     layer: [
       { mark: { type: 'bar', color: '#0072B2' }, encoding: { tooltip: [{ field: 'label' }, { field: 'value', format }] } },
