@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { tf, initBackend, loadModel, loadMnist, digitBatch, showImage, featureMaps, activationHistogram, classProbabilities, traceStepper, barChart, DIGIT_LABELS, type DigitsCNN } from '../src/index';
 import { colorAt, toMosaic } from '../src/viz/heatmap';
+import { MAX_CHART_WIDTH, svgSize } from '../src/viz/render';
 import { checkBundle } from './helpers/bundle';
 
 let model: DigitsCNN;
@@ -81,6 +82,14 @@ describe('charts', () => {
     expect(await x([0.4, 0.6, 420])).toMatchObject({ title: 'ms (log scale)', scale: { type: 'log' } });
     expect((await x([2, 150])).scale.type).toBeUndefined(); // 75x: linear
     expect((await x([0, 5, 1000])).scale.type).toBeUndefined(); // a zero has no place on a log axis
+    // Long labels and values (notebook 02's parameter counts: 905 px before) leave the chart inside the column.
+    const long = await barChart([
+      { label: 'the CNN (local windows, shared weights)', value: 5258 },
+      { label: 'locally connected (local windows, no sharing)', value: 199418 },
+      { label: 'dense (every input to every output)', value: 6868698 },
+    ], { title: 'Parameters for the same layer shapes', xTitle: 'parameters', format: ',.0f' });
+    expect(svgSize(long['image/svg+xml'] as string)!.width).toBeLessThanOrEqual(MAX_CHART_WIDTH);
+    expect(long['image/svg+xml']).toContain('locally connected (local windows, no sharing)'); // whole, not cut
   });
 
   it('the histogram counts every value', async () => {

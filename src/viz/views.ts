@@ -4,7 +4,7 @@ import type { Tensor } from '../engine/tf';
 import type { Trace } from '../hooks/trace';
 import type { ActivationCache } from '../hooks/activation-cache';
 import type { MimeBundle } from '../engine/mime';
-import { toBundle } from './render';
+import { MAX_CHART_WIDTH, toBundle } from './render';
 import { gridRange, gridToPngUrl, toMosaic, type Colormap, type Grid } from './heatmap';
 import { classProbabilitiesSpec, featureMapGridSpec, heatmapSpec, histogramSpec, tableSpec, traceFilmstripSpec, traceStepperSpec, type StepperRow } from './specs';
 
@@ -208,9 +208,12 @@ export async function barChart(rows: { label: string; value: number }[], options
   // Values spanning more than 100x (parameter counts, a word against a photo) read on a log axis.
   const values = rows.map((r) => r.value);
   const xLog = options.xLog ?? (values.length > 1 && values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) > 100);
+  // The plot gives way to long labels and values so the whole chart stays in the column (8.8 px a character: Vega's headless estimate).
+  const labelPx = Math.min(400, 8.8 * Math.max(0, ...rows.map((r) => r.label.length)));
+  const valuePx = 8.8 * Math.max(0, ...values.map((v) => Math.round(v).toLocaleString('en-US').length + 2));
   const spec = {
     title: options.title,
-    width: 420,
+    width: Math.round(Math.max(200, Math.min(420, MAX_CHART_WIDTH - 50 - labelPx - valuePx))),
     height: { step: 26 },
     data: { values: rows },
     encoding: {
