@@ -336,6 +336,8 @@ describe('compare() for GPT variants', () => {
     expect(unstructured.bytes).toBe(pruned.pruning.sparseBytes);
     expect(small.bytes).toBe(neurons.parameterCount * 4);
     expect(q.bytes).toBeLessThan(0.5 * exportGptToOnnx(model).bytes.length); // int8 matrices in the ONNX file
+    expect(smallQ.bytes).toBe(prunedInt8.byteSize); // its own int8 file, not the float source's pruning record
+    expect(smallQ.bytes).toBeLessThan(0.5 * small.bytes);
     for (const r of [original, copy, unstructured, small]) {
       expect(r.engine).toBe('tfjs');
       expect(r.latencyMs).toBeGreaterThan(0);

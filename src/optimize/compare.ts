@@ -167,7 +167,9 @@ function summarizeErrors(errors: LayerError[] | null): { worstStep: string | nul
 /** Bytes a variant is stored in: sparse for unstructured pruning, the ONNX file for ONNX Runtime models, packed for quantized. */
 function storedBytes(model: HookedModel): number {
   const m = model as HookedModel & { byteSize?: number; pruning?: { sparseBytes: number } };
-  return m.pruning ? m.pruning.sparseBytes : (m.byteSize ?? 0);
+  // A quantized or compiled copy of a pruned model carries the pruning record of its float source:
+  // its own (packed) size is then the smaller one, and the one to report.
+  return m.pruning ? Math.min(m.pruning.sparseBytes, m.byteSize ?? Infinity) : (m.byteSize ?? 0);
 }
 
 /** Where a model runs: 'tfjs', or the ONNX Runtime label an ONNX Runtime model reports. */
