@@ -142,6 +142,7 @@ export type { Stepper } from './models/gpt';
 export { ImportedModel, loadImportedModel, loadImportedSource } from './models/imported';
 export type { ImportedModelOptions, ImportedPreprocess, ImportedSource } from './models/imported';
 export { fileIOHandler, detectFormat, modelJsonPath } from './io/tfjs-files';
+export { readNpy, type NpyArray } from './io/npy';
 export type { TfjsFormat } from './io/tfjs-files';
 export { ObjectDetector, loadObjectDetector, centernetModelFile, COCO_LABELS, DETECTOR_DEFAULTS } from './models/centernet';
 export type { Detection, DetectorConfig } from './models/centernet';

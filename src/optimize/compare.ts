@@ -9,7 +9,7 @@ import type { DigitsCNN } from '../models/cnn';
 import type { GPT } from '../models/gpt';
 import type { OnnxGPT } from '../fastpath/gpt-onnx';
 import { evaluateDigits } from '../models/evaluate';
-import { entryFor, textLoss, type EvalData } from '../models/registry';
+import { entryFor, metricNameOf, textLoss, type EvalData } from '../models/registry';
 import { timeAlternating, timeOne, timeOneAsync, type Timing } from '../engine/timing';
 import type { HookedModel } from '../hooks/hooked-model';
 import { errorMetrics, type LayerError } from './analyze';
@@ -301,7 +301,7 @@ export async function compare(original: HookedModel, variants: Variant<HookedMod
       plan = {
         evaluate: (m) => ({ value: textLoss(m as GPT, data.heldOut, { windows: data.windows }).value }),
         lowerIsBetter: true,
-        metricName: entry.metric,
+        metricName: metricNameOf(original),
         latencyInput: data.latencyInput,
         errorInput: data.errorInput,
         onnx: data.onnx ?? true,
@@ -338,7 +338,7 @@ export async function compare(original: HookedModel, variants: Variant<HookedMod
       plan = {
         evaluate: (m) => entry.evaluate(m, held),
         lowerIsBetter: entry.lowerIsBetter,
-        metricName: entry.metric,
+        metricName: metricNameOf(original),
         latencyInput,
         errorInput,
         onnx: data.onnx ?? false,
