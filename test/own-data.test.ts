@@ -87,6 +87,11 @@ describe('a Hugging Face GPT-2 directory through models, eval --data, run and co
     expect(c.original.metric).toBe('cross-entropy (nats/token)');
     expect(c.original.value).toBeCloseTo(e.value, 6);
     expect(c.variants[0].value).not.toBeCloseTo(e.value, 3); // half the weights gone changes the loss
+    // The paired interval over windows: one window here, so the interval is the difference itself.
+    expect(c.original.difference).toBeNull();
+    expect(c.variants[0].difference).toMatchObject({ n: 1, level: 0.95 });
+    expect(c.variants[0].difference.value).toBeCloseTo(c.variants[0].value - c.original.value, 5);
+    expect(c.variants[0].difference.lo).toBeCloseTo(c.variants[0].difference.value, 10);
     fs.writeFileSync(path.join(tmp, 'short.txt'), 'The man');
     expectCleanError(run('compare', gpt2Dir, '--prune', '0.5', '--data', path.join(tmp, 'short.txt')), /The text \(2 tokens\) is shorter than one window of 65 tokens/);
   });
@@ -116,6 +121,15 @@ describe('a TensorFlow.js model folder: models describes it, eval/run/compare sa
       expectCleanError(r, new RegExp(`^inference-lab: ${args[0]} .*a TensorFlow\\.js model folder \\(model\\.json\\) declares no task, labels or held-out data.*lab\\.loadImportedModel`));
       expect(r.code).toBe(2);
     }
+  });
+});
+
+describe('a word longer than the word models read', () => {
+  it('run and eval --data refuse it in one line instead of classifying its first 20 letters', () => {
+    expectCleanError(run('run', 'langid-lstm', '--input', 'donaudampfschifffahrt'), /"donaudampfschifffahrt" has 21 characters; the word models read words of at most 20/);
+    const words = path.join(tmp, 'long-words.json');
+    fs.writeFileSync(words, JSON.stringify({ words: ['haus', 'donaudampfschifffahrtsgesellschaft'], labels: ['german', 'german'] }));
+    expectCleanError(run('eval', 'langid-gru', '--data', words), /"donaudampfschifffahrtsgesellschaft" has 34 characters; .*at most 20/);
   });
 });
 

@@ -50,6 +50,8 @@ export interface ModelEvaluation {
   n: number;
   data: string;
   extra?: Record<string, unknown>;
+  /** The score of each example the value averages (a language model: the loss of each window), for paired intervals. */
+  perExample?: Float64Array;
 }
 
 /** The one held-out figure of a shipped model (config.json's `heldOut`). */
@@ -229,13 +231,18 @@ const keywordSpotter: ModelEntry = {
 };
 
 /** Held-out cross-entropy of a GPT-like model (any `forward` from ids to logits): every window of the text, each id predicted once. */
-export function textLoss(model: HookedModel & { config: { vocabSize: number; contextLength: number } }, ids: Int32Array, options: { windows?: number; batchSize?: number } = {}): { value: number; n: number; windows: number } {
+export function textLoss(
+  model: HookedModel & { config: { vocabSize: number; contextLength: number } },
+  ids: Int32Array,
+  options: { windows?: number; batchSize?: number } = {},
+): { value: number; n: number; windows: number; perWindow: Float64Array } {
   const length = model.config.contextLength + 1;
   const available = Math.floor((ids.length - 1) / (length - 1));
   const windows = Math.min(options.windows ?? available, available);
   if (windows < 1) throw new Error(`The text (${ids.length} tokens) is shorter than one window of ${length} tokens (the model's context + 1); give a longer text.`);
   const batchSize = options.batchSize ?? 16;
   let total = 0;
+  const perWindow = new Float64Array(windows); // each window's mean loss over its positions (paired intervals resample windows)
   for (let first = 0; first < windows; first += batchSize) {
     const count = Math.min(batchSize, windows - first);
     const batch = new Int32Array(count * length);
@@ -243,16 +250,19 @@ export function textLoss(model: HookedModel & { config: { vocabSize: number; con
       const start = (first + b) * (length - 1); // windows overlap by one id: every id is predicted once
       batch.set(ids.subarray(start, start + length), b * length);
     }
-    const loss = tf.tidy(() => {
+    const [loss, rows] = tf.tidy(() => {
       const all = tf.tensor2d(batch, [count, length], 'int32');
       const inputs = tf.slice(all, [0, 0], [count, length - 1]); // [batch, pos]
       const targets = tf.slice(all, [0, 1], [count, length - 1]); // [batch, pos]
-      return nextTokenLoss(model.forward(inputs), targets, model.config.vocabSize);
+      const logits = model.forward(inputs); // [batch, pos, vocab]
+      const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, model.config.vocabSize)), 2); // [batch, pos] log p(target)
+      return [nextTokenLoss(logits, targets, model.config.vocabSize), tf.neg(tf.mean(picked, 1))]; // [], [batch]
     });
     total += loss.dataSync()[0] * count;
-    loss.dispose();
+    perWindow.set(rows.dataSync(), first);
+    tf.dispose([loss, rows]);
   }
-  return { value: total / windows, n: windows * (length - 1), windows };
+  return { value: total / windows, n: windows * (length - 1), windows, perWindow };
 }
 
 /**
@@ -286,7 +296,7 @@ const languageModel: ModelEntry = {
     if (data.kind !== 'text') throw wrongKind('a language model', 'text', data);
     const m = model as TextModel;
     const r = textLoss(m, Int32Array.from(m.tokenizer.encode(data.text)));
-    return { metric: metricNameOf(model), lowerIsBetter: true, value: r.value, n: r.n, data: data.source, extra: { perplexity: Math.exp(r.value), windows: r.windows } };
+    return { metric: metricNameOf(model), lowerIsBetter: true, value: r.value, n: r.n, data: data.source, extra: { perplexity: Math.exp(r.value), windows: r.windows }, perExample: r.perWindow };
   },
   encode(model, spec) {
     const ids = (model as TextModel).tokenizer.encode(spec);
