@@ -99,9 +99,12 @@
     }
     $('verdict').textContent = notes.join(' ');
     const db = (v) => (v === 'inf' ? 'exact' : fmt(v));
+    // Isolated error needs each step fed the original's input: measured for image models only.
+    const isolated = r.layers.some((l) => l.isolated);
+    $('isolated-head').hidden = !isolated;
     $('layers').replaceChildren(
       ...r.layers.map((l) =>
-        el('tr', {}, el('td', {}, l.name), el('td', {}, l.kind), el('td', {}, db(l.sqnrDb)), el('td', {}, l.isolated ? db(l.isolated.sqnrDb) : '—'), el('td', {}, fmt(l.cosine)), el('td', {}, fmt(l.maxAbs))),
+        el('tr', {}, el('td', {}, l.name), el('td', {}, l.kind), el('td', {}, db(l.sqnrDb)), ...(isolated ? [el('td', {}, l.isolated ? db(l.isolated.sqnrDb) : '—')] : []), el('td', {}, fmt(l.cosine)), el('td', {}, fmt(l.maxAbs))),
       ),
     );
     $('stepper-section').hidden = !r.stepper;

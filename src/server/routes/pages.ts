@@ -177,7 +177,7 @@ export function pagesRouter(r: Router, lessons: Lessons): Router {
   <figure class="chart" id="stepper-chart"><div class="chart-live"></div><div class="chart-static"></div></figure>
   </div>
   <h2>Error at each step</h2>
-  <table class="layers"><thead><tr><th>step</th><th>op</th><th>SQNR dB (propagated)</th><th>SQNR dB (isolated)</th><th>cosine</th><th>max |Δ|</th></tr></thead><tbody id="layers"></tbody></table>
+  <table class="layers"><thead><tr><th>step</th><th>op</th><th>SQNR dB (propagated)</th><th id="isolated-head">SQNR dB (isolated)</th><th>cosine</th><th>max |Δ|</th></tr></thead><tbody id="layers"></tbody></table>
 </section>`,
       }),
     );
