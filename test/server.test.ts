@@ -250,6 +250,20 @@ describe('API', () => {
     expect(kws.data.items).toBe(20);
   });
 
+  test('POST /api/compare: every registered model answers a comparison', async () => {
+    const { models } = (await (await fetch(`${srv.base}/api/models`)).json()) as { models: { name: string; input: string }[] };
+    expect(models.length).toBeGreaterThanOrEqual(9);
+    for (const m of models) {
+      const optimization = m.name.startsWith('tiny-gpt') ? { kind: 'prune', sparsity: 0.5 } : { kind: 'quantize', bits: 8 };
+      const r = await post('/api/compare', { model: m.name, optimization, items: m.input === 'text' ? 1 : 10, chart: false });
+      const body = await r.json();
+      expect(r.status, `${m.name}: ${JSON.stringify(body).slice(0, 200)}`).toBe(200);
+      expect(body.input).toBe(m.input);
+      expect(Number.isFinite(body.original.value) && Number.isFinite(body.optimized.value), m.name).toBe(true);
+      expect(['slower', 'faster', 'same']).toContain(body.speed.verdict);
+    }
+  });
+
   test('the latency change says slower or faster, on which engine, and when the ranges overlap', async () => {
     const { speedChange } = await import('../src/server/compute');
     const t = (medianMs: number, minMs: number, p95Ms: number) => ({ label: '', runs: 11, medianMs, minMs, p95Ms });
