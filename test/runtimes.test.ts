@@ -68,6 +68,15 @@ describe('compareRuntimes', () => {
     expect(text.split('\n')).toHaveLength(2 + result.rows.length);
   });
 
+  it('its view: a bar chart of speed relative to WASM (Vega-Lite, SVG, PNG) whose text is the table', async () => {
+    const bundle = (await result.toMimeBundle()) as Record<string, unknown>;
+    expect(Object.keys(bundle).sort()).toEqual(['application/vnd.vegalite.v5+json', 'image/png', 'image/svg+xml', 'text/plain']);
+    expect(bundle['text/plain']).toBe(result.toString());
+    const bars = (bundle['application/vnd.vegalite.v5+json'] as { data: { values: { label: string; value: number }[] } }).data.values;
+    expect(bars).toHaveLength(result.rows.filter((r) => r.timing).length);
+    for (const bar of bars.filter((b) => / tfjs wasm$/.test(b.label))) expect(bar.value).toBe(1);
+  });
+
   it('bad options: one line saying what was expected', async () => {
     await expect(compareRuntimes({ models: ['resnet' as never] })).rejects.toThrow(/^compareRuntimes: unknown model "resnet"; expected one of digits-cnn, tiny-gpt\.$/);
     await expect(compareRuntimes({ batch: 0 })).rejects.toThrow(/batch must be a whole number from 1 to 1000; got 0/);
