@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { tf, initBackend, loadModel, loadMnist, digitBatch, showImage, featureMaps, activationHistogram, classProbabilities, DIGIT_LABELS, type DigitsCNN } from '../src/index';
+import { tf, initBackend, loadModel, loadMnist, digitBatch, showImage, featureMaps, activationHistogram, classProbabilities, traceStepper, barChart, DIGIT_LABELS, type DigitsCNN } from '../src/index';
 import { colorAt, toMosaic } from '../src/viz/heatmap';
+import { MAX_CHART_WIDTH, svgSize } from '../src/viz/render';
 import { checkBundle } from './helpers/bundle';
 
 let model: DigitsCNN;
@@ -27,6 +28,38 @@ describe('charts', () => {
     trace.dispose();
   });
 
+  it('the stepper names the classes under the logits and probabilities strips, with their values', async () => {
+    const trace = model.trace(pixels);
+    const spec = (await trace.toMimeBundle())['application/vnd.vegalite.v5+json'] as { datasets: { cellLabels: { i: number; label: string; value: string }[] } };
+    const at = (name: string) => spec.datasets.cellLabels.filter((c) => c.i === trace.step(name).index);
+    expect(at('hook_logits').map((c) => c.label)).toEqual(DIGIT_LABELS);
+    expect(at('post.hook_probs').map((c) => c.label)).toEqual(DIGIT_LABELS);
+    // Probabilities as printed: a softmax of the logits computed here by hand.
+    const z = Array.from(trace.step('hook_logits').tensor!.dataSync());
+    const e = z.map((v) => Math.exp(v - Math.max(...z)));
+    const p = e.map((v) => v / e.reduce((a, b) => a + b, 0));
+    expect(at('post.hook_probs').map((c) => c.value)).toEqual(p.map((v) => `${Math.round(100 * v)}%`));
+    expect(at('hook_logits').map((c) => Number(c.value))).toEqual(z.map((v) => Number(v.toFixed(1))));
+    const best = p.indexOf(Math.max(...p));
+    expect(at('post.top_k')[0].label).toBe(DIGIT_LABELS[best]);
+    expect(at('conv.0.hook_relu')).toEqual([]); // feature maps are no strip of classes
+    trace.dispose();
+  });
+
+  it('the stepper can put every step on one colour scale, and says which', async () => {
+    const trace = model.trace(pixels);
+    const shared = await traceStepper(trace, { colorScale: 'shared' });
+    checkBundle(shared);
+    const lo = Math.min(...trace.steps.map((s) => s.stats.min));
+    const hi = Math.max(...trace.steps.map((s) => s.stats.max));
+    expect(hi).toBe(255); // raw pixels
+    const subtitle = [(shared['application/vnd.vegalite.v5+json'] as { title: { subtitle: string | string[] } }).title.subtitle].flat().join(' '); // wrapped into lines
+    expect(subtitle).toContain(`${lo.toPrecision(3)} (dark) to 255 (bright)`);
+    expect(JSON.stringify((await traceStepper(trace))['application/vnd.vegalite.v5+json'])).toContain('colours are scaled per step');
+    await expect(traceStepper(trace, { colorScale: 'global' as 'shared' })).rejects.toThrow(/colorScale must be 'per step' or 'shared'/);
+    trace.dispose();
+  });
+
   it('model summary, cache table, image, feature maps, histogram and probabilities render', async () => {
     const before = tf.memory().numTensors;
     checkBundle(await model.toMimeBundle());
@@ -42,6 +75,21 @@ describe('charts', () => {
     tf.dispose([out]);
     cache.dispose();
     expect(tf.memory().numTensors).toBe(before); // views keep no tensors
+  });
+
+  it('bar charts of values spanning more than 100x use a log axis, named as such', async () => {
+    const x = async (values: number[]) => ((await barChart(values.map((value, i) => ({ label: `row ${i}`, value })), { title: 't', xTitle: 'ms' }))['application/vnd.vegalite.v5+json'] as { encoding: { x: { title: string; scale: { type?: string } } } }).encoding.x;
+    expect(await x([0.4, 0.6, 420])).toMatchObject({ title: 'ms (log scale)', scale: { type: 'log' } });
+    expect((await x([2, 150])).scale.type).toBeUndefined(); // 75x: linear
+    expect((await x([0, 5, 1000])).scale.type).toBeUndefined(); // a zero has no place on a log axis
+    // Long labels and values (notebook 02's parameter counts: 905 px before) leave the chart inside the column.
+    const long = await barChart([
+      { label: 'the CNN (local windows, shared weights)', value: 5258 },
+      { label: 'locally connected (local windows, no sharing)', value: 199418 },
+      { label: 'dense (every input to every output)', value: 6868698 },
+    ], { title: 'Parameters for the same layer shapes', xTitle: 'parameters', format: ',.0f' });
+    expect(svgSize(long['image/svg+xml'] as string)!.width).toBeLessThanOrEqual(MAX_CHART_WIDTH);
+    expect(long['image/svg+xml']).toContain('locally connected (local windows, no sharing)'); // whole, not cut
   });
 
   it('the histogram counts every value', async () => {

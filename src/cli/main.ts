@@ -14,7 +14,7 @@ import { initBackend, backend, backendInfo, backendLabel, nativeStatus } from '.
 import { setupNative, NativeSetupError } from '../engine/native-build';
 import { entryOf, evaluateModel, listModels, loadModel, modelNames, packageRoot, readEvalData } from '../models/registry';
 import { defaultWorkspaceDir, resetNotebook, syncWorkspace } from '../io/workspace';
-import { installKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
+import { installKernel, installUserKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
 import type { GPT } from '../models/gpt';
 import { GENERATE_FLAGS, GPT_RUN_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './gpt';
 import { parseCommandLine, UsageError, type Args, type FlagSpec } from './args';
@@ -50,6 +50,7 @@ Usage:
   inference-lab serve [--port N] [--host H]           the lessons, stepper and comparison as a web site
                                                       (default 127.0.0.1:8080; offline)
   inference-lab kernel install|remove|status          the Jupyter kernel "TypeScript (Inference Lab)"
+                [--force]                             (install keeps a kernel of another existing clone unless --force)
   inference-lab backend                               which TensorFlow.js backend runs (package, TensorFlow
                                                       version, device) and whether a native build is here
   inference-lab backend install cpu|gpu               build tfjs-node (or -gpu) into .native/ from npm + PyPI
@@ -157,7 +158,7 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
     json: 'boolean',
   },
   train: { epochs: 'string', seed: 'string', cell: 'string' },
-  kernel: { json: 'boolean' },
+  kernel: { json: 'boolean', force: 'boolean' },
   lab: {},
   'reset-notebook': { json: 'boolean' },
   serve: { port: 'string', host: 'string', json: 'boolean' },
@@ -289,16 +290,17 @@ async function main(argv: string[]): Promise<number> {
     case 'kernel': {
       const action = args.positional[1];
       if (action === 'install') {
-        const dir = await installKernel();
+        const user = await installUserKernel({ force: args.flags.has('force') });
         // The project's own JupyterLab (if any) prefers the spec inside its venv: refresh that one too.
         const venvDir = fs.existsSync(VENV_DIR) ? await installKernel(venvKernelDir()) : null;
-        print(json, { installed: true, dir, venv_dir: venvDir }, `installed kernel "TypeScript (Inference Lab)" in ${dir}${venvDir ? ` and ${venvDir}` : ''}`);
+        print(json, { installed: user.action !== 'kept', action: user.action, dir: user.dir, previous: user.previous, venv_dir: venvDir }, `${user.message}${venvDir ? `\nthe project's JupyterLab: ${venvDir}` : ''}`);
       } else if (action === 'remove') {
         await removeKernel();
         print(json, { installed: false }, 'removed kernel "inference-lab"');
       } else if (action === 'status') {
         const status = kernelStatus();
-        print(json, status, status.installed ? `installed in ${status.dir}\nargv: ${(status.argv ?? []).join(' ')}` : 'not installed (run: inference-lab kernel install)');
+        const runs = status.entry === null ? '' : `\nruns: ${status.entry} (${!status.entryExists ? 'MISSING: that clone is gone; run: inference-lab kernel install' : path.resolve(status.entry) === path.join(packageRoot(), 'dist', 'kernel', 'main.js') ? 'this clone' : 'another clone; inference-lab kernel install --force switches to this one'})`;
+        print(json, status, status.installed ? `installed in ${status.dir}${runs}\nargv: ${(status.argv ?? []).join(' ')}` : 'not installed (run: inference-lab kernel install)');
       } else {
         throw new UsageError(`kernel needs one of install, remove, status; got ${action ?? 'nothing'}.`);
       }

@@ -24,6 +24,8 @@ export interface TraceStep {
   tensor?: Tensor;
   /** Human-readable result for steps that are not tensors to look at (e.g. top-k labels). */
   note?: string;
+  /** What each entry of the last axis is (class names of logits, probabilities, top-k), so views can label the strip. */
+  labels?: string[];
 }
 
 /** Append the step for `value` at hook point `point` (its input shape is the previous step's output). */

@@ -25,6 +25,9 @@ export function appendTopKStep(trace: Trace, probsStep: string, labels: string[]
   if (!last?.tensor || last.tensor.rank !== 2 || last.tensor.shape[1] !== labels.length) return trace;
   const kept = Math.min(k, labels.length);
   const top = topK(last.tensor, labels, kept);
+  // The probabilities, and the step before them when it has their [batch, classes] shape (the logits), name their entries.
+  const at = trace.steps.indexOf(last);
+  for (const step of trace.steps.slice(Math.max(0, at - 1), at + 1)) if (step.outputShape.length === 2 && step.outputShape[1] === labels.length) step.labels = labels;
   const values = tf.tidy(() => tf.topk(last.tensor!, kept).values); // [batch, k]
   trace.steps.push({
     index: trace.steps.length,
@@ -36,6 +39,7 @@ export function appendTopKStep(trace: Trace, probsStep: string, labels: string[]
     stats: tensorStats(values),
     tensor: values,
     note: top[0].map((p) => `${p.label}: ${(p.p * 100).toFixed(1)}%`).join(', '),
+    labels: top[0].map((p) => p.label),
   });
   return trace;
 }

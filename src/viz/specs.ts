@@ -105,12 +105,12 @@ export function classProbabilitiesSpec(options: { labels: string[]; probs: numbe
 }
 
 /** A table drawn with text marks (no HTML anywhere in a bundle): one text column per field. */
-export function tableSpec(options: { rows: Record<string, string | number>[]; columns: { field: string; title: string; width: number; align?: 'left' | 'right' }[]; title: string }): Spec {
+export function tableSpec(options: { rows: Record<string, string | number>[]; columns: { field: string; title: string; width: number; align?: 'left' | 'right' }[]; title: string | { text: string; subtitle?: string }; spacing?: number }): Spec {
   const values = options.rows.map((r, i) => ({ ...r, _row: i }));
   return {
     title: options.title,
     data: { values },
-    spacing: 14,
+    spacing: options.spacing ?? 14,
     description: KEEP_ROW, // a table's columns never wrap
     hconcat: options.columns.map((col) => ({
       width: col.width,
@@ -133,19 +133,55 @@ export interface StepperRow {
   shapes: string;
   stats: string;
   url: string;
+  /** A strip of named entries (logits, probabilities): each cell's class name and value, drawn under it. */
+  cells?: { label: string; value: string }[];
+}
+
+/** One colour range for every step (instead of each step's own), with its legend. */
+export interface SharedScale {
+  range: [number, number];
+}
+
+/** Text under each cell of a labelled strip (the strip is the top row of a size x size square). */
+function cellLabelRows(rows: StepperRow[], size: number, withValues: boolean): Record<string, unknown>[] {
+  return rows.flatMap((r) =>
+    (r.cells ?? []).map((c, j, all) => {
+      const cell = size / all.length;
+      const upright = Math.max(...all.map((x) => x.label.length)) * 6.5 <= cell; // long names (speech keywords) read upwards
+      const roomForValues = withValues && Math.max(...all.map((x) => x.value.length)) * 8 <= cell; // 8 px a character at 10 px (Vega's headless estimate)
+      return { i: r.i, x: (j + 0.5) * cell, y: cell + 4, label: c.label, value: roomForValues ? c.value : '', upright };
+    }),
+  );
+}
+
+function cellLabelLayers(fontSize: number, withValues: boolean): Spec[] {
+  const text = (field: string, dy: number, angleUp: boolean) => ({
+    mark: { type: 'text', fontSize, baseline: angleUp ? 'middle' : 'top', align: angleUp ? 'right' : 'center', dy, ...(angleUp ? { angle: 270 } : {}) },
+    encoding: { x: { field: 'x', type: 'quantitative', scale: null }, y: { field: 'y', type: 'quantitative', scale: null }, text: { field } },
+  });
+  return [
+    { transform: [{ filter: 'datum.upright' }], layer: [text('label', 0, false), ...(withValues ? [{ ...text('value', fontSize + 4, false), mark: { ...text('value', fontSize + 4, false).mark, fontSize: 10 } }] : [])] },
+    { transform: [{ filter: '!datum.upright' }], layer: [text('label', 0, true)] },
+  ];
 }
 
 /**
  * The step-through view: ONE chart whose `step` slider (a Vega-Lite param bound to a range input)
  * walks the steps in the page, with no kernel round-trip.
  */
-export function traceStepperSpec(rows: StepperRow[], title: string): Spec {
+export function traceStepperSpec(rows: StepperRow[], title: string, scale?: SharedScale): Spec {
   const size = 340;
   const atStep = [{ filter: 'datum.i == step' }];
+  const labels = cellLabelRows(rows, size, true);
   return {
-    title: { text: title, subtitle: 'drag the step slider below the chart; colours are scaled per step (dark = min, bright = max)' },
+    title: {
+      text: title,
+      subtitle: scale
+        ? `drag the step slider below the chart; one colour scale for every step: ${scale.range[0].toPrecision(3)} (dark) to ${scale.range[1].toPrecision(3)} (bright)`
+        : 'drag the step slider below the chart; colours are scaled per step (dark = min, bright = max)',
+    },
     params: [{ name: 'step', value: 0, bind: { input: 'range', min: 0, max: rows.length - 1, step: 1, name: 'step ' } }],
-    datasets: { steps: rows },
+    datasets: { steps: rows.map(({ cells: _cells, ...r }) => r), ...(labels.length ? { cellLabels: labels } : {}) },
     spacing: 6,
     vconcat: [
       {
@@ -162,27 +198,42 @@ export function traceStepperSpec(rows: StepperRow[], title: string): Spec {
       {
         width: size,
         height: size,
-        data: { name: 'steps' },
-        transform: atStep,
-        mark: { type: 'image', width: size, height: size, align: 'left', baseline: 'top', aspect: false, smooth: false },
-        encoding: { url: { field: 'url', type: 'nominal' }, x: { value: 0 }, y: { value: 0 } },
+        layer: [
+          {
+            data: { name: 'steps' },
+            transform: atStep,
+            mark: { type: 'image', width: size, height: size, align: 'left', baseline: 'top', aspect: false, smooth: false },
+            encoding: { url: { field: 'url', type: 'nominal' }, x: { value: 0 }, y: { value: 0 } },
+          },
+          ...(labels.length ? [{ data: { name: 'cellLabels' }, transform: atStep, layer: cellLabelLayers(11, true) }] : []),
+          ...(scale ? [colorLegendLayer(scale.range, 'viridis', false, 'value', size * 0.8)] : []),
+        ],
       },
     ],
   };
 }
 
 /** The still picture of a trace (for PNG/SVG viewers): every step at once, in a grid. */
-export function traceFilmstripSpec(rows: (StepperRow & { name: string; shape: string })[], title: string, columns = 5): Spec {
+export function traceFilmstripSpec(rows: (StepperRow & { name: string; shape: string })[], title: string, columns = 5, scale?: SharedScale): Spec {
   const size = 104;
   return {
-    title: { text: title, subtitle: 'every step of the forward pass, in order; colours scaled per step (dark = min, bright = max)' },
+    title: {
+      text: title,
+      subtitle: scale
+        ? `every step of the forward pass, in order; one colour scale for every step: ${scale.range[0].toPrecision(3)} (dark) to ${scale.range[1].toPrecision(3)} (bright)`
+        : 'every step of the forward pass, in order; colours scaled per step (dark = min, bright = max)',
+    },
     columns,
     spacing: 10,
-    concat: rows.map((r) => ({
-      title: { text: [`${r.i}  ${r.name}`, r.shape], fontSize: 10, fontWeight: 'normal', offset: 2 },
-      width: size,
-      height: size,
-      ...imageLayer(r.url, size),
-    })),
+    concat: rows.map((r) => {
+      const labels = cellLabelRows([r], size, false);
+      const image = imageLayer(r.url, size);
+      return {
+        title: { text: [`${r.i}  ${r.name}`, r.shape], fontSize: 10, fontWeight: 'normal', offset: 2 },
+        width: size,
+        height: size,
+        ...(labels.length ? { layer: [image, { data: { values: labels }, layer: cellLabelLayers(8, false) }] } : image),
+      };
+    }),
   };
 }

@@ -4,7 +4,7 @@ import type { Tensor } from '../engine/tf';
 import type { Trace } from '../hooks/trace';
 import type { ActivationCache } from '../hooks/activation-cache';
 import type { MimeBundle } from '../engine/mime';
-import { toBundle } from './render';
+import { MAX_CHART_WIDTH, toBundle } from './render';
 import { gridRange, gridToPngUrl, toMosaic, type Colormap, type Grid } from './heatmap';
 import { classProbabilitiesSpec, featureMapGridSpec, heatmapSpec, histogramSpec, tableSpec, traceFilmstripSpec, traceStepperSpec, type StepperRow } from './specs';
 
@@ -122,20 +122,40 @@ export async function cacheTable(cache: ActivationCache): Promise<MimeBundle> {
   return toBundle(spec, cache.toString());
 }
 
+/** How the stepper colours its steps: each on its own range, or all on one (normalisation and scaling then show). */
+export interface TraceStepperOptions {
+  colorScale?: 'per step' | 'shared';
+}
+
 /** The stepper (interactive Vega-Lite) with a filmstrip of all steps as its still picture. */
-export async function traceStepper(trace: Trace): Promise<MimeBundle> {
+export async function traceStepper(trace: Trace, options: TraceStepperOptions = {}): Promise<MimeBundle> {
   const n = trace.steps.length;
-  const rows = trace.steps.map((s) => {
+  const shared = options.colorScale === 'shared';
+  if (options.colorScale !== undefined && !shared && options.colorScale !== 'per step') throw new Error(`traceStepper: colorScale must be 'per step' or 'shared'; got ${JSON.stringify(options.colorScale)}.`);
+  const items = trace.steps.map((s) => (s.tensor ? firstItem(s.tensor) : null));
+  let range: [number, number] | undefined;
+  if (shared) {
+    const ranges = items.filter((x) => x !== null).map((x) => gridRange({ values: x!.values, height: 1, width: x!.values.length }));
+    range = [Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))];
+  }
+  const rows = trace.steps.map((s, k) => {
     let url = gridToPngUrl({ values: new Float32Array([NaN]), height: 1, width: 1 }, { colormap: 'grey', cell: 1 });
     let shown = '';
-    if (s.tensor) {
-      const { values, shape } = firstItem(s.tensor);
+    let cells: StepperRow['cells'];
+    const item = items[k];
+    if (item) {
+      const { values, shape } = item;
       const image = shape.length === 3 && shape[2] === 1;
       const mosaic = toMosaic(values, shape);
-      const colormap: Colormap = s.name.startsWith('pre.') && image ? 'grey' : 'viridis';
-      url = gridToPngUrl(padSquare(mosaic), { colormap });
+      const colormap: Colormap = !shared && s.name.startsWith('pre.') && image ? 'grey' : 'viridis'; // one scale, one colormap
+      url = gridToPngUrl(padSquare(mosaic), { colormap, range });
       if (mosaic.shown < mosaic.channels) shown = `  (first ${mosaic.shown} of ${mosaic.channels} channels)`;
       else if (shape.length === 3 && shape[2] > 1) shown = `  (${shape[2]} channels tiled)`;
+      // A strip of named entries (logits, probabilities, top-k): each cell labelled with its class and value.
+      if (s.labels && shape.length === 1 && shape[0] === s.labels.length && mosaic.height === 1) {
+        const probabilities = s.kind === 'softmax' || s.kind === 'topk';
+        cells = s.labels.map((label, j) => ({ label, value: probabilities ? `${(100 * values[j]).toFixed(0)}%` : values[j].toFixed(Math.abs(values[j]) >= 100 ? 0 : 1) }));
+      }
     }
     const { min, max, mean, std } = s.stats;
     return {
@@ -146,11 +166,13 @@ export async function traceStepper(trace: Trace): Promise<MimeBundle> {
       shapes: `in ${shapeText(s.inputShape)}  →  out ${shapeText(s.outputShape)}    ${s.shapeDoc}${shown}`,
       stats: `min ${fmt(min)}   max ${fmt(max)}   mean ${fmt(mean)}   std ${fmt(std)}${s.note ? `    ${s.note}` : ''}`,
       url,
+      cells,
     };
   });
   const title = `Forward pass of ${trace.model}: ${n} steps`;
-  const stepperRows: StepperRow[] = rows.map(({ i, title: t, shapes, stats, url }) => ({ i, title: t, shapes, stats, url }));
-  return toBundle(traceStepperSpec(stepperRows, title), trace.toString(), traceFilmstripSpec(rows, title));
+  const scale = range ? { range } : undefined;
+  const stepperRows: StepperRow[] = rows.map(({ i, title: t, shapes, stats, url, cells }) => ({ i, title: t, shapes, stats, url, cells }));
+  return toBundle(traceStepperSpec(stepperRows, title, scale), trace.toString(), traceFilmstripSpec(rows, title, 5, scale));
 }
 
 
@@ -181,16 +203,24 @@ export async function lineChart(rows: { series: string; x: number; y: number }[]
 }
 
 /** Horizontal bars, one per labelled value (e.g. milliseconds per engine), the value printed beside each. */
-export async function barChart(rows: { label: string; value: number }[], options: { title: string; xTitle: string; format?: string }): Promise<MimeBundle> {
+export async function barChart(rows: { label: string; value: number }[], options: { title: string; xTitle: string; format?: string; xLog?: boolean }): Promise<MimeBundle> {
   const format = options.format ?? ',.1f';
+  // Values spanning more than 100x (parameter counts, a word against a photo) read on a log axis.
+  const values = rows.map((r) => r.value);
+  const xLog = options.xLog ?? (values.length > 1 && values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) > 100);
+  // The plot gives way to long labels and values so the whole chart stays in the column (8.8 px a character: Vega's headless estimate).
+  const labelPx = Math.min(400, 8.8 * Math.max(0, ...rows.map((r) => r.label.length)));
+  const valuePx = 8.8 * Math.max(0, ...values.map((v) => Math.round(v).toLocaleString('en-US').length + 2));
   const spec = {
     title: options.title,
-    width: 420,
+    width: Math.round(Math.max(200, Math.min(420, MAX_CHART_WIDTH - 50 - labelPx - valuePx))),
     height: { step: 26 },
     data: { values: rows },
     encoding: {
       y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 400 } },
-      x: { field: 'value', type: 'quantitative', title: options.xTitle, scale: { zero: true } },
+      x: xLog
+        ? { field: 'value', type: 'quantitative', title: `${options.xTitle} (log scale)`, scale: { type: 'log' }, stack: null } // a log scale cannot stack
+        : { field: 'value', type: 'quantitative', title: options.xTitle, scale: { zero: true } },
     },
     layer: [
       { mark: { type: 'bar', color: '#0072B2' }, encoding: { tooltip: [{ field: 'label' }, { field: 'value', format }] } },
