@@ -175,6 +175,9 @@ export { waveformView, spectrogramView, melView, speechPreprocessingView, confus
 // forward pass at one position; and the analyses behind them
 export { attentionPatterns, attentionFromCache, logitLens, headPatternScores, headScoresOver, patternTargets, HEAD_PATTERNS } from './analysis/gpt-analysis';
 export type { AttentionPatterns, LogitLens, LensPrediction, HeadScores, HeadPattern } from './analysis/gpt-analysis';
+export { inductionTest, inductionStripeScores, uniformStripeScore, repeatedRandomTokens } from './analysis/induction';
+export type { InductionTest, InductionTestOptions, InductionHead } from './analysis/induction';
+export { inductionView } from './viz/induction-views';
 export { tokenizationView, attentionHeadView, attentionModelView, logitLensView, gptStepper, gptModelCard, transformerCacheView, visibleToken } from './viz/gpt-views';
 export type { HeadViewOptions, GptStepperOptions } from './viz/gpt-views';
 export { nextTokenView } from './viz/sampling-views';
