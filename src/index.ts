@@ -90,6 +90,8 @@ export type { PruneConfig, PruningInfo, Pruned } from './optimize/prune';
 export { distillationLoss, trainCnn } from './optimize/distill';
 export type { DistillOptions, TrainCnnOptions } from './optimize/distill';
 export { compare, ComparisonReport, digitsTensor } from './optimize/compare';
+export { compareRuntimes, RuntimeComparison, RUNTIME_MODELS } from './fastpath/runtimes';
+export type { RuntimeRow, RuntimeModel, CompareRuntimesOptions } from './fastpath/runtimes';
 export type { Variant, VariantReport } from './optimize/compare';
 
 // recurrent networks (language ID) and training
