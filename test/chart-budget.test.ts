@@ -196,6 +196,7 @@ describe('every chart fits a notebook column and draws without Vega warnings', (
     await check(view('attentionModelView'), lab.attentionModelView(gpt, text));
     await check(view('logitLensView'), lab.logitLensView(gpt, text));
     await check(view('nextTokenView'), lab.nextTokenView(gpt, 'And God said, Let there be ', { temperature: 1, topK: 12 }));
+    await check(view('inductionView'), await lab.inductionView(lab.inductionTest(gpt, { period: 50, sequences: 2, seed: 0 })));
     const ids = tf.tensor2d([gpt.tokenizer.encode('And God said')], undefined, 'int32');
     const trace = gpt.trace(ids);
     await check(view('gptStepper'), lab.gptStepper(trace));
