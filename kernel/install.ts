@@ -67,12 +67,56 @@ export function kernelSpec(): Record<string, unknown> {
   };
 }
 
-/** Write the kernelspec (kernel.json + logos). Returns the kernelspec directory. */
+/** Write the kernelspec (kernel.json + logos) unconditionally. Returns the kernelspec directory. */
 export async function installKernel(dir: string = kernelDir()): Promise<string> {
   await fs.promises.mkdir(dir, { recursive: true });
   await fs.promises.writeFile(path.join(dir, 'kernel.json'), JSON.stringify(kernelSpec(), null, 2) + '\n');
   for (const file of LOGO_FILES) await fs.promises.copyFile(path.join(LOGO_DIR, file), path.join(dir, file));
   return dir;
+}
+
+export interface UserKernelInstall {
+  dir: string;
+  /**
+   * installed: there was none; updated: it was this clone's (rewritten); replaced: it pointed at a
+   * clone that is gone; kept: it points at another clone that still exists (not overwritten
+   * without `force`); switched: it pointed at another existing clone and `force` took it.
+   */
+  action: 'installed' | 'updated' | 'replaced' | 'kept' | 'switched';
+  /** The kernel entry point the spec named before (null when there was none). */
+  previous: string | null;
+  /** One line for the user saying what happened and, when kept, how to switch. */
+  message: string;
+}
+
+/**
+ * The user's kernelspec, without taking it from another clone: a second clone must not silently
+ * re-point JupyterLab and VS Code at itself (deleting it would leave them a dead kernel). A spec
+ * whose clone is gone is replaced; one of another existing clone is kept unless `force`.
+ */
+export async function installUserKernel(options: { force?: boolean; dir?: string } = {}): Promise<UserKernelInstall> {
+  const dir = options.dir ?? kernelDir();
+  const before = kernelStatus(dir);
+  const previous = before.entry;
+  const mine = previous !== null && path.resolve(previous) === KERNEL_MAIN;
+  if (before.installed && previous !== null && !mine && before.entryExists && !options.force) {
+    return {
+      dir,
+      action: 'kept',
+      previous,
+      message: `kept the user kernel "${DISPLAY_NAME}": it runs another clone (${previous}), which still exists. \`inference-lab kernel install --force\` switches it to this one; \`npm start\` here uses this clone's kernel anyway.`,
+    };
+  }
+  await installKernel(dir);
+  const action: UserKernelInstall['action'] = !before.installed || previous === null ? 'installed' : mine ? 'updated' : before.entryExists ? 'switched' : 'replaced';
+  const message = {
+    installed: `installed kernel "${DISPLAY_NAME}" in ${dir}`,
+    updated: `updated kernel "${DISPLAY_NAME}" in ${dir}`,
+    replaced: `kernel "${DISPLAY_NAME}" in ${dir} pointed at ${previous}, which is gone: it now runs this clone (${KERNEL_MAIN})`,
+    switched: `kernel "${DISPLAY_NAME}" in ${dir} switched from ${previous} to this clone (${KERNEL_MAIN})`,
+    kept: '',
+  }[action];
+  return { dir, action, previous, message };
 }
 
 /** Remove the kernelspec. Returns false when it was not installed. */
@@ -89,6 +133,9 @@ export interface KernelStatus {
   argv: string[] | null;
   /** true when the installed argv and interrupt_mode are the ones this copy of the package would write. */
   current: boolean;
+  /** The kernel entry point the spec runs (argv[1]), and whether that file still exists. */
+  entry: string | null;
+  entryExists: boolean;
 }
 
 export function kernelStatus(dir: string = kernelDir()): KernelStatus {
@@ -101,7 +148,8 @@ export function kernelStatus(dir: string = kernelDir()): KernelStatus {
   const argv = Array.isArray(spec?.argv) ? (spec!.argv as string[]) : null;
   // A spec from before interrupt_mode "message" is stale too (`inference-lab lab` rewrites it).
   const current = JSON.stringify(argv) === JSON.stringify(kernelArgv()) && spec?.interrupt_mode === kernelSpec().interrupt_mode;
-  return { installed: argv !== null, dir, argv, current };
+  const entry = argv && typeof argv[1] === 'string' ? argv[1] : null;
+  return { installed: argv !== null, dir, argv, current, entry, entryExists: entry !== null && fs.existsSync(entry) };
 }
 
 // ---- JupyterLab --------------------------------------------------------------------------

@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ensureJupyterLab, ensureSelfLink, installKernel, venvKernelDir, VENV_PINS, PROJECT_ROOT } from '../kernel/install';
+import { ensureJupyterLab, ensureSelfLink, installKernel, installUserKernel, venvKernelDir, VENV_PINS, PROJECT_ROOT } from '../kernel/install';
 
 const say = (s: string) => console.log(`[inference-lab setup] ${s}`);
 const warn = (s: string) => console.warn(`[inference-lab setup] WARNING: ${s}`);
@@ -34,8 +34,7 @@ async function main(): Promise<void> {
   }
 
   try {
-    const dir = await installKernel();
-    say(`Jupyter kernel "TypeScript (Inference Lab)" installed in ${dir}`);
+    say((await installUserKernel()).message);
   } catch (e) {
     warn(`could not install the kernelspec: ${(e as Error).message}. Run \`inference-lab kernel install\` later.`);
   }

@@ -33,7 +33,7 @@ async function open(url: string): Promise<{ page: Page; problems: string[] }> {
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   await page.addInitScript(() => {
@@ -119,10 +119,11 @@ describe('web explainer in Chromium', () => {
     await page.close();
   });
 
-  test('the stepper walks a typed word through a text model (when one is shipped)', async (ctx) => {
+  test('the stepper walks a typed word through the language-ID model', async () => {
     const { models } = (await (await fetch(new URL('/api/models', server.url))).json()) as { models: { name: string; input: string }[] };
-    const text = models.find((m) => m.input === 'text');
-    if (!text) return ctx.skip();
+    const text = models.find((m) => m.input === 'word');
+    expect(text, 'a word model ships (langid-lstm)').toBeDefined();
+    if (!text) return;
     const { page, problems } = await open('/stepper');
     await page.waitForSelector('body[data-models]');
     await page.selectOption('#model', text.name);
@@ -150,6 +151,33 @@ describe('web explainer in Chromium', () => {
     await page.waitForSelector('#error-chart.chart-ready .vega-embed svg');
     await page.waitForSelector('#stepper-chart.chart-ready .vega-embed svg');
     await page.screenshot({ path: path.join(ARTIFACTS, 'browser-compare.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('the compare page offers every registered model and compares the tiny GPT, saying slower or faster', async () => {
+    const { models } = (await (await fetch(new URL('/api/models', server.url))).json()) as { models: { name: string }[] };
+    const { page, problems } = await open('/compare');
+    await page.waitForSelector('body[data-models]');
+    const offered = await page.locator('#model option:not([disabled])').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(offered).toEqual(models.map((m) => m.name));
+    await page.selectOption('#model', 'tiny-gpt');
+    // A GPT's int8 is ONNX Runtime's: the fake-quant options are hidden, the note shown.
+    expect(await page.locator('select[name=bits]').isVisible()).toBe(false);
+    expect(await page.locator('.choice-note').isVisible()).toBe(true);
+    expect(await page.locator('input[name=sample]').isVisible()).toBe(false);
+    await expect(page.locator('#items-label').textContent()).resolves.toBe('Windows of the test text');
+    await page.fill('#items', '2');
+    await page.click('#compare-form button[type=submit]');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    const rows = await page.locator('#summary tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.children).map((c) => c.textContent)));
+    expect(rows.map((r) => r[0])).toEqual(['cross-entropy (nats/char) (2 windows of the test text)', 'stored size', 'latency, tfjs', 'latency, ONNX Runtime']);
+    expect(rows[1][3]).toMatch(/^\d+\.\d\dx smaller$/);
+    expect(rows[3][3]).toMatch(/^\d+\.\d\dx (slower|faster) on ONNX Runtime/);
+    await expect(page.locator('#verdict').textContent()).resolves.toMatch(/tiny-gpt-int8\S* is \d+\.\d\dx (slower|faster)/);
+    expect(await page.locator('#stepper-section').isVisible()).toBe(false);
+    await page.waitForSelector('#error-chart.chart-ready .vega-embed svg');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'browser-compare-tiny-gpt.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -55,6 +55,55 @@ describe('kernelspec', () => {
   });
 });
 
+describe('a second clone and the user kernelspec (issue 17 item 11)', () => {
+  const otherClone = () => {
+    const main = path.join(dataDir, 'other-clone', 'dist', 'kernel', 'main.js');
+    fs.mkdirSync(path.dirname(main), { recursive: true });
+    fs.writeFileSync(main, '// another checkout\'s kernel');
+    return main;
+  };
+  const pointAt = (dir: string, entry: string) => {
+    const file = path.join(dir, 'kernel.json');
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), argv: [process.execPath, entry, '--connection-file', '{connection_file}'] }));
+  };
+  const entryOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8')).argv[1];
+  const mine = path.join(ROOT, 'dist', 'kernel', 'main.js');
+
+  it('keeps a spec that runs another clone which still exists, and says how to switch', async () => {
+    const dir = await install.installKernel();
+    const other = otherClone();
+    pointAt(dir, other);
+    const r = await install.installUserKernel();
+    expect(r).toMatchObject({ action: 'kept', previous: other });
+    expect(r.message).toMatch(/another clone .*still exists.*inference-lab kernel install --force/);
+    expect(entryOf(dir)).toBe(other); // untouched
+    expect(install.kernelStatus()).toMatchObject({ entry: other, entryExists: true });
+  });
+
+  it('--force switches it; a spec whose clone is gone is replaced and says so; its own is updated', async () => {
+    const dir = await install.installKernel();
+    const other = otherClone();
+    pointAt(dir, other);
+    expect(await install.installUserKernel({ force: true })).toMatchObject({ action: 'switched', previous: other });
+    expect(entryOf(dir)).toBe(mine);
+    pointAt(dir, '/gone/clone/dist/kernel/main.js');
+    expect(install.kernelStatus()).toMatchObject({ entry: '/gone/clone/dist/kernel/main.js', entryExists: false });
+    const r = await install.installUserKernel();
+    expect(r).toMatchObject({ action: 'replaced', previous: '/gone/clone/dist/kernel/main.js' });
+    expect(r.message).toMatch(/which is gone: it now runs this clone/);
+    expect(entryOf(dir)).toBe(mine);
+    expect((await install.installUserKernel()).action).toBe('updated');
+  });
+
+  it('`inference-lab kernel status` says where the kernel points and that the clone is gone', async () => {
+    const dir = await install.installKernel();
+    pointAt(dir, '/gone/clone/dist/kernel/main.js');
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'kernel', 'status'], { env: { ...process.env, JUPYTER_DATA_DIR: dataDir }, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/runs: \/gone\/clone\/dist\/kernel\/main\.js \(MISSING: that clone is gone; run: inference-lab kernel install\)/);
+  });
+});
+
 describe('kernelspec in the project venv', () => {
   it("is what the venv's Jupyter starts, even when the user's spec points at another (deleted) clone", async () => {
     const python = path.join(ROOT, '.venv', 'bin', 'python');

@@ -205,6 +205,78 @@ describe('API', () => {
     expect(body.chart.svg).toMatch(/^<svg/);
   });
 
+  test('POST /api/compare on the tiny GPT: ONNX Runtime int8 against ONNX Runtime float, its loss, and slower/faster in words', async () => {
+    const r = await post('/api/compare', { model: 'tiny-gpt', optimization: { kind: 'quantize', bits: 8 }, items: 2 });
+    const body = await r.json();
+    expect(r.status, JSON.stringify(body).slice(0, 300)).toBe(200);
+    expect(body.input).toBe('text');
+    expect(body.optimization).toMatchObject({ kind: 'quantize', engine: 'onnx-dynamic' });
+    expect(body.metric).toEqual({ name: 'cross-entropy (nats/char)', lowerIsBetter: true });
+    expect(body.data.source).toMatch(/^the first 2 windows of assets\/tiny-gpt\/heldout\.txt/);
+    // A character model that learned anything beats uniform guessing over its vocabulary, ln(vocab) nats.
+    expect(body.original.value).toBeGreaterThan(0.3);
+    expect(body.original.value).toBeLessThan(Math.log(65));
+    expect(Math.abs(body.optimized.value - body.original.value)).toBeLessThan(0.1);
+    expect(body.optimized.perplexity).toBeCloseTo(Math.exp(body.optimized.value), 10);
+    expect(body.optimized.bytes).toBeLessThan(body.original.bytes / 2); // int8 matrices: a quarter of float32, embeddings aside
+    expect(body.optimized.latency).toBeNull(); // the int8 model runs on ONNX Runtime only
+    expect(body.speed.engine).toBe('onnxruntime');
+    const ratio = body.optimized.onnxLatency.medianMs / body.original.onnxLatency.medianMs;
+    expect(body.speed.ratio).toBeCloseTo(ratio, 10);
+    expect(body.speed.verdict).toBe(ratio > 1 ? 'slower' : 'faster');
+    expect(body.speed.text).toMatch(ratio > 1 ? /x slower on ONNX Runtime/ : /x faster on ONNX Runtime/);
+    expect(body.sample).toBeNull();
+    expect(body.layers.length).toBeGreaterThan(0);
+    expect(body.chart.spec.$schema).toMatch(/vega-lite\/v5/);
+  });
+
+  test('POST /api/compare on the LSTM and the keyword CNN: pruning and int4 through the same comparison', async () => {
+    const a = await post('/api/compare', { model: 'langid-lstm', optimization: { kind: 'prune', sparsity: 0.5 }, items: 100, chart: false });
+    const lstm = await a.json();
+    expect(a.status, JSON.stringify(lstm).slice(0, 300)).toBe(200);
+    expect(lstm.input).toBe('word');
+    expect(lstm.data.source).toMatch(/^100 of \d+, evenly spaced words of assets\/langid-lstm\/heldout\.json/);
+    expect(lstm.original.accuracy).toBeGreaterThan(0.5);
+    expect(lstm.original.accuracy).toBeLessThanOrEqual(1);
+    // Half the weights zeroed and stored sparse (value + index): not free, but less than float32 of all.
+    expect(lstm.optimized.bytes).toBeLessThan(lstm.original.bytes);
+    expect(lstm.speed.engine).toBe('tfjs');
+    expect(lstm.layers.every((l: { isolated: unknown }) => l.isolated === null)).toBe(true);
+    const b = await post('/api/compare', { model: 'kws-cnn', optimization: { kind: 'quantize', bits: 4 }, items: 20, chart: false });
+    const kws = await b.json();
+    expect(b.status, JSON.stringify(kws).slice(0, 300)).toBe(200);
+    expect(kws.input).toBe('audio');
+    expect(kws.optimized.bytes).toBeLessThan(kws.original.bytes / 4);
+    expect(kws.data.items).toBe(20);
+  });
+
+  test('POST /api/compare: every registered model answers a comparison', async () => {
+    const { models } = (await (await fetch(`${srv.base}/api/models`)).json()) as { models: { name: string; input: string }[] };
+    expect(models.length).toBeGreaterThanOrEqual(9);
+    for (const m of models) {
+      const optimization = m.name.startsWith('tiny-gpt') ? { kind: 'prune', sparsity: 0.5 } : { kind: 'quantize', bits: 8 };
+      const r = await post('/api/compare', { model: m.name, optimization, items: m.input === 'text' ? 1 : 10, chart: false });
+      const body = await r.json();
+      expect(r.status, `${m.name}: ${JSON.stringify(body).slice(0, 200)}`).toBe(200);
+      expect(body.input).toBe(m.input);
+      expect(Number.isFinite(body.original.value) && Number.isFinite(body.optimized.value), m.name).toBe(true);
+      expect(['slower', 'faster', 'same']).toContain(body.speed.verdict);
+    }
+  });
+
+  test('the latency change says slower or faster, on which engine, and when the ranges overlap', async () => {
+    const { speedChange } = await import('../src/server/compute');
+    const t = (medianMs: number, minMs: number, p95Ms: number) => ({ label: '', runs: 11, medianMs, minMs, p95Ms });
+    const row = (latency: ReturnType<typeof t> | null, onnxLatency: ReturnType<typeof t> | null) => ({ latency, onnxLatency }) as never;
+    const slower = speedChange(row(t(10, 9, 11), null), row(t(12.8, 12, 14), null))!;
+    expect(slower).toMatchObject({ engine: 'tfjs', verdict: 'slower', overlap: false });
+    expect(slower.text).toBe('1.28x slower on tfjs (median 12.80 vs 10.00 ms)');
+    const faster = speedChange(row(t(40, 30, 50), t(20, 19, 22)), row(null, t(10, 9, 25)))!;
+    expect(faster).toMatchObject({ engine: 'onnxruntime', verdict: 'faster', overlap: true });
+    expect(faster.text).toBe('2.00x faster on ONNX Runtime (median 10.00 vs 20.00 ms); the min–p95 ranges overlap, so this is within run-to-run spread');
+    expect(speedChange(row(t(1, 1, 1), null), row(null, t(1, 1, 1)))).toBeNull();
+  });
+
   test('POST /api/compare: calibration only counts for static activations; configs are cached apart', async () => {
     const a = await (await post('/api/compare', { model: 'digits-cnn', optimization: { bits: 4, symmetric: true, calibration: 'mse' }, digits: 100, chart: false })).json();
     expect(a.optimization.calibration).toBe('minmax');
@@ -217,7 +289,12 @@ describe('API', () => {
 
   test.each([
     ['bits 3', { model: 'digits-cnn', optimization: { bits: 3 } }, /bits: expected 8 or 4/],
-    ['unknown kind', { model: 'digits-cnn', optimization: { kind: 'prune' } }, /only "quantize"/],
+    ['unknown kind', { model: 'digits-cnn', optimization: { kind: 'distill' } }, /expected "quantize" or "prune"/],
+    ['sparsity 1', { model: 'digits-cnn', optimization: { kind: 'prune', sparsity: 1 } }, /sparsity: expected a fraction/],
+    ['int4 for a GPT', { model: 'tiny-gpt', optimization: { kind: 'quantize', bits: 4 } }, /ONNX Runtime's dynamic int8/],
+    ['channels of an LSTM', { model: 'langid-lstm', optimization: { kind: 'prune', structured: true } }, /whole channels applies to the digits CNN/],
+    ['static activations for words', { model: 'langid-lstm', optimization: { activations: 'static' } }, /ship for the digits models only/],
+    ['too many windows', { model: 'tiny-gpt', items: 65 }, /items: expected an integer 1\.\.64 \(windows of the test text\)/],
     ['bad activations', { model: 'digits-cnn', optimization: { activations: 'int2' } }, /activations: expected/],
     ['bad calibration', { model: 'digits-cnn', optimization: { activations: 'static', calibration: 'magic' } }, /calibration: expected/],
     ['too many digits', { model: 'digits-cnn', digits: 100000 }, /digits: expected an integer 10\.\.1000/],

@@ -12,9 +12,10 @@ import { progressBar } from '../engine/display';
 import { tf } from '../engine/tf';
 import { initBackend, backend, backendInfo, backendLabel, nativeStatus } from '../engine/backend';
 import { setupNative, NativeSetupError } from '../engine/native-build';
-import { entryOf, evaluateModel, listModels, loadModel, modelNames, packageRoot, readEvalData } from '../models/registry';
+import { entryOf, evaluateModel, isTfjsModelDir, listModels, loadModel, modelInfo, modelNames, packageRoot, readEvalData, tfjsModelRefusal } from '../models/registry';
+import { loadImportedModel } from '../models/imported';
 import { defaultWorkspaceDir, resetNotebook, syncWorkspace } from '../io/workspace';
-import { installKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
+import { installKernel, installUserKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
 import type { GPT } from '../models/gpt';
 import { GENERATE_FLAGS, GPT_RUN_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './gpt';
 import { parseCommandLine, UsageError, type Args, type FlagSpec } from './args';
@@ -23,7 +24,8 @@ import { compareCommand } from './compare';
 const USAGE = `inference-lab: learn, inspect and measure how model inference works
 
 Usage:
-  inference-lab models [--json]                       shipped models with their held-out metric
+  inference-lab models [dir] [--json]                 shipped models with their held-out metric (or one model
+                                                      directory: a Hugging Face GPT-2 or a TensorFlow.js model.json)
   inference-lab eval <model> [--json]                 evaluate a model on its held-out set
   inference-lab run <model> --input <file.png|file.json|heldout:N> [--trace out.json] [--json]
                                                       one forward pass, every step traced
@@ -50,6 +52,7 @@ Usage:
   inference-lab serve [--port N] [--host H]           the lessons, stepper and comparison as a web site
                                                       (default 127.0.0.1:8080; offline)
   inference-lab kernel install|remove|status          the Jupyter kernel "TypeScript (Inference Lab)"
+                [--force]                             (install keeps a kernel of another existing clone unless --force)
   inference-lab backend                               which TensorFlow.js backend runs (package, TensorFlow
                                                       version, device) and whether a native build is here
   inference-lab backend install cpu|gpu               build tfjs-node (or -gpu) into .native/ from npm + PyPI
@@ -64,7 +67,33 @@ function print(json: boolean, value: unknown, text: string): void {
 function requireModelName(args: Args, command: string): string {
   const name = args.positional[1];
   if (!name) throw new UsageError(`${command} needs a model name. Known models: ${modelNames().join(', ')}.`);
+  if (isTfjsModelDir(name)) throw new UsageError(tfjsModelRefusal(name, command));
   return name;
+}
+
+/** `models DIR` for a TensorFlow.js model folder: its format, input, output, size and hook points (no task: the registry knows none). */
+async function describeTfjsModel(dir: string, json: boolean): Promise<void> {
+  const model = await loadImportedModel(dir);
+  try {
+    const info = {
+      name: model.name,
+      task: null,
+      architecture: `tfjs ${model.format}`,
+      input: { name: model.input.name, shape: model.input.shape, dtype: model.input.dtype },
+      output: model.outputHook,
+      params: model.parameterCount,
+      bytes: model.byteSize,
+      heldOut: null,
+      hookPoints: model.hookNames.length,
+      commands: 'eval, run and compare need a task (labels, an input encoding, a metric), which a model.json does not declare: use lab.loadImportedModel in code',
+    };
+    const text =
+      `${dir}: TensorFlow.js ${model.format}, input ${info.input.name} [${info.input.shape.join(', ')}] ${info.input.dtype}, output ${info.output}, ` +
+      `${info.params} params, ${info.bytes} bytes, ${info.hookPoints} hook points\n${info.commands}.`;
+    print(json, info, text);
+  } finally {
+    model.dispose();
+  }
 }
 
 /** `compare`: the original against optimized copies, for every registered model (src/cli/compare.ts). */
@@ -157,7 +186,7 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
     json: 'boolean',
   },
   train: { epochs: 'string', seed: 'string', cell: 'string' },
-  kernel: { json: 'boolean' },
+  kernel: { json: 'boolean', force: 'boolean' },
   lab: {},
   'reset-notebook': { json: 'boolean' },
   serve: { port: 'string', host: 'string', json: 'boolean' },
@@ -198,8 +227,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'models': {
+      const dir = args.positional[1];
       await initBackend();
-      const models = listModels();
+      if (dir !== undefined && isTfjsModelDir(dir)) {
+        await describeTfjsModel(dir, json);
+        return 0;
+      }
+      const models = dir === undefined ? listModels() : [modelInfo(dir)];
       const rows = models.map(
         (m) =>
           `${m.name.padEnd(28)} ${m.input.padEnd(6)} ${String(m.params).padStart(8)} params ${String(m.bytes).padStart(9)} bytes  ` +
@@ -289,16 +323,17 @@ async function main(argv: string[]): Promise<number> {
     case 'kernel': {
       const action = args.positional[1];
       if (action === 'install') {
-        const dir = await installKernel();
+        const user = await installUserKernel({ force: args.flags.has('force') });
         // The project's own JupyterLab (if any) prefers the spec inside its venv: refresh that one too.
         const venvDir = fs.existsSync(VENV_DIR) ? await installKernel(venvKernelDir()) : null;
-        print(json, { installed: true, dir, venv_dir: venvDir }, `installed kernel "TypeScript (Inference Lab)" in ${dir}${venvDir ? ` and ${venvDir}` : ''}`);
+        print(json, { installed: user.action !== 'kept', action: user.action, dir: user.dir, previous: user.previous, venv_dir: venvDir }, `${user.message}${venvDir ? `\nthe project's JupyterLab: ${venvDir}` : ''}`);
       } else if (action === 'remove') {
         await removeKernel();
         print(json, { installed: false }, 'removed kernel "inference-lab"');
       } else if (action === 'status') {
         const status = kernelStatus();
-        print(json, status, status.installed ? `installed in ${status.dir}\nargv: ${(status.argv ?? []).join(' ')}` : 'not installed (run: inference-lab kernel install)');
+        const runs = status.entry === null ? '' : `\nruns: ${status.entry} (${!status.entryExists ? 'MISSING: that clone is gone; run: inference-lab kernel install' : path.resolve(status.entry) === path.join(packageRoot(), 'dist', 'kernel', 'main.js') ? 'this clone' : 'another clone; inference-lab kernel install --force switches to this one'})`;
+        print(json, status, status.installed ? `installed in ${status.dir}${runs}\nargv: ${(status.argv ?? []).join(' ')}` : 'not installed (run: inference-lab kernel install)');
       } else {
         throw new UsageError(`kernel needs one of install, remove, status; got ${action ?? 'nothing'}.`);
       }

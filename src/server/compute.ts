@@ -54,7 +54,7 @@ export type ModelInput = lab.InputKind;
 /** What the stepper needs of a text classifier (the language-ID CharRNN). */
 interface TextModel {
   name: string;
-  config: { labels: string[] };
+  config: { labels: string[]; maxLength: number };
   encode(words: string[]): Tensor;
   unknownCharacters?(word: string): string[];
   knowsAnyOf?(word: string): boolean;
@@ -95,8 +95,7 @@ export class LabService {
   private ready: Promise<string> | null = null;
   private readonly models = new Map<string, lab.HookedModel>();
   private infos: ModelInfo[] | null = null;
-  private readonly optimized = new Map<string, DigitsCNN>();
-  private readonly evaluations = new Map<string, lab.Evaluation>();
+  private readonly optimized = new Map<string, lab.LoadedModel>();
 
   /** Start the backend once (WASM by default). */
   init(): Promise<string> {
@@ -105,10 +104,11 @@ export class LabService {
   }
 
   /** The shipped models with their metrics (read once; loading each to count parameters is slow). */
-  async listModels(): Promise<(ModelInfo & { input: ModelInput; stepper: boolean })[]> {
+  async listModels(): Promise<(ModelInfo & { input: ModelInput; stepper: boolean; int8: lab.ModelEntry['int8'] })[]> {
     await this.init();
     this.infos ??= lab.listModels();
-    return this.infos.map((m) => ({ ...m, stepper: STEPPER_INPUTS.includes(m.input) }));
+    // int8: how the compare page's quantization is made for this model (the registry entry's choice).
+    return this.infos.map((m) => ({ ...m, stepper: STEPPER_INPUTS.includes(m.input), int8: lab.entryOf(m.name).int8 }));
   }
 
   async modelNames(): Promise<string[]> {
@@ -246,6 +246,7 @@ export class LabService {
       const unknown = model.unknownCharacters?.(text) ?? [];
       throw new InputError(`text: ${JSON.stringify(text)} is outside the alphabet ${model.name} knows (it has none of ${JSON.stringify(unknown.join(''))}); give a word in the Latin letters of its languages (${model.config.labels.join(', ')}).`);
     }
+    if ([...text].length > model.config.maxLength) throw new InputError(`text: ${JSON.stringify(text)} has ${[...text].length} letters; ${model.name} reads words of at most ${model.config.maxLength}.`); // never cut to a shorter word
     const ids = model.encode([text.toLowerCase()]);
     const t0 = performance.now();
     let trace: Trace | null = null;
@@ -271,110 +272,103 @@ export class LabService {
     return typeof (lab as Record<string, unknown>).quantize === 'function';
   }
 
-  /** A quantized copy of `name`, made once per configuration. */
-  private optimizedModel(original: DigitsCNN, config: QuantChoice): DigitsCNN {
-    const key = `${original.name}|${JSON.stringify(config)}`;
+  /** The optimized copy of `original` that `choice` names, made once per configuration (the registry says how: fake-quant tfjs or ONNX Runtime int8). */
+  private optimizedModel(original: lab.LoadedModel, choice: OptimizationChoice): lab.LoadedModel {
+    const key = `${original.name}|${JSON.stringify(choice)}`;
     let m = this.optimized.get(key);
     if (!m) {
-      const quantize = (lab as unknown as { quantize: typeof lab.quantize }).quantize;
-      let calibrationInputs: Tensor | undefined;
-      if (config.activations === 'static') {
-        // Calibrate on training digits, never on the held-out set the comparison measures.
-        const train = lab.loadMnist().train;
-        const n = 256;
-        calibrationInputs = tf.tensor3d(train.images.subarray(0, n * lab.MNIST_SIZE * lab.MNIST_SIZE), [n, lab.MNIST_SIZE, lab.MNIST_SIZE], 'int32');
-      }
-      try {
-        m = quantize(original, {
-          bits: config.bits,
-          symmetric: config.symmetric,
-          perChannel: config.perChannel,
-          activations: config.activations,
-          calibration: config.calibration,
-          calibrationInputs,
-          progress: false,
-        });
-      } finally {
-        calibrationInputs?.dispose();
-      }
-      remember(this.optimized, key, m, 32, (old) => old.dispose());
+      m = makeVariant(original, choice);
+      remember(this.optimized, key, m, 16, (old) => old.dispose());
     }
     return m;
   }
 
-  private evaluate(model: DigitsCNN, key: string, n: number): lab.Evaluation {
-    const k = `${key}|${n}`;
-    let e = this.evaluations.get(k);
-    if (!e) {
-      const all = lab.loadMnist().heldOut;
-      const px = lab.MNIST_SIZE * lab.MNIST_SIZE;
-      e = lab.evaluateDigits(model, { images: all.images.subarray(0, n * px), labels: all.labels.subarray(0, n), count: n });
-      remember(this.evaluations, k, e, 256);
-    }
-    return e;
-  }
-
-  /** Original vs optimized: accuracy, size, latency, and the error at every step for one digit. */
+  /**
+   * Original vs optimized for any registered model, measured by the library's one compare()
+   * (src/optimize/compare.ts) on a slice of the model's shipped held-out data: the metric, size,
+   * latency (the one clock, models timed in alternation) and the error at every hook both share.
+   * Image models add the digit view the page has always had: one digit's top-3, the isolated error
+   * per step, the disagreements and both forward passes side by side.
+   */
   async compare(body: Record<string, unknown>): Promise<CompareResult> {
-    const original = (await this.model(body.model)) as DigitsCNN;
-    await this.requireImageModel(original.name, 'the comparison');
-    const config = quantChoice(body.optimization);
-    const n = body.digits === undefined ? 500 : body.digits;
-    if (!isInt(n) || n < 10 || n > MAX_COMPARE_DIGITS) throw new InputError(`digits: expected an integer 10..${MAX_COMPARE_DIGITS}; got ${isInt(n) ? n : what(n)}.`);
-    const sample = this.heldOutDigit(body.sample === undefined ? 0 : body.sample);
-    if (!LabService.quantizeAvailable()) {
-      sample.tensor.dispose();
-      throw new InputError('Quantization is not available yet in this build of Inference Lab (no quantize export).', 501);
-    }
+    const original = (await this.model(body.model)) as lab.LoadedModel;
+    const entry = lab.entryOf(original.name);
+    const choice = optimizationChoice(body.optimization, entry);
+    const limits = COMPARE_ITEMS[entry.input];
+    const rawN = body.items ?? (entry.input === 'image' ? body.digits : undefined) ?? limits.default;
+    const field = body.items === undefined && entry.input === 'image' && body.digits !== undefined ? 'digits' : 'items';
+    if (!isInt(rawN) || rawN < limits.min || rawN > limits.max) throw new InputError(`${field}: expected an integer ${limits.min}..${limits.max} (${limits.unit}); got ${isInt(rawN) ? rawN : what(rawN)}.`);
+    const n = rawN;
+    const sample = entry.input === 'image' ? this.heldOutDigit(body.sample === undefined ? 0 : body.sample) : null;
+    const owned: Tensor[] = [];
     try {
-      const optimized = this.optimizedModel(original, config);
-      const origEval = this.evaluate(original, original.name, n);
-      const optEval = this.evaluate(optimized, `${original.name}|${JSON.stringify(config)}`, n);
-      // Both models timed in alternation on 64 held-out digits (the one clock, engine/timing.ts).
-      const batch = tf.tensor3d(lab.loadMnist().heldOut.images.subarray(0, 64 * 784), [64, 28, 28], 'int32');
-      let times: lab.Timing[];
-      try {
-        times = lab.timeAlternating([original, optimized].map((m) => ({ label: m.name, fn: () => m.forward(batch).dispose() })), { warmup: 1, runs: 11 });
-      } finally {
-        batch.dispose();
-      }
-      const latency = (m: DigitsCNN) => times[m === original ? 0 : 1].medianMs;
-      const propagated = lab.layerErrors(original, optimized, sample.tensor, 'propagated');
-      const isolated = lab.layerErrors(original, optimized, sample.tensor, 'isolated');
-      const origWrong = new Set(origEval.mistakes.map((m) => m.index));
-      const optWrong = new Set(optEval.mistakes.map((m) => m.index));
-      let flips = 0;
-      for (let i = 0; i < n; i++) if (origWrong.has(i) !== optWrong.has(i)) flips++;
-      const top = (m: DigitsCNN) => m.classify(sample.tensor, 3)[0];
+      if (!LabService.quantizeAvailable()) throw new InputError('Quantization is not available yet in this build of Inference Lab (no quantize export).', 501);
+      const shipped = lab.heldOutData(original, original.name);
+      if (!shipped) throw new InputError(`${original.name} ships no held-out data to compare on.`);
+      const data = heldOutSlice(original, shipped, n);
+      const optimized = this.optimizedModel(original, choice);
+      const latencyInput = entry.batch(original, data, LATENCY_BATCH[entry.input]); // [batch, ...]
+      owned.push(latencyInput);
+      const errorInput = sample ? sample.tensor : entry.batch(original, data, 16); // [1 or 16, ...]
+      if (!sample) owned.push(errorInput);
+      const onnx = entry.int8 === 'onnx-dynamic';
+      const runs = entry.input === 'text' ? 5 : 11;
+      const report = await lab.compare(original, [{ label: optimized.name, model: optimized }], { data, latencyInput, errorInput, onnx, threads: 1, runs });
+      const [o, q] = [report.original, report.variants[0]];
       const finite = (v: number): Num => (Number.isFinite(v) ? v : v > 0 ? 'inf' : '-inf');
       const layer = (r: lab.LayerError) => ({ name: r.name, kind: r.kind, sqnrDb: finite(r.sqnrDb), mse: r.mse, cosine: r.cosine, maxAbs: r.maxAbs });
-      let stepper: CompareResult['stepper'] = null;
-      if (body.stepper === true && typeof lab.compareStepper === 'function') {
-        // Both forward passes side by side, as the notebook's compareStepper shows them.
-        const a = original.trace(sample.tensor, { keepTensors: true });
-        const b = optimized.trace(sample.tensor, { keepTensors: true });
-        try {
-          const bundle = await lab.compareStepper(a, b, ['original', optimized.name]);
-          stepper = { spec: bundle['application/vnd.vegalite.v5+json'] as Record<string, unknown>, svg: bundle['image/svg+xml'] ?? '' };
-        } finally {
-          a.dispose();
-          b.dispose();
+      const isolated = sample ? lab.layerErrors(original, optimized, sample.tensor, 'isolated') : null;
+      const isolatedOf = new Map((isolated ?? []).map((r) => [r.name, layer(r)]));
+      const row = (r: lab.VariantReport): CompareRow => ({
+        value: r.metric,
+        ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}),
+        ...(r.perplexity !== undefined ? { perplexity: r.perplexity } : {}),
+        bytes: r.bytes,
+        engine: r.engine,
+        latency: r.latency ?? null,
+        onnxLatency: r.onnxLatency ?? null,
+      });
+      let digitView: Pick<CompareResult, 'sample' | 'disagreements' | 'stepper'> = { sample: null, disagreements: null, stepper: null };
+      if (sample) {
+        const set = data.kind === 'image' ? data.set : null;
+        const wrong = (m: lab.HookedModel) => new Set(lab.evaluateDigits(m, set!).mistakes.map((x) => x.index));
+        const [origWrong, optWrong] = [wrong(original), wrong(optimized)];
+        let flips = 0;
+        for (let i = 0; i < set!.count; i++) if (origWrong.has(i) !== optWrong.has(i)) flips++;
+        const top = (m: lab.HookedModel) => entry.predict(m, sample.tensor, 3);
+        let stepper: CompareResult['stepper'] = null;
+        if (body.stepper === true) {
+          // Both forward passes side by side, as the notebook's compareStepper shows them.
+          const a = original.trace(sample.tensor, { keepTensors: true });
+          const b = optimized.trace(sample.tensor, { keepTensors: true });
+          try {
+            const bundle = await lab.compareStepper(a, b, ['original', optimized.name]);
+            stepper = { spec: bundle['application/vnd.vegalite.v5+json'] as Record<string, unknown>, svg: bundle['image/svg+xml'] ?? '' };
+          } finally {
+            a.dispose();
+            b.dispose();
+          }
         }
+        digitView = { sample: { index: sample.index, label: sample.label, original: top(original), optimized: top(optimized) }, disagreements: flips, stepper };
       }
       return {
-        stepper,
         model: original.name,
-        optimization: config,
+        input: entry.input,
+        optimization: choice,
         optimizedName: optimized.name,
-        digits: n,
-        sample: { index: sample.index, label: sample.label, original: top(original), optimized: top(optimized) },
-        original: { accuracy: origEval.value, bytes: original.byteSize, latencyMs64: latency(original) },
-        optimized: { accuracy: optEval.value, bytes: optimized.byteSize, latencyMs64: latency(optimized) },
-        disagreements: flips,
-        layers: propagated.map((p, i) => ({ ...layer(p), isolated: layer(isolated[i]) })),
+        data: { source: data.source, items: n, unit: limits.unit },
+        metric: { name: report.metricName, lowerIsBetter: report.metricKind === 'loss' },
+        digits: entry.input === 'image' ? n : null,
+        latencyNote: report.latencyNote,
+        original: row(o),
+        optimized: row(q),
+        speed: speedChange(o, q),
+        ...digitView,
+        layers: (q.layers ?? []).map((l) => ({ ...layer(l), isolated: isolatedOf.get(l.name) ?? null })),
       };
     } finally {
-      sample.tensor.dispose();
+      tf.dispose(owned);
+      sample?.tensor.dispose();
     }
   }
 
@@ -397,34 +391,186 @@ function remember<V>(cache: Map<string, V>, key: string, value: V, limit: number
 
 export interface QuantChoice {
   kind: 'quantize';
+  /** 4 only for fake-quantized models; a GPT's int8 is ONNX Runtime's dynamic int8. */
   bits: 8 | 4;
   symmetric: boolean;
   perChannel: boolean;
   activations: 'none' | 'dynamic' | 'static';
   calibration: 'minmax' | 'percentile' | 'mse' | 'entropy';
+  /** How the registry makes it: fake-quantized tfjs weights, or ONNX Runtime's integer kernels. */
+  engine: 'fake-quant' | 'onnx-dynamic';
 }
+
+export interface PruneChoice {
+  kind: 'prune';
+  /** Fraction of each weight matrix (unstructured) or of the digits CNN's channels (structured) removed. */
+  sparsity: number;
+  structured: boolean;
+}
+
+export type OptimizationChoice = QuantChoice | PruneChoice;
+
+/** How many held-out items a comparison may measure, per input kind (a slice keeps a request to seconds). */
+export const COMPARE_ITEMS: Record<lab.InputKind, { default: number; min: number; max: number; unit: string }> = {
+  image: { default: 500, min: 10, max: MAX_COMPARE_DIGITS, unit: 'held-out digits' },
+  word: { default: 500, min: 10, max: 2000, unit: 'held-out words' },
+  audio: { default: 100, min: 10, max: 250, unit: 'held-out clips (clean)' },
+  text: { default: 8, min: 1, max: 64, unit: 'windows of the test text' },
+};
+
+/** Batch each model is timed at, per input kind. */
+const LATENCY_BATCH: Record<lab.InputKind, number> = { image: 64, word: 16, audio: 8, text: 1 };
 
 type Num = number | 'inf' | '-inf';
-export interface CompareResult {
-  /** Both traces side by side (interactive), when the request asked for `stepper: true`. */
-  stepper: { spec: Record<string, unknown>; svg: string } | null;
-  model: string;
-  optimization: QuantChoice;
-  optimizedName: string;
-  digits: number;
-  sample: { index: number; label: string; original: { label: string; p: number }[]; optimized: { label: string; p: number }[] };
-  original: { accuracy: number; bytes: number; latencyMs64: number };
-  optimized: { accuracy: number; bytes: number; latencyMs64: number };
-  disagreements: number;
-  layers: { name: string; kind: string; sqnrDb: Num; mse: number; cosine: number; maxAbs: number; isolated: { sqnrDb: Num; mse: number; cosine: number; maxAbs: number } }[];
+
+export interface CompareRow {
+  /** The registry's held-out metric (accuracy, or cross-entropy for a language model). */
+  value: number;
+  accuracy?: number;
+  perplexity?: number;
+  bytes: number;
+  engine: string;
+  /** tfjs timing (null: the model runs on ONNX Runtime only). */
+  latency: lab.Timing | null;
+  /** ONNX Runtime timing (null: not measured). */
+  onnxLatency: lab.Timing | null;
 }
 
-/** Validate the "optimization" object of /api/compare. */
-export function quantChoice(raw: unknown): QuantChoice {
+/** Which of the two is faster, in words, on the engine both were timed on. */
+export interface SpeedChange {
+  engine: 'tfjs' | 'onnxruntime';
+  originalMs: number;
+  optimizedMs: number;
+  /** optimized / original median latency. */
+  ratio: number;
+  verdict: 'slower' | 'faster' | 'same';
+  /** The two min..p95 ranges overlap: the difference is within run-to-run spread. */
+  overlap: boolean;
+  text: string;
+}
+
+export interface CompareResult {
+  model: string;
+  input: lab.InputKind;
+  optimization: OptimizationChoice;
+  optimizedName: string;
+  /** The held-out slice measured: where it comes from and how many items. */
+  data: { source: string; items: number; unit: string };
+  metric: { name: string; lowerIsBetter: boolean };
+  /** Image models: the number of held-out digits (kept for older clients); null otherwise. */
+  digits: number | null;
+  latencyNote: string;
+  original: CompareRow;
+  optimized: CompareRow;
+  speed: SpeedChange | null;
+  /** Image models: one digit's top-3 under both models; null otherwise. */
+  sample: { index: number; label: string; original: { label: string; p: number }[]; optimized: { label: string; p: number }[] } | null;
+  /** Image models: digits one model gets right and the other wrong. */
+  disagreements: number | null;
+  /** Both traces side by side (interactive), for an image model when the request asked for `stepper: true`. */
+  stepper: { spec: Record<string, unknown>; svg: string } | null;
+  /** Error at every hook both models share (propagated), and for image models isolated too. */
+  layers: { name: string; kind: string; sqnrDb: Num; mse: number; cosine: number; maxAbs: number; isolated: { sqnrDb: Num; mse: number; cosine: number; maxAbs: number } | null }[];
+}
+
+/** The latency change in words: tfjs against tfjs when both ran there, else ONNX Runtime against ONNX Runtime. */
+export function speedChange(o: lab.VariantReport, q: lab.VariantReport): SpeedChange | null {
+  const pair: [lab.Timing, lab.Timing, SpeedChange['engine']] | null =
+    o.latency && q.latency ? [o.latency, q.latency, 'tfjs'] : o.onnxLatency && q.onnxLatency ? [o.onnxLatency, q.onnxLatency, 'onnxruntime'] : null;
+  if (!pair) return null;
+  const [a, b, engine] = pair;
+  const ratio = b.medianMs / a.medianMs;
+  const verdict = ratio > 1 ? 'slower' : ratio < 1 ? 'faster' : 'same';
+  const overlap = a.minMs <= b.p95Ms && b.minMs <= a.p95Ms;
+  const times = verdict === 'slower' ? ratio : 1 / ratio;
+  const where = engine === 'tfjs' ? 'on tfjs' : 'on ONNX Runtime';
+  const text =
+    (verdict === 'same' ? `the same median latency ${where}` : `${times.toFixed(2)}x ${verdict} ${where} (median ${b.medianMs.toFixed(2)} vs ${a.medianMs.toFixed(2)} ms)`) +
+    (overlap ? '; the min–p95 ranges overlap, so this is within run-to-run spread' : '');
+  return { engine, originalMs: a.medianMs, optimizedMs: b.medianMs, ratio, verdict, overlap, text };
+}
+
+/** Every `stride`-th item of the held-out data, `n` in all (words and clips are stored grouped by class), or the first `n` windows of a text. */
+export function heldOutSlice(model: lab.HookedModel, data: lab.EvalData, n: number): lab.EvalData {
+  const pick = <T>(items: ArrayLike<T>): number[] => {
+    const count = Math.min(n, items.length);
+    const stride = items.length / count;
+    return Array.from({ length: count }, (_, i) => Math.floor(i * stride));
+  };
+  const how = (total: number, count: number) => (count >= total ? `all ${total}` : `${count} of ${total}, evenly spaced`);
+  switch (data.kind) {
+    case 'image': {
+      const idx = pick(Array.from({ length: data.set.count }));
+      if (idx.length === data.set.count) return data;
+      // The first n digits: the notebooks' and the older page's slice (held-out digits come shuffled).
+      const px = lab.MNIST_SIZE * lab.MNIST_SIZE;
+      return { kind: 'image', set: { images: data.set.images.subarray(0, n * px), labels: data.set.labels.subarray(0, n), count: n }, source: `the first ${n} of ${data.source}` };
+    }
+    case 'word': {
+      const idx = pick(data.words);
+      return { kind: 'word', words: idx.map((i) => data.words[i]), labels: idx.map((i) => data.labels[i]), source: `${how(data.words.length, idx.length)} words of ${data.source}` };
+    }
+    case 'audio': {
+      const idx = pick(data.clips.clips);
+      const c = data.clips;
+      // A source outside assets/ is evaluated clean only (the noise sweep stays in notebook 11).
+      return {
+        kind: 'audio',
+        clips: { ...c, clips: idx.map((i) => c.clips[i]), labels: idx.map((i) => c.labels[i]), info: idx.map((i) => c.info[i]).filter((x) => x !== undefined) },
+        source: `${how(c.clips.length, idx.length)} clips of ${data.source}, clean`,
+      };
+    }
+    case 'text': {
+      const context = (model as unknown as { config: { contextLength: number } }).config.contextLength;
+      return { kind: 'text', text: [...data.text].slice(0, n * context + 1).join(''), source: `the first ${n} windows of ${data.source}` };
+    }
+  }
+}
+
+/** The optimized copy a choice names, made the registry's way for this model. */
+function makeVariant(original: lab.LoadedModel, choice: OptimizationChoice): lab.LoadedModel {
+  if (choice.kind === 'prune') {
+    if (choice.structured) return lab.pruneChannels(original as unknown as DigitsCNN, { 'conv.0': choice.sparsity, 'conv.1': choice.sparsity }) as unknown as lab.LoadedModel;
+    return lab.prune(original as unknown as lab.Prunable, { sparsity: choice.sparsity, scope: 'layer' }) as unknown as lab.LoadedModel;
+  }
+  if (choice.engine === 'onnx-dynamic') return (original as unknown as lab.GPT).compile('onnx', { quantize: 'int8', threads: 1 }) as unknown as lab.LoadedModel;
+  let calibrationInputs: Tensor | undefined;
+  if (choice.activations === 'static') {
+    // Calibrate on training digits, never on the held-out set the comparison measures.
+    const train = lab.loadMnist().train;
+    const n = 256;
+    calibrationInputs = tf.tensor3d(train.images.subarray(0, n * lab.MNIST_SIZE * lab.MNIST_SIZE), [n, lab.MNIST_SIZE, lab.MNIST_SIZE], 'int32'); // [256, 28, 28]
+  }
+  try {
+    const quantize = (lab as unknown as { quantize: typeof lab.quantize }).quantize;
+    return quantize(original as unknown as lab.Quantizable, {
+      bits: choice.bits,
+      symmetric: choice.symmetric,
+      perChannel: choice.perChannel,
+      activations: choice.activations,
+      calibration: choice.calibration,
+      calibrationInputs,
+      progress: false,
+    }) as unknown as lab.LoadedModel;
+  } finally {
+    calibrationInputs?.dispose();
+  }
+}
+
+/** Validate the "optimization" object of /api/compare against what applies to this model's registry entry. */
+export function optimizationChoice(raw: unknown, entry: Pick<lab.ModelEntry, 'architecture' | 'input' | 'int8'> = { architecture: 'digits-cnn', input: 'image', int8: 'fake-quant' }): OptimizationChoice {
   const o = (raw ?? {}) as Record<string, unknown>;
   if (typeof o !== 'object' || Array.isArray(o)) throw new InputError(`optimization: expected an object like {"kind": "quantize", "bits": 8}; got ${what(raw)}.`);
   const kind = o.kind ?? 'quantize';
-  if (kind !== 'quantize') throw new InputError(`optimization.kind: only "quantize" is available; got ${JSON.stringify(kind)}.`);
+  if (kind === 'prune') {
+    const sparsity = o.sparsity ?? 0.5;
+    if (typeof sparsity !== 'number' || !(sparsity > 0 && sparsity <= 0.95)) throw new InputError(`optimization.sparsity: expected a fraction in (0, 0.95]; got ${JSON.stringify(sparsity)}.`);
+    const structured = o.structured ?? false;
+    if (typeof structured !== 'boolean') throw new InputError('optimization.structured: expected true or false.');
+    if (structured && entry.architecture !== 'digits-cnn') throw new InputError(`optimization.structured: removing whole channels applies to the digits CNN; this model is a ${entry.architecture}: use unstructured pruning.`);
+    return { kind: 'prune', sparsity, structured };
+  }
+  if (kind !== 'quantize') throw new InputError(`optimization.kind: expected "quantize" or "prune"; got ${JSON.stringify(kind)}.`);
   const bits = o.bits ?? 8;
   if (bits !== 8 && bits !== 4) throw new InputError(`optimization.bits: expected 8 or 4; got ${JSON.stringify(bits)}.`);
   const symmetric = o.symmetric ?? true;
@@ -439,9 +585,24 @@ export function quantChoice(raw: unknown): QuantChoice {
   if (!['minmax', 'percentile', 'mse', 'entropy'].includes(calibration as string)) {
     throw new InputError(`optimization.calibration: expected one of minmax, percentile, mse, entropy; got ${JSON.stringify(calibration)}.`);
   }
+  if (entry.int8 === 'onnx-dynamic') {
+    // A GPT's int8 is ONNX Runtime's dynamic int8: no other scheme applies.
+    if (bits !== 8 || symmetric !== true || perChannel !== false || activations !== 'none') {
+      throw new InputError(`optimization: this model's quantization is ONNX Runtime's dynamic int8 (weights per output column, activations quantized per call); bits, symmetric, perChannel and activations do not apply.`);
+    }
+    return { kind: 'quantize', bits: 8, symmetric: true, perChannel: false, activations: 'none', calibration: 'minmax', engine: 'onnx-dynamic' };
+  }
+  if (activations === 'static' && entry.input !== 'image') throw new InputError(`optimization.activations: "static" needs calibration inputs; they ship for the digits models only (this model reads ${entry.input}).`);
   // Calibration only matters for static activation ranges: one cache entry per real configuration.
   const method = activations === 'static' ? (calibration as QuantChoice['calibration']) : 'minmax';
-  return { kind: 'quantize', bits, symmetric, perChannel, activations, calibration: method };
+  return { kind: 'quantize', bits, symmetric, perChannel, activations, calibration: method, engine: 'fake-quant' };
+}
+
+/** The quantization part of optimizationChoice, for the digits CNN (kept for callers of the older name). */
+export function quantChoice(raw: unknown): QuantChoice {
+  const c = optimizationChoice(raw);
+  if (c.kind !== 'quantize') throw new InputError('optimization.kind: expected "quantize".');
+  return c;
 }
 
 /** Values of batch item 0 as a 2-D grid for the picture, and how they were laid out. */

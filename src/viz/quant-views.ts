@@ -112,16 +112,18 @@ export async function layerErrorView(propagated: LayerError[], isolated: LayerEr
     ...(isolated ?? []).map((r) => ({ ...r, mode: 'isolated' })),
   ].filter((r) => Number.isFinite(r.sqnrDb));
   const exact = propagated.filter((r) => !Number.isFinite(r.sqnrDb)).map((r) => r.name);
+  // Many steps (a GPT has ~60 hooks): steps down the side, so the chart grows in height, not past 900 px.
+  const tall = order.length * (isolated ? 2 : 1) > 30;
+  const step = { field: 'name', type: 'nominal', sort: order, title: null, ...(tall ? { axis: { labelLimit: 260 } } : { axis: { labelAngle: -40 } }) };
+  const sqnr = { field: 'sqnrDb', type: 'quantitative', title: 'SQNR (dB)' };
+  const offset = { field: 'mode', type: 'nominal', sort: ['propagated', 'isolated'] };
   const spec: Spec = {
     title: { text: title, subtitle: `SQNR in dB (higher is better; every 6 dB is one bit)${exact.length ? `; exact, not drawn: ${exact.join(', ')}` : ''}` },
-    width: { step: 16 },
-    height: 220,
+    ...(tall ? { width: 520, height: { step: isolated ? 16 : 12 } } : { width: { step: 16 }, height: 220 }),
     data: { values: rows },
     mark: { type: 'bar' },
     encoding: {
-      x: { field: 'name', type: 'nominal', sort: order, title: null, axis: { labelAngle: -40 } },
-      xOffset: { field: 'mode', type: 'nominal', sort: ['propagated', 'isolated'] },
-      y: { field: 'sqnrDb', type: 'quantitative', title: 'SQNR (dB)' },
+      ...(tall ? { y: step, yOffset: offset, x: sqnr } : { x: step, xOffset: offset, y: sqnr }),
       color: { field: 'mode', type: 'nominal', sort: ['propagated', 'isolated'], scale: { range: ['#0072B2', '#E69F00'] }, title: null },
       tooltip: [{ field: 'name' }, { field: 'mode' }, { field: 'sqnrDb', format: '.1f' }, { field: 'cosine', format: '.5f' }, { field: 'maxAbs', format: '.4f' }],
     },

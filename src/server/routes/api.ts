@@ -2,7 +2,7 @@
 // through the rate limiter and the bounded queue.
 import type { Router, NextFunction, Request, Response } from 'express';
 import * as lab from '../../index';
-import { InputError, LabService, MAX_IMAGE_SIDE, MAX_COMPARE_DIGITS } from '../compute';
+import { COMPARE_ITEMS, InputError, LabService, MAX_IMAGE_SIDE, MAX_COMPARE_DIGITS } from '../compute';
 import { BusyError, type ComputeQueue, type RateLimiter } from '../security';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -28,7 +28,7 @@ export function apiRouter(r: Router, service: LabService, queue: ComputeQueue, l
         backend: lab.backend(),
         models,
         samples: { count: service.heldOutCount(), description: 'held-out MNIST digits (never seen in training)' },
-        limits: { maxImageSide: MAX_IMAGE_SIDE, maxCompareDigits: MAX_COMPARE_DIGITS },
+        limits: { maxImageSide: MAX_IMAGE_SIDE, maxCompareDigits: MAX_COMPARE_DIGITS, compareItems: COMPARE_ITEMS },
         compare: { available: LabService.quantizeAvailable() },
       });
     }),
@@ -51,10 +51,12 @@ export function apiRouter(r: Router, service: LabService, queue: ComputeQueue, l
       const b = body(req);
       await service.init();
       const result = await queue.run(() => service.compare(b));
-      const view = b.chart === false ? null : await lab.layerErrorView(
+      const isolated = result.layers.every((l) => l.isolated) ? result.layers.map((l) => ({ name: l.name, kind: l.kind, ...l.isolated!, sqnrDb: num(l.isolated!.sqnrDb) })) : null;
+      const on = result.sample ? `held-out digit #${result.sample.index}` : `${Math.min(16, result.data.items)} ${result.data.unit}`;
+      const view = b.chart === false || result.layers.length === 0 ? null : await lab.layerErrorView(
         result.layers.map((l) => ({ ...l, sqnrDb: num(l.sqnrDb) })),
-        result.layers.map((l) => ({ name: l.name, kind: l.kind, ...l.isolated, sqnrDb: num(l.isolated.sqnrDb) })),
-        `${result.optimizedName} vs ${result.model}: error at each step (held-out digit #${result.sample.index})`,
+        isolated,
+        `${result.optimizedName} vs ${result.model}: error at each step (${on})`,
       );
       res.json({ ...result, chart: view ? { spec: view['application/vnd.vegalite.v5+json'], svg: view['image/svg+xml'] } : null });
     }),

@@ -149,28 +149,35 @@ export function pagesRouter(r: Router, lessons: Lessons): Router {
         vega: true,
         scripts: ['compare.js'],
         body: `<h1>Original vs optimized</h1>
-<p class="lead">Quantize the model's weights (and optionally its activations), then measure what it cost: accuracy on held-out digits, size, latency, and where the error comes from, step by step. <em>Propagated</em> error includes everything before a step; <em>isolated</em> feeds each step the original's input, so it is that step's own.</p>
+<p class="lead">Pick any model, quantize or prune it, then measure what it cost on the model's own held-out data: its metric, its stored size, its latency (both models timed in alternation) and where the error comes from, step by step. <em>Propagated</em> error includes everything before a step; <em>isolated</em> (image models) feeds each step the original's input, so it is that step's own.</p>
 <form id="compare-form" class="compare-form">
   <label>Model <select id="model" name="model"></select></label>
-  <label>Bits <select name="bits"><option value="8">int8</option><option value="4">int4</option></select></label>
-  <label>Scheme <select name="symmetric"><option value="true">symmetric</option><option value="false">asymmetric</option></select></label>
-  <label>Granularity <select name="perChannel"><option value="false">per tensor</option><option value="true">per channel</option></select></label>
-  <label>Activations <select name="activations"><option value="none">float (weight-only)</option><option value="dynamic">int8 dynamic</option><option value="static">int8 static (calibrated)</option></select></label>
-  <label>Calibration <select name="calibration"><option>minmax</option><option>percentile</option><option>mse</option><option>entropy</option></select></label>
-  <label>Held-out digits <input name="digits" type="number" min="10" max="1000" value="500"></label>
-  <label>Digit to trace <input name="sample" type="number" min="0" value="0"></label>
+  <label>Optimization <select name="kind" id="kind"><option value="quantize">quantize</option><option value="prune">prune</option></select></label>
+  <label data-for="fake-quant">Bits <select name="bits"><option value="8">int8</option><option value="4">int4</option></select></label>
+  <label data-for="fake-quant">Scheme <select name="symmetric"><option value="true">symmetric</option><option value="false">asymmetric</option></select></label>
+  <label data-for="fake-quant">Granularity <select name="perChannel"><option value="false">per tensor</option><option value="true">per channel</option></select></label>
+  <label data-for="fake-quant">Activations <select name="activations" id="activations"><option value="none">float (weight-only)</option><option value="dynamic">int8 dynamic</option><option value="static">int8 static (calibrated)</option></select></label>
+  <label data-for="static">Calibration <select name="calibration"><option>minmax</option><option>percentile</option><option>mse</option><option>entropy</option></select></label>
+  <p data-for="onnx-dynamic" class="hint choice-note">int8 by ONNX Runtime's dynamic quantization (weights per output column, activations quantized per call): the scheme this model's registry entry uses.</p>
+  <label data-for="prune">Sparsity <select name="sparsity"><option value="0.25">25%</option><option value="0.5" selected>50%</option><option value="0.75">75%</option><option value="0.9">90%</option></select></label>
+  <label data-for="structured">Structure <select name="structured"><option value="false">single weights</option><option value="true">whole channels</option></select></label>
+  <label><span id="items-label">Held-out items</span> <input name="items" id="items" type="number" min="1" value="500"></label>
+  <label data-for="image">Digit to trace <input name="sample" type="number" min="0" value="0"></label>
   <button type="submit" class="primary">Compare</button>
 </form>
 <p id="status" role="status" class="status"></p>
 <section id="report" hidden>
-  <table class="report"><thead><tr><th></th><th>original</th><th>optimized</th><th>change</th></tr></thead><tbody id="summary"></tbody></table>
+  <p id="data-note" class="hint"></p>
+  <table class="report"><thead><tr><th></th><th>original</th><th id="optimized-name">optimized</th><th>change</th></tr></thead><tbody id="summary"></tbody></table>
   <p id="verdict"></p>
   <figure class="chart" id="error-chart"><div class="chart-live"></div><div class="chart-static"></div></figure>
+  <div id="stepper-section">
   <h2>Both forward passes, step by step</h2>
   <p class="hint">Drag the slider under the chart: the original, the optimized model and their difference at each step, for the digit above.</p>
   <figure class="chart" id="stepper-chart"><div class="chart-live"></div><div class="chart-static"></div></figure>
+  </div>
   <h2>Error at each step</h2>
-  <table class="layers"><thead><tr><th>step</th><th>op</th><th>SQNR dB (propagated)</th><th>SQNR dB (isolated)</th><th>cosine</th><th>max |Δ|</th></tr></thead><tbody id="layers"></tbody></table>
+  <table class="layers"><thead><tr><th>step</th><th>op</th><th>SQNR dB (propagated)</th><th id="isolated-head">SQNR dB (isolated)</th><th>cosine</th><th>max |Δ|</th></tr></thead><tbody id="layers"></tbody></table>
 </section>`,
       }),
     );
