@@ -91,6 +91,8 @@ export { distillationLoss, trainCnn } from './optimize/distill';
 export type { DistillOptions, TrainCnnOptions } from './optimize/distill';
 export { compare, ComparisonReport, digitsTensor } from './optimize/compare';
 export type { Variant, VariantReport } from './optimize/compare';
+export { buildVariants, checkVariantSpec, VariantSpecError, SPEC_OPTION_NAMES } from './optimize/variants';
+export type { VariantSpec, VariantOption, OptionNames, BuiltVariants } from './optimize/variants';
 
 // recurrent networks (language ID) and training
 export { CharRNN, CHAR_RNN_DEFAULTS, GATE_NAMES, runLSTM, runGRU } from './models/rnn';
