@@ -90,6 +90,8 @@ export type { PruneConfig, PruningInfo, Pruned } from './optimize/prune';
 export { distillationLoss, trainCnn } from './optimize/distill';
 export type { DistillOptions, TrainCnnOptions } from './optimize/distill';
 export { compare, ComparisonReport, digitsTensor } from './optimize/compare';
+export { compareRuntimes, RuntimeComparison, RUNTIME_MODELS } from './fastpath/runtimes';
+export type { RuntimeRow, RuntimeModel, CompareRuntimesOptions } from './fastpath/runtimes';
 export type { Variant, VariantReport } from './optimize/compare';
 export { buildVariants, checkVariantSpec, VariantSpecError, SPEC_OPTION_NAMES } from './optimize/variants';
 export type { VariantSpec, VariantOption, OptionNames, BuiltVariants } from './optimize/variants';
@@ -144,6 +146,7 @@ export type { Stepper } from './models/gpt';
 export { ImportedModel, loadImportedModel, loadImportedSource } from './models/imported';
 export type { ImportedModelOptions, ImportedPreprocess, ImportedSource } from './models/imported';
 export { fileIOHandler, detectFormat, modelJsonPath } from './io/tfjs-files';
+export { readNpy, type NpyArray } from './io/npy';
 export type { TfjsFormat } from './io/tfjs-files';
 export { ObjectDetector, loadObjectDetector, centernetModelFile, COCO_LABELS, DETECTOR_DEFAULTS } from './models/centernet';
 export type { Detection, DetectorConfig } from './models/centernet';
@@ -175,6 +178,9 @@ export { waveformView, spectrogramView, melView, speechPreprocessingView, confus
 // forward pass at one position; and the analyses behind them
 export { attentionPatterns, attentionFromCache, logitLens, headPatternScores, headScoresOver, patternTargets, HEAD_PATTERNS } from './analysis/gpt-analysis';
 export type { AttentionPatterns, LogitLens, LensPrediction, HeadScores, HeadPattern } from './analysis/gpt-analysis';
+export { inductionTest, inductionStripeScores, uniformStripeScore, repeatedRandomTokens } from './analysis/induction';
+export type { InductionTest, InductionTestOptions, InductionHead } from './analysis/induction';
+export { inductionView } from './viz/induction-views';
 export { tokenizationView, attentionHeadView, attentionModelView, logitLensView, gptStepper, gptModelCard, transformerCacheView, visibleToken } from './viz/gpt-views';
 export type { HeadViewOptions, GptStepperOptions } from './viz/gpt-views';
 export { nextTokenView } from './viz/sampling-views';

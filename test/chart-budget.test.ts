@@ -182,6 +182,11 @@ describe('every chart fits a notebook column and draws without Vega warnings', (
     ], { heldOut: ids, windows: 2, latencyInput: gptLatency, errorInput: gptErrors });
     await check('comparisonView (tiny-gpt)', gptReport.toMimeBundle());
     tf.dispose([gptLatency, gptErrors]);
+    // compareRuntimes' view (its width does not depend on the timings): the longest label it makes, a GPU's name.
+    const timing = (ms: number) => ({ label: 't', runs: 3, minMs: ms, medianMs: ms, p95Ms: ms });
+    const row = (model: lab.RuntimeModel, backend: string, runtime: 'tfjs' | 'onnxruntime', device: string, ms: number): lab.RuntimeRow => ({ model, input: model === 'digits-cnn' ? 'batch of 64 digits' : '64 tokens', runtime, backend, label: backend, device, timing: timing(ms), maxAbsDiff: 0, note: null });
+    const runtimes = new lab.RuntimeComparison(['digits-cnn', 'tiny-gpt'].flatMap((m) => [row(m as lab.RuntimeModel, 'wasm', 'tfjs', 'CPU', 40), row(m as lab.RuntimeModel, 'tensorflow', 'tfjs', 'GPU: NVIDIA H100 80GB HBM3', 4), row(m as lab.RuntimeModel, 'onnxruntime', 'onnxruntime', 'CPU', 10)]), 'wasm');
+    await check('compareRuntimes view', runtimes.toMimeBundle());
   }, 600_000);
 
   it('transformer views: tokens, attention, logit lens, next token, stepper, cache, model card, temperature, head importance, pruning mask', async () => {
@@ -191,6 +196,7 @@ describe('every chart fits a notebook column and draws without Vega warnings', (
     await check(view('attentionModelView'), lab.attentionModelView(gpt, text));
     await check(view('logitLensView'), lab.logitLensView(gpt, text));
     await check(view('nextTokenView'), lab.nextTokenView(gpt, 'And God said, Let there be ', { temperature: 1, topK: 12 }));
+    await check(view('inductionView'), await lab.inductionView(lab.inductionTest(gpt, { period: 50, sequences: 2, seed: 0 })));
     const ids = tf.tensor2d([gpt.tokenizer.encode('And God said')], undefined, 'int32');
     const trace = gpt.trace(ids);
     await check(view('gptStepper'), lab.gptStepper(trace));

@@ -80,6 +80,32 @@ describe('hostile CLI: non-finite outputs', () => {
     expectCleanError(g, /not finite at 3 of 3 generation steps.*first appears at hook point \S+/);
     expect(g.stdout).toBe('');
   });
+
+  it('compare refuses a model that computes NaN/Infinity, naming the hook point, before any timing: a GPT, and a CNN whose ReLU hides the NaN from its outputs', async () => {
+    const dir = await hugeGpt();
+    const text = path.join(tmp, 'text.txt');
+    fs.writeFileSync(text, 'And God said, Let there be light: and there was light. '.repeat(12));
+    const g = run(['compare', dir, '--prune', '0.5', '--data', text, '--json']);
+    expectCleanError(g, /^inference-lab: compare .*huge-gpt: the original computes NaN\/Infinity on 2 inputs of .*text\.txt; it first appears at hook point blocks\.\d\.\S+\. .*no comparison is reported/);
+    expect(g.stdout).toBe('');
+    // The digits CNN: 1e30 x 1e30 overflows in conv.1 to NaN, which ReLU (in tfjs) turns into 0:
+    // the probabilities stay finite and an "accuracy" of chance level would be printed as a figure.
+    const cnnDir = path.join(tmp, 'huge-cnn');
+    const cnn = loadModel('digits-cnn');
+    try {
+      for (const w of Object.values((cnn as unknown as { weights: Record<string, tf.Variable> }).weights)) {
+        const scaled = tf.mul(w, 1e30);
+        w.assign(scaled);
+        scaled.dispose();
+      }
+      (cnn as unknown as { save(dir: string): void }).save(cnnDir);
+    } finally {
+      cnn.dispose();
+    }
+    const c = run(['compare', cnnDir, '--quantize', 'int8', '--json']);
+    expectCleanError(c, /compare .*huge-cnn: the original computes NaN\/Infinity .*first appears at hook point conv\.1\.hook_conv\. .*no comparison is reported/);
+    expect(c.stdout).toBe('');
+  });
 });
 
 describe('hostile CLI: sizes and seeds', () => {

@@ -15,11 +15,24 @@ beforeAll(async () => {
 
 afterEach(() => setTensorMemoryLimit(null));
 
+/** The WASM heap's own limits are tested on WASM whatever backend the suite runs on (test:native), then the suite's backend is restored. */
+async function onWasm(check: () => void): Promise<void> {
+  const suite = tf.getBackend() as 'wasm' | 'tensorflow' | 'cpu';
+  await initBackend({ prefer: 'wasm', force: true });
+  try {
+    check();
+  } finally {
+    await initBackend({ prefer: suite, force: true });
+  }
+}
+
 describe('allocation guard (tfjs-internals)', () => {
-  it('on WASM the cap never exceeds the heap\'s real 4 GiB, whatever is set', () => {
-    expect(tf.getBackend()).toBe('wasm');
-    setTensorMemoryLimit(64 * 2 ** 30);
-    expect(tensorMemoryLimit()).toBeLessThan(WASM_HEAP_MAX_BYTES);
+  it('on WASM the cap never exceeds the heap\'s real 4 GiB, whatever is set', async () => {
+    await onWasm(() => {
+      expect(tf.getBackend()).toBe('wasm');
+      setTensorMemoryLimit(64 * 2 ** 30);
+      expect(tensorMemoryLimit()).toBeLessThan(WASM_HEAP_MAX_BYTES);
+    });
   });
 
   it('refuses a tensor past the limit with a clear error; earlier tensors keep their values and ops still work', () => {
@@ -40,14 +53,16 @@ describe('allocation guard (tfjs-internals)', () => {
     tf.dispose([before, a, sum]);
   });
 
-  it('a single allocation of 4 GiB or more (it would wrap in the 32-bit malloc) is refused before any memory is touched', () => {
-    const before = tf.tensor1d([5, 6]);
-    const rss = process.memoryUsage().rss;
-    // 2^30 + 1 float32 values: 4 GiB + 4 bytes, which malloc(uint32) would see as 4 bytes.
-    expect(() => tf.zeros([2 ** 30 + 1])).toThrow(/WASM heap.*4 GiB/);
-    expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 2 ** 20);
-    expect(Array.from(before.dataSync())).toEqual([5, 6]);
-    before.dispose();
+  it('on WASM a single allocation of 4 GiB or more (it would wrap in the 32-bit malloc) is refused before any memory is touched', async () => {
+    await onWasm(() => {
+      const before = tf.tensor1d([5, 6]);
+      const rss = process.memoryUsage().rss;
+      // 2^30 + 1 float32 values: 4 GiB + 4 bytes, which malloc(uint32) would see as 4 bytes.
+      expect(() => tf.zeros([2 ** 30 + 1])).toThrow(/WASM heap.*4 GiB/);
+      expect(process.memoryUsage().rss - rss).toBeLessThan(256 * 2 ** 20);
+      expect(Array.from(before.dataSync())).toEqual([5, 6]);
+      before.dispose();
+    });
   });
 
   it('the environment variable sets the cap when no call does', () => {

@@ -58,3 +58,45 @@ describe('pairedBootstrap', () => {
     expect(text).toMatch(/not distinguishable/);
   });
 });
+
+describe('compare of two language models: a paired interval on the loss difference over windows', () => {
+  it('equals the hand computation from each window\'s logits: the mean difference, and with 3 windows the smallest and largest window difference as the 95% bounds', async () => {
+    const lab = await import('../src/index');
+    await lab.initBackend();
+    const original = lab.loadModel('tiny-gpt-student-scratch') as InstanceType<typeof lab.GPT>;
+    const variant = lab.loadModel('tiny-gpt-student-distilled') as InstanceType<typeof lab.GPT>;
+    try {
+      const context = original.config.contextLength;
+      const text = [...lab.readHeldOutText(lab.assetsDir() + '/tiny-gpt')].slice(0, 3 * context + 1).join('');
+      const report = await lab.compare(original, [{ label: 'distilled', model: variant }], { data: { kind: 'text', text, source: 'three windows' } });
+      // By hand: each window's mean of -log softmax(logits)[target], from the model's own logits.
+      const ids = original.tokenizer.encode(text);
+      const windowLoss = (model: typeof original, w: number) => {
+        const input = lab.tf.tensor2d(ids.slice(w * context, (w + 1) * context), [1, context], 'int32'); // [1, pos]
+        const logits = model.forward(input); // [1, pos, vocab]
+        const rows = (logits.arraySync() as number[][][])[0];
+        lab.tf.dispose([input, logits]);
+        let sum = 0;
+        rows.forEach((row, p) => {
+          const max = Math.max(...row);
+          sum += max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0)) - row[ids[w * context + p + 1]];
+        });
+        return sum / context;
+      };
+      const d = [0, 1, 2].map((w) => windowLoss(variant, w) - windowLoss(original, w));
+      const diff = report.variants[0].difference!;
+      expect(report.original.difference).toBeNull();
+      expect(diff.n).toBe(3);
+      expect(diff.diff).toBeCloseTo((d[0] + d[1] + d[2]) / 3, 4);
+      expect(diff.diff).toBeCloseTo(report.variants[0].metric - report.original.metric, 5);
+      // 3 windows resampled: all three the same window has probability 1/27 = 3.7% each, above 2.5%,
+      // so the 2.5th and 97.5th percentiles are the smallest and largest single-window difference.
+      expect(diff.lo).toBeCloseTo(Math.min(...d), 4);
+      expect(diff.hi).toBeCloseTo(Math.max(...d), 4);
+      expect(diff.excludesZero).toBe(Math.min(...d) > 0 || Math.max(...d) < 0);
+    } finally {
+      original.dispose();
+      variant.dispose();
+    }
+  }, 300_000);
+});

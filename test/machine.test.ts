@@ -13,5 +13,6 @@ test('names the CPU, cores, memory, Node and the backend running', async () => {
   const line = machine();
   expect(line).toContain(`${os.availableParallelism()} core`);
   expect(line).toContain(`Node ${process.version}`);
-  expect(line).toMatch(new RegExp(`TensorFlow\\.js ${name}$`));
+  // The native backend is named in full (package, TensorFlow version, device), as everywhere else.
+  expect(line).toMatch(name === 'tensorflow' ? /TensorFlow\.js tensorflow: @tensorflow\/tfjs-node(-gpu)? \d+\.\d+\.\d+, TensorFlow \d+\.\d+\.\d+, (CPU|GPU.*)$/ : new RegExp(`TensorFlow\\.js ${name}$`));
 });

@@ -158,7 +158,13 @@ describe("compile('onnx') carries the state: agreement with the tfjs simulation 
         const b = agreement(reference, fused);
         console.log(`${label}: ONNX Runtime vs tfjs simulation on 512 held-out digits: unfused argmax ${(a.argmax * 100).toFixed(2)}% max|dp| ${a.maxDp.toExponential(2)}; fused (compile default) argmax ${(b.argmax * 100).toFixed(2)}% max|dp| ${b.maxDp.toExponential(2)}`);
         expect(a.argmax).toBeGreaterThanOrEqual(0.998);
-        expect(a.maxDp).toBeLessThan(0.02);
+        // On the native backend (tfjs-node) the convolutions sum in another order: the float model's
+        // probabilities differ from WASM's by 9e-7, but per-tensor dynamic quantization turns such a
+        // difference at a bucket edge (or in the batch's min/max, which sets every value's scale) into
+        // whole quanta. Measured 2026-12-06: WASM vs ORT unfused 2.4e-7; native vs ORT unfused 5.09e-2
+        // (1 of 512 digits flips; the native and WASM simulations differ from each other by the same
+        // 5.09e-2). So on native the unfused graph is held to the fused graph's bound below.
+        expect(a.maxDp).toBeLessThan(tf.getBackend() === 'tensorflow' && config.activations === 'dynamic' ? 0.15 : 0.02);
         expect(b.argmax).toBeGreaterThanOrEqual(0.99);
         expect(b.maxDp).toBeLessThan(0.15); // measured 0.02-0.09
         tf.dispose([reference, unfused, fused]);

@@ -62,6 +62,9 @@ describe('one held-out figure per model', () => {
     const f = heldOutFigure(name)!;
     expect(out.metric).toBe(f.metric);
     expect(out.n).toBe(f.n);
-    expect(out.value).toBeCloseTo(f.value, 9);
+    // The registry's figures were computed on WASM: the same backend reproduces them to 5e-10. The
+    // native backend sums float32 in another order; measured 2026-12-06 (test:native): cross-entropy
+    // 1.6e-7 off for tiny-gpt-student-distilled, 3.3e-8 for -scratch (~1e-7 relative, float32's epsilon).
+    expect(out.value).toBeCloseTo(f.value, process.env.INFERENCE_LAB_BACKEND === 'tensorflow' ? 6 : 9);
   }, 600_000);
 });

@@ -182,6 +182,22 @@ describe('language-ID data and the n-gram baseline', () => {
     expect(Array.from(ids)).toEqual([2, 3, 0, 2, 1, 4]);
   });
 
+  it('refuses a word longer than the models read (20) instead of cutting it to another word', () => {
+    const model = loadModel('langid-lstm') as CharRNN;
+    try {
+      const twenty = 'donaudampfschifffahr'; // 20 letters: read whole
+      expect([...twenty]).toHaveLength(20);
+      const ids = model.encode([twenty]);
+      expect(ids.shape).toEqual([1, 20]);
+      ids.dispose();
+      // 21 letters: before, its first 20 were classified silently as if they were the word.
+      expect(() => model.encode(['ab', `${twenty}t`])).toThrow(/^"donaudampfschifffahrt" has 21 characters; the word models read words of at most 20 .*give a shorter word\.$/);
+      expect(() => encodeBatch(['abc'], ['a', 'b', 'c'], 2)).toThrow(/"abc" has 3 characters; .* at most 2 /);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('counts character n-grams with word boundaries', () => {
     expect(charNgrams('ab', 2)).toEqual(['a', 'b', '^a', 'ab', 'b$']);
     const nb = new NgramNaiveBayes(['x', 'y']).fit(['aaa', 'aab', 'bbb', 'bba'], [0, 0, 1, 1]);

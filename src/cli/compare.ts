@@ -8,7 +8,9 @@
 import { tf } from '../engine/tf';
 import { backend, backendLabel } from '../engine/backend';
 import type { GPT } from '../models/gpt';
-import { entryOf, loadModel, readEvalData, STUDENTS, type EvalData, type LoadedModel } from '../models/registry';
+import type { HookedModel } from '../hooks/hooked-model';
+import { entryOf, loadModel, readEvalData, STUDENTS, type EvalData, type LoadedModel, type ModelEntry } from '../models/registry';
+import { firstNonFiniteHook, NonFiniteError } from '../hooks/non-finite';
 import type { Quantizable } from '../optimize/quantize-model';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/calibrate';
 import { compare, type VariantReport } from '../optimize/compare';
@@ -88,7 +90,12 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
     built = buildVariants(model, entry, spec, FLAG_NAMES);
     const { variants, structuredScore } = built;
     const quantized = scheme ? variants[0].model : null;
+    refuseNonFinite(name, entry, data, [{ label: 'original', model }, ...variants]);
     const report = await compare(model, variants, { data, onnx: onnxInt8, threads: 1, runs: onnxInt8 ? 20 : 30 });
+    for (const r of [report.original, ...report.variants]) {
+      // A metric computed over NaN outputs is no measurement (an accuracy stays finite, so the outputs were checked above too).
+      if (!Number.isFinite(r.metric)) throw new NonFiniteError(`compare ${name}: the ${report.metricName} of ${r.label} is ${r.metric} on ${data.source}; its outputs overflow float32 on some input, so no comparison is reported.`, null);
+    }
     const row = (r: VariantReport) => ({
       metric: report.metricName,
       lower_is_better: report.metricKind === 'loss',
@@ -103,6 +110,10 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
       onnx_latency_ms: r.onnxLatencyMs,
       onnx_latency_p95_ms: r.onnxLatencyP95Ms,
       logits_sqnr_db: dbOrNull(r.logitsSqnrDb),
+      // value minus the original's, paired bootstrap 95% over the examples (a language model's windows); null: the original, or no per-example scores
+      difference: r.difference
+        ? { value: r.difference.diff, lo: r.difference.lo, hi: r.difference.hi, level: r.difference.level, n: r.difference.n, resamples: r.difference.resamples, excludes_zero: r.difference.excludesZero }
+        : null,
     });
     const out: Record<string, unknown> = {
       model: name,
@@ -116,7 +127,10 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
     const fmtMetric = (r: VariantReport) => (report.metricKind === 'loss' ? `${r.metric.toFixed(4)} (ppl ${r.perplexity!.toFixed(3)})` : `accuracy ${r.metric.toFixed(4)}`);
     const fmtRow = (label: string, r: VariantReport) =>
       `  ${label.padEnd(40)} ${fmtMetric(r)}  ${String(r.bytes).padStart(8)} bytes (${r.sizeRatio.toFixed(3)}x)  ` +
-      `tfjs ${r.latencyMs === null ? '—' : `${r.latencyMs.toFixed(3)} ms`}${r.onnxLatencyMs === null ? '' : `  ORT ${r.onnxLatencyMs.toFixed(3)} ms`}`;
+      `tfjs ${r.latencyMs === null ? '—' : `${r.latencyMs.toFixed(3)} ms`}${r.onnxLatencyMs === null ? '' : `  ORT ${r.onnxLatencyMs.toFixed(3)} ms`}` +
+      (r.difference
+        ? `  Δ ${r.difference.diff >= 0 ? '+' : ''}${r.difference.diff.toFixed(4)} [${r.difference.lo.toFixed(4)}, ${r.difference.hi.toFixed(4)}] over ${r.difference.n} windows${r.difference.excludesZero ? '' : ' (not distinguishable from 0)'}`
+        : '');
     lines.push(fmtRow('original', report.original), ...report.variants.map((r) => fmtRow(r.label, r)));
     if (quantized) {
       const q = report.variants[0];
@@ -132,6 +146,31 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
   } finally {
     built?.dispose();
     model.dispose();
+  }
+}
+
+/**
+ * Refuse a comparison whose models compute NaN/Infinity: each model runs up to 4 inputs of
+ * `data` with a read hook on every point before anything is timed, and the first model and hook
+ * point where a value is not finite are named. The outputs alone are not enough: a ReLU turns NaN
+ * into 0, so a CNN with overflowing weights still gives finite probabilities, and an "accuracy"
+ * of 11% over them would be a silent wrong number.
+ */
+function refuseNonFinite(name: string, entry: ModelEntry, data: EvalData, models: { label: string; model: HookedModel }[]): void {
+  const input = entry.batch(models[0].model, data, 4); // [batch, ...] the same inputs for every model
+  try {
+    for (const { label, model } of models) {
+      const hook = firstNonFiniteHook(model, input);
+      if (hook !== null) {
+        throw new NonFiniteError(
+          `compare ${name}: ${label === 'original' ? 'the original' : label} computes NaN/Infinity on ${input.shape[0]} inputs of ${data.source}; it first appears at hook point ${hook}. ` +
+            'The weights or the inputs overflow float32; no comparison is reported.',
+          hook,
+        );
+      }
+    }
+  } finally {
+    input.dispose();
   }
 }
 

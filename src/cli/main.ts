@@ -12,7 +12,8 @@ import { progressBar } from '../engine/display';
 import { tf } from '../engine/tf';
 import { initBackend, backend, backendInfo, backendLabel, nativeStatus } from '../engine/backend';
 import { setupNative, NativeSetupError } from '../engine/native-build';
-import { entryOf, evaluateModel, listModels, loadModel, modelNames, packageRoot, readEvalData } from '../models/registry';
+import { entryOf, evaluateModel, isTfjsModelDir, listModels, loadModel, modelInfo, modelNames, packageRoot, readEvalData, tfjsModelRefusal } from '../models/registry';
+import { loadImportedModel } from '../models/imported';
 import { defaultWorkspaceDir, resetNotebook, syncWorkspace } from '../io/workspace';
 import { installKernel, installUserKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
 import type { GPT } from '../models/gpt';
@@ -23,7 +24,8 @@ import { compareCommand } from './compare';
 const USAGE = `inference-lab: learn, inspect and measure how model inference works
 
 Usage:
-  inference-lab models [--json]                       shipped models with their held-out metric
+  inference-lab models [dir] [--json]                 shipped models with their held-out metric (or one model
+                                                      directory: a Hugging Face GPT-2 or a TensorFlow.js model.json)
   inference-lab eval <model> [--json]                 evaluate a model on its held-out set
   inference-lab run <model> --input <file.png|file.json|heldout:N> [--trace out.json] [--json]
                                                       one forward pass, every step traced
@@ -65,7 +67,33 @@ function print(json: boolean, value: unknown, text: string): void {
 function requireModelName(args: Args, command: string): string {
   const name = args.positional[1];
   if (!name) throw new UsageError(`${command} needs a model name. Known models: ${modelNames().join(', ')}.`);
+  if (isTfjsModelDir(name)) throw new UsageError(tfjsModelRefusal(name, command));
   return name;
+}
+
+/** `models DIR` for a TensorFlow.js model folder: its format, input, output, size and hook points (no task: the registry knows none). */
+async function describeTfjsModel(dir: string, json: boolean): Promise<void> {
+  const model = await loadImportedModel(dir);
+  try {
+    const info = {
+      name: model.name,
+      task: null,
+      architecture: `tfjs ${model.format}`,
+      input: { name: model.input.name, shape: model.input.shape, dtype: model.input.dtype },
+      output: model.outputHook,
+      params: model.parameterCount,
+      bytes: model.byteSize,
+      heldOut: null,
+      hookPoints: model.hookNames.length,
+      commands: 'eval, run and compare need a task (labels, an input encoding, a metric), which a model.json does not declare: use lab.loadImportedModel in code',
+    };
+    const text =
+      `${dir}: TensorFlow.js ${model.format}, input ${info.input.name} [${info.input.shape.join(', ')}] ${info.input.dtype}, output ${info.output}, ` +
+      `${info.params} params, ${info.bytes} bytes, ${info.hookPoints} hook points\n${info.commands}.`;
+    print(json, info, text);
+  } finally {
+    model.dispose();
+  }
 }
 
 /** `compare`: the original against optimized copies, for every registered model (src/cli/compare.ts). */
@@ -199,8 +227,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'models': {
+      const dir = args.positional[1];
       await initBackend();
-      const models = listModels();
+      if (dir !== undefined && isTfjsModelDir(dir)) {
+        await describeTfjsModel(dir, json);
+        return 0;
+      }
+      const models = dir === undefined ? listModels() : [modelInfo(dir)];
       const rows = models.map(
         (m) =>
           `${m.name.padEnd(28)} ${m.input.padEnd(6)} ${String(m.params).padStart(8)} params ${String(m.bytes).padStart(9)} bytes  ` +

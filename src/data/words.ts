@@ -145,10 +145,19 @@ export function encodeWord(word: string, alphabet: string[]): number[] {
 /**
  * A batch of words as a right-padded id matrix `[batch, time]` (time = the longest word) and the
  * length of each word; padding steps leave the recurrent state unchanged (see models/rnn.ts).
+ * A word longer than `maxLength` is refused, never cut: its first 20 letters are another word,
+ * and the answer for them would be a silent wrong answer for the word given.
  */
 export function encodeBatch(words: string[], alphabet: string[], maxLength: number = WORD_LIMITS.maxLength): { ids: Int32Array; lengths: number[]; time: number } {
   const index = new Map(alphabet.map((ch, i) => [ch, i + 2]));
-  const chars = words.map((w) => [...w.normalize('NFC').toLowerCase()].slice(0, maxLength));
+  const chars = words.map((w) => [...w.normalize('NFC').toLowerCase()]);
+  const long = chars.findIndex((c) => c.length > maxLength);
+  if (long >= 0) {
+    throw new Error(
+      `"${words[long]}" has ${chars[long].length} characters; the word models read words of at most ${maxLength} ` +
+        `(they were trained on words of ${WORD_LIMITS.minLength}..${WORD_LIMITS.maxLength} letters, longer ones left out): give a shorter word.`,
+    );
+  }
   const time = Math.max(1, ...chars.map((c) => c.length));
   const ids = new Int32Array(words.length * time);
   chars.forEach((c, b) => c.forEach((ch, t) => (ids[b * time + t] = index.get(ch) ?? UNKNOWN_ID)));

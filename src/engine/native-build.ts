@@ -189,8 +189,9 @@ export function buildNative(options: SetupOptions): NativeBuild {
   log(`  compiled in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
 
   if (variant === 'gpu') {
+    // --find-links: CUDA wheels already downloaded into the wheel cache (1.7 GB) are used as they are.
     log(`CUDA runtime: ${CUDA_WHEELS.length} wheels from PyPI (CUDA 11.8, cuDNN 8.6: what TensorFlow ${TENSORFLOW_VERSION} loads) into .native/cuda`);
-    run(python, ['-m', 'pip', 'install', '--no-deps', '--only-binary=:all:', '--python-version', '3.11', '--platform', 'manylinux2014_x86_64', '--cache-dir', path.join(cacheDir, 'pip'), '--target', path.join(dir, 'cuda'), '-q', ...CUDA_WHEELS], {}, 'pip install of the CUDA wheels');
+    run(python, ['-m', 'pip', 'install', '--no-deps', '--only-binary=:all:', '--python-version', '3.11', '--platform', 'manylinux2014_x86_64', '--cache-dir', path.join(cacheDir, 'pip'), '--find-links', cacheDir, '--target', path.join(dir, 'cuda'), '-q', ...CUDA_WHEELS], {}, 'pip install of the CUDA wheels');
   }
 
   // The project's tfjs must be the one the backend registers into: drop the package's copies so

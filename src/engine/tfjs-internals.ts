@@ -137,6 +137,22 @@ export function guardAllocations(backendName: string = tf.getBackend()): void {
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
+  // tfjs-node: kernel outputs are made by TensorFlow, then registered here one by one. TensorFlow
+  // has already allocated them, so a refused output is freed at once and never reaches tfjs.
+  const register = backend.createOutputTensor;
+  const binding = backend.binding as { TF_BOOL: number; TF_COMPLEX64: number; TF_STRING: number; deleteTensor(id: number): void } | undefined;
+  if (typeof register === 'function' && binding) {
+    backend.createOutputTensor = function (this: unknown, metadata: { id: number; shape: number[]; dtype: number }) {
+      const perValue = metadata.dtype === binding.TF_STRING ? 0 : metadata.dtype === binding.TF_BOOL ? 1 : metadata.dtype === binding.TF_COMPLEX64 ? 8 : 4;
+      try {
+        check(metadata.shape.reduce((a, b) => a * b, 1) * perValue, backendName);
+      } catch (err) {
+        binding.deleteTensor(metadata.id);
+        throw err;
+      }
+      return (register as (m: unknown) => unknown).call(this, metadata);
+    };
+  }
 }
 
 // After an interrupt. The kernel stops a cell's synchronous code with V8's termination (vm's

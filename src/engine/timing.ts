@@ -23,8 +23,9 @@ export interface TimingOptions {
   maxRuns?: number;
 }
 
-export type Contender = { label: string; fn: () => unknown };
-export type AsyncContender = { label: string; fn: () => unknown | Promise<unknown> };
+/** `before` runs untimed before each call of `fn` (e.g. switching tfjs to the contender's backend). */
+export type Contender = { label: string; fn: () => unknown; before?: () => void };
+export type AsyncContender = { label: string; fn: () => unknown | Promise<unknown>; before?: () => void };
 
 /** Min, median and p95 of a list of times (ms). */
 export function summarizeTimes(label: string, times: number[]): Timing {
@@ -43,12 +44,13 @@ function plan(options: TimingOptions): Required<TimingOptions> {
 /** Time synchronous contenders in alternation; one Timing per contender, in the order given. */
 export function timeAlternating(contenders: Contender[], options: TimingOptions = {}): Timing[] {
   const { warmup, runs, budgetMs, maxRuns } = plan(options);
-  for (let i = 0; i < warmup; i++) for (const c of contenders) c.fn();
+  for (let i = 0; i < warmup; i++) for (const c of contenders) { c.before?.(); c.fn(); }
   const times = contenders.map(() => [] as number[]);
   const start = performance.now();
   for (let r = 0; r < runs || (performance.now() - start < budgetMs && r < maxRuns); r++) {
     for (let k = 0; k < contenders.length; k++) {
       const j = (k + r) % contenders.length; // rotate who goes first
+      contenders[j].before?.();
       const t0 = performance.now();
       contenders[j].fn();
       times[j].push(performance.now() - t0);
@@ -60,12 +62,13 @@ export function timeAlternating(contenders: Contender[], options: TimingOptions 
 /** The same for contenders that may return a promise (ONNX Runtime sessions). */
 export async function timeAlternatingAsync(contenders: AsyncContender[], options: TimingOptions = {}): Promise<Timing[]> {
   const { warmup, runs, budgetMs, maxRuns } = plan(options);
-  for (let i = 0; i < warmup; i++) for (const c of contenders) await c.fn();
+  for (let i = 0; i < warmup; i++) for (const c of contenders) { c.before?.(); await c.fn(); }
   const times = contenders.map(() => [] as number[]);
   const start = performance.now();
   for (let r = 0; r < runs || (performance.now() - start < budgetMs && r < maxRuns); r++) {
     for (let k = 0; k < contenders.length; k++) {
       const j = (k + r) % contenders.length;
+      contenders[j].before?.();
       const t0 = performance.now();
       await contenders[j].fn();
       times[j].push(performance.now() - t0);

@@ -9,6 +9,7 @@
 // stored in config.json's `heldOut` (what `models`, /api/models and the README show) is that
 // computation's result; test/registry.test.ts recomputes it and checks the README against it.
 import { readJsonFile, readRegularFile } from '../io/read-file';
+import { readNpy } from '../io/npy';
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
@@ -49,6 +50,8 @@ export interface ModelEvaluation {
   n: number;
   data: string;
   extra?: Record<string, unknown>;
+  /** The score of each example the value averages (a language model: the loss of each window), for paired intervals. */
+  perExample?: Float64Array;
 }
 
 /** The one held-out figure of a shipped model (config.json's `heldOut`). */
@@ -228,13 +231,18 @@ const keywordSpotter: ModelEntry = {
 };
 
 /** Held-out cross-entropy of a GPT-like model (any `forward` from ids to logits): every window of the text, each id predicted once. */
-export function textLoss(model: HookedModel & { config: { vocabSize: number; contextLength: number } }, ids: Int32Array, options: { windows?: number; batchSize?: number } = {}): { value: number; n: number; windows: number } {
+export function textLoss(
+  model: HookedModel & { config: { vocabSize: number; contextLength: number } },
+  ids: Int32Array,
+  options: { windows?: number; batchSize?: number } = {},
+): { value: number; n: number; windows: number; perWindow: Float64Array } {
   const length = model.config.contextLength + 1;
   const available = Math.floor((ids.length - 1) / (length - 1));
   const windows = Math.min(options.windows ?? available, available);
-  if (windows < 1) throw new Error(`The held-out text (${ids.length} tokens) is shorter than one window of ${length}.`);
+  if (windows < 1) throw new Error(`The text (${ids.length} tokens) is shorter than one window of ${length} tokens (the model's context + 1); give a longer text.`);
   const batchSize = options.batchSize ?? 16;
   let total = 0;
+  const perWindow = new Float64Array(windows); // each window's mean loss over its positions (paired intervals resample windows)
   for (let first = 0; first < windows; first += batchSize) {
     const count = Math.min(batchSize, windows - first);
     const batch = new Int32Array(count * length);
@@ -242,16 +250,29 @@ export function textLoss(model: HookedModel & { config: { vocabSize: number; con
       const start = (first + b) * (length - 1); // windows overlap by one id: every id is predicted once
       batch.set(ids.subarray(start, start + length), b * length);
     }
-    const loss = tf.tidy(() => {
+    const [loss, rows] = tf.tidy(() => {
       const all = tf.tensor2d(batch, [count, length], 'int32');
       const inputs = tf.slice(all, [0, 0], [count, length - 1]); // [batch, pos]
       const targets = tf.slice(all, [0, 1], [count, length - 1]); // [batch, pos]
-      return nextTokenLoss(model.forward(inputs), targets, model.config.vocabSize);
+      const logits = model.forward(inputs); // [batch, pos, vocab]
+      const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, model.config.vocabSize)), 2); // [batch, pos] log p(target)
+      return [nextTokenLoss(logits, targets, model.config.vocabSize), tf.neg(tf.mean(picked, 1))]; // [], [batch]
     });
     total += loss.dataSync()[0] * count;
-    loss.dispose();
+    perWindow.set(rows.dataSync(), first);
+    tf.dispose([loss, rows]);
   }
-  return { value: total / windows, n: windows * (length - 1), windows };
+  return { value: total / windows, n: windows * (length - 1), windows, perWindow };
+}
+
+/**
+ * The metric a model reports: the entry's, except that a language model's cross-entropy is per
+ * character only with a character tokenizer (the tiny GPTs); a GPT-2 (BPE) scores nats per token.
+ */
+export function metricNameOf(model: HookedModel): string {
+  const tokenizer = (model as HookedModel & { config?: { tokenizer?: { kind?: string } } }).config?.tokenizer;
+  if (!tokenizer) return entryFor(model).metric;
+  return tokenizer.kind === 'char' ? languageModel.metric : 'cross-entropy (nats/token)';
 }
 
 type TextModel = HookedModel & { config: { vocabSize: number; contextLength: number }; tokenizer: { encode(text: string): number[] } };
@@ -275,7 +296,7 @@ const languageModel: ModelEntry = {
     if (data.kind !== 'text') throw wrongKind('a language model', 'text', data);
     const m = model as TextModel;
     const r = textLoss(m, Int32Array.from(m.tokenizer.encode(data.text)));
-    return { metric: languageModel.metric, lowerIsBetter: true, value: r.value, n: r.n, data: data.source, extra: { perplexity: Math.exp(r.value), windows: r.windows } };
+    return { metric: metricNameOf(model), lowerIsBetter: true, value: r.value, n: r.n, data: data.source, extra: { perplexity: Math.exp(r.value), windows: r.windows }, perExample: r.perWindow };
   },
   encode(model, spec) {
     const ids = (model as TextModel).tokenizer.encode(spec);
@@ -287,6 +308,8 @@ const languageModel: ModelEntry = {
     const m = model as TextModel;
     const context = m.config.contextLength;
     const ids = Int32Array.from(m.tokenizer.encode(data.text));
+    if (ids.length === 0) throw new Error(`${data.source}: the text is empty; a language model needs at least one token.`);
+    if (ids.length < context) return tf.tensor2d(ids, [1, ids.length], 'int32'); // [1, pos]: shorter than one context
     const n = Math.max(1, Math.min(count, Math.floor(ids.length / context)));
     return tf.tensor2d(ids.subarray(0, n * context), [n, context], 'int32'); // [n, context]
   },
@@ -352,8 +375,24 @@ function modelDir(nameOrDir: string): string {
   return path.join(assetsDir(), nameOrDir);
 }
 
+/** Whether `dir` is a TensorFlow.js model folder (model.json, no config.json): `lab.loadImportedModel` loads it. */
+export function isTfjsModelDir(nameOrDir: string): boolean {
+  if (!isPath(nameOrDir)) return false;
+  const dir = path.resolve(nameOrDir);
+  return fs.existsSync(path.join(dir, 'model.json')) && !fs.existsSync(path.join(dir, 'config.json'));
+}
+
+/** Why eval, run and compare cannot score a TensorFlow.js model folder (one line). */
+export function tfjsModelRefusal(dir: string, command: string): string {
+  return (
+    `${command} ${dir}: a TensorFlow.js model folder (model.json) declares no task, labels or held-out data, so the CLI cannot encode an input or score an output for it; ` +
+    `\`inference-lab models ${dir}\` describes it, and in code \`await lab.loadImportedModel('${dir}')\` gives every layer as a hook point (trace, quantize, layerErrors, compare with your own evaluator).`
+  );
+}
+
 function readConfig(dir: string): Record<string, unknown> {
   const configFile = path.join(dir, 'config.json');
+  if (!fs.existsSync(configFile) && fs.existsSync(path.join(dir, 'model.json'))) throw new Error(tfjsModelRefusal(dir, 'this command'));
   if (!fs.existsSync(configFile)) throw new Error(`No model at ${dir}: expected ${configFile} and weights.safetensors (or, for a Hugging Face GPT-2, model.safetensors).`);
   return readJsonFile(configFile, 'model config');
 }
@@ -440,8 +479,9 @@ export function heldOutFigure(name: string): HeldOutFigure | null {
   return { metric: String(h.metric ?? entry.metric), lowerIsBetter: entry.lowerIsBetter, value: h.value, n: Number(h.n) };
 }
 
+/** What `models` says of a shipped model, or of a model directory (a Hugging Face GPT-2, or the shipped layout). */
 export function modelInfo(name: string): ModelInfo {
-  if (!modelNames().includes(name)) throw unknownModel(name);
+  if (!isPath(name) && !modelNames().includes(name)) throw unknownModel(name);
   const saved = readConfig(modelDir(name));
   const entry = entryOf(name);
   const model = loadModel(name);
@@ -450,14 +490,14 @@ export function modelInfo(name: string): ModelInfo {
   model.dispose();
   return {
     name,
-    task: String(saved.task ?? ''),
+    task: String(saved.task ?? (saved.model_type === 'gpt2' ? 'next token of text (a Hugging Face GPT-2 directory)' : '')),
     architecture: entry.architecture,
     input: entry.input,
     params,
     bytes,
-    heldOut: heldOutFigure(name),
+    heldOut: isPath(name) ? null : heldOutFigure(name), // a directory's own figure is what `eval <dir> --data FILE` measures
     views: entry.views,
-    trainedBy: String(saved.trainedBy ?? ''),
+    trainedBy: String(saved.trainedBy ?? (isPath(name) ? 'not here (a directory you gave)' : '')),
   };
 }
 
@@ -469,7 +509,7 @@ export function listModels(): ModelInfo[] {
 
 /** The documented formats of `--data FILE` per input kind (README, "Your own data"). */
 export const DATA_FORMATS: Record<InputKind, string> = {
-  image: 'a .json file {"images": [[[0..255] x 28] x 28 per image], "labels": [digit, ...]}',
+  image: 'a .json file {"images": [[[0..255] x 28] x 28 per image], "labels": [digit, ...]}, or a folder with images.npy (uint8 or float32 0..255, shape [n, 28, 28]) and labels.npy (integers 0..9, shape [n])',
   word: 'a .json file {"words": ["..."], "labels": ["english", ...]} (labels from the model\'s classes)',
   audio: 'a folder of <keyword>/<clip>.wav (16 kHz, mono, 16-bit PCM or float; at most 1 s each)',
   text: 'a UTF-8 .txt file (the text the model should predict)',
@@ -483,6 +523,7 @@ export function readEvalData(name: string, file: string): EvalData {
   if (!fs.existsSync(file)) throw new Error(`--data ${file}: no such file; expected ${expects}.`);
   switch (entry.input) {
     case 'image': {
+      if (fs.statSync(file).isDirectory()) return readNpyDigits(file, expects);
       const v = readJson(file, expects) as { images?: unknown; labels?: unknown };
       if (!Array.isArray(v.images) || !Array.isArray(v.labels) || v.images.length !== v.labels.length || v.images.length === 0) throw new Error(`${file}: expected ${expects}, one label per image.`);
       const px = MNIST_SIZE * MNIST_SIZE;
@@ -527,4 +568,31 @@ export function readEvalData(name: string, file: string): EvalData {
       return { kind: 'text', text, source };
     }
   }
+}
+
+/** `--data DIR` for an image model: DIR/images.npy [n, 28, 28] (uint8, or float32 on the same 0..255 scale) and DIR/labels.npy [n]. */
+function readNpyDigits(dir: string, expects: string): EvalData {
+  const imagesFile = path.join(dir, 'images.npy');
+  const labelsFile = path.join(dir, 'labels.npy');
+  if (!fs.existsSync(imagesFile) || !fs.existsSync(labelsFile)) throw new Error(`--data ${dir}: a folder without images.npy and labels.npy; expected ${expects}.`);
+  const images = readNpy(imagesFile);
+  const labels = readNpy(labelsFile);
+  const [n, h, w] = images.shape;
+  if (images.shape.length !== 3 || h !== MNIST_SIZE || w !== MNIST_SIZE || n === 0) throw new Error(`${imagesFile}: shape (${images.shape.join(', ')}); expected (n, ${MNIST_SIZE}, ${MNIST_SIZE}) grey images.`);
+  if (images.dtype !== 'uint8' && images.dtype !== 'float32') throw new Error(`${imagesFile}: dtype ${images.dtype}; expected uint8 or float32 pixels 0..255.`);
+  if (labels.shape.length !== 1 || labels.shape[0] !== n) throw new Error(`${labelsFile}: shape (${labels.shape.join(', ')}); expected (${n},), one label per image.`);
+  if (!Array.from(labels.values).every((l) => Number.isInteger(l) && l >= 0 && l <= 9)) throw new Error(`${labelsFile}: labels must be digits 0..9.`);
+  let pixels: Uint8Array;
+  if (images.dtype === 'uint8') pixels = images.values as Uint8Array;
+  else {
+    const values = images.values as Float32Array;
+    let max = -Infinity;
+    for (const v of values) {
+      if (!(v >= 0 && v <= 255)) throw new Error(`${imagesFile}: a pixel value ${v}; expected 0..255.`);
+      max = Math.max(max, v);
+    }
+    if (max <= 1) throw new Error(`${imagesFile}: every pixel is within 0..1; the models read 0..255 (multiply by 255).`); // else every digit would read as black
+    pixels = Uint8Array.from(values, (v) => Math.round(v));
+  }
+  return { kind: 'image', set: { images: pixels, labels: Uint8Array.from(labels.values), count: n }, source: dir };
 }

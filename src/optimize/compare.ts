@@ -9,7 +9,8 @@ import type { DigitsCNN } from '../models/cnn';
 import type { GPT } from '../models/gpt';
 import type { OnnxGPT } from '../fastpath/gpt-onnx';
 import { evaluateDigits } from '../models/evaluate';
-import { entryFor, textLoss, type EvalData } from '../models/registry';
+import { entryFor, metricNameOf, textLoss, type EvalData } from '../models/registry';
+import { pairedBootstrap, type PairedInterval } from '../analysis/intervals';
 import { timeAlternating, timeOne, timeOneAsync, type Timing } from '../engine/timing';
 import type { HookedModel } from '../hooks/hooked-model';
 import { errorMetrics, type LayerError } from './analyze';
@@ -55,6 +56,12 @@ export interface VariantReport {
   worstSqnrDb: number | null;
   /** Error at every hook point both models share with the same shape (null for the original). */
   layers: LayerError[] | null;
+  /**
+   * This variant's metric minus the original's with a paired bootstrap 95% interval over the
+   * examples both were scored on (a language model: its windows); null for the original and where
+   * the evaluator gives no per-example scores.
+   */
+  difference?: PairedInterval | null;
 }
 
 /** Median and 95th percentile (ms) of `fn` after warm-up, over at least `runs` runs or `budgetMs` (the one clock, engine/timing.ts). */
@@ -176,7 +183,7 @@ function engineOf(model: HookedModel): string {
   return typeof b === 'string' && b.startsWith('onnxruntime') ? b : 'tfjs';
 }
 
-type Evaluator = (model: HookedModel) => { value: number; extra?: Record<string, unknown> };
+type Evaluator = (model: HookedModel) => { value: number; extra?: Record<string, unknown>; perExample?: Float64Array };
 
 interface Plan {
   evaluate: Evaluator;
@@ -233,6 +240,7 @@ async function compareWith(original: HookedModel, variants: Variant<HookedModel>
   }
   const reference = original.forward(plan.errorInput);
   const originalBytes = storedBytes(original);
+  const perExample: (Float64Array | null)[] = [];
   try {
     const rows = all.map((v, i): VariantReport => {
       const onOrt = engineOf(v.model).startsWith('onnxruntime');
@@ -246,6 +254,7 @@ async function compareWith(original: HookedModel, variants: Variant<HookedModel>
       const logitsSqnrDb = logitsRow ? logitsRow.sqnrDb : out.shape.join(',') === reference.shape.join(',') ? errorMetrics(reference, out).sqnrDb : NaN;
       out.dispose();
       const e = plan.evaluate(v.model);
+      perExample[i] = e.perExample ?? null;
       const t = timings[i];
       const ort = onOrt ? t : (ortTimes.get(v.model) ?? null);
       const bytes = storedBytes(v.model);
@@ -266,6 +275,11 @@ async function compareWith(original: HookedModel, variants: Variant<HookedModel>
         ...summarizeErrors(layers),
         layers,
       };
+    });
+    const base = perExample[0];
+    rows.forEach((row, i) => {
+      const own = perExample[i];
+      row.difference = i > 0 && base && own && own.length === base.length ? pairedBootstrap(own, base) : null; // variant - original, the same examples resampled for both
     });
     return new ComparisonReport(rows[0], rows.slice(1), plan.note, plan.lowerIsBetter ? 'loss' : 'accuracy', plan.metricName);
   } finally {
@@ -299,9 +313,12 @@ export async function compare(original: HookedModel, variants: Variant<HookedMod
       const threads = data.threads ?? 1;
       const [batch, pos] = data.latencyInput.shape;
       plan = {
-        evaluate: (m) => ({ value: textLoss(m as GPT, data.heldOut, { windows: data.windows }).value }),
+        evaluate: (m) => {
+          const r = textLoss(m as GPT, data.heldOut, { windows: data.windows });
+          return { value: r.value, perExample: r.perWindow };
+        },
         lowerIsBetter: true,
-        metricName: entry.metric,
+        metricName: metricNameOf(original),
         latencyInput: data.latencyInput,
         errorInput: data.errorInput,
         onnx: data.onnx ?? true,
@@ -338,7 +355,7 @@ export async function compare(original: HookedModel, variants: Variant<HookedMod
       plan = {
         evaluate: (m) => entry.evaluate(m, held),
         lowerIsBetter: entry.lowerIsBetter,
-        metricName: entry.metric,
+        metricName: metricNameOf(original),
         latencyInput,
         errorInput,
         onnx: data.onnx ?? false,

@@ -54,7 +54,7 @@ export type ModelInput = lab.InputKind;
 /** What the stepper needs of a text classifier (the language-ID CharRNN). */
 interface TextModel {
   name: string;
-  config: { labels: string[] };
+  config: { labels: string[]; maxLength: number };
   encode(words: string[]): Tensor;
   unknownCharacters?(word: string): string[];
   knowsAnyOf?(word: string): boolean;
@@ -246,6 +246,7 @@ export class LabService {
       const unknown = model.unknownCharacters?.(text) ?? [];
       throw new InputError(`text: ${JSON.stringify(text)} is outside the alphabet ${model.name} knows (it has none of ${JSON.stringify(unknown.join(''))}); give a word in the Latin letters of its languages (${model.config.labels.join(', ')}).`);
     }
+    if ([...text].length > model.config.maxLength) throw new InputError(`text: ${JSON.stringify(text)} has ${[...text].length} letters; ${model.name} reads words of at most ${model.config.maxLength}.`); // never cut to a shorter word
     const ids = model.encode([text.toLowerCase()]);
     const t0 = performance.now();
     let trace: Trace | null = null;
