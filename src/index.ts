@@ -93,6 +93,8 @@ export { compare, ComparisonReport, digitsTensor } from './optimize/compare';
 export { compareRuntimes, RuntimeComparison, RUNTIME_MODELS } from './fastpath/runtimes';
 export type { RuntimeRow, RuntimeModel, CompareRuntimesOptions } from './fastpath/runtimes';
 export type { Variant, VariantReport } from './optimize/compare';
+export { buildVariants, checkVariantSpec, VariantSpecError, SPEC_OPTION_NAMES } from './optimize/variants';
+export type { VariantSpec, VariantOption, OptionNames, BuiltVariants } from './optimize/variants';
 
 // recurrent networks (language ID) and training
 export { CharRNN, CHAR_RNN_DEFAULTS, GATE_NAMES, runLSTM, runGRU } from './models/rnn';

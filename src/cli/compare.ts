@@ -1,23 +1,20 @@
 // `inference-lab compare <model> [--quantize int8|int4 ...] [--prune S [--structured]] [--distill-into S]
-// [--data FILE] [--windows N] [--json]`: ONE command for every registered model. The registry entry
-// (src/models/registry.ts) says how the int8 variant is made (fake-quantized tfjs weights, or ONNX
-// Runtime's dynamic int8 for a GPT), which students a model has and what its held-out data is; the
+// [--data FILE] [--windows N] [--json]`: ONE command for every registered model. The variants are
+// the library's buildVariants (src/optimize/variants.ts, shared with the server's /api/compare): the
+// registry entry says how int8 is made (fake-quantized tfjs weights, or ONNX Runtime's dynamic int8
+// for a GPT) and which students a model has; the
 // comparison itself is the library's compare() (src/optimize/compare.ts): the same evaluator as
 // `eval`, every model timed in alternation by the one clock (src/engine/timing.ts).
-import * as path from 'path';
 import { tf } from '../engine/tf';
 import { backend, backendLabel } from '../engine/backend';
 import type { GPT } from '../models/gpt';
-import type { DigitsCNN } from '../models/cnn';
 import type { HookedModel } from '../hooks/hooked-model';
-import { assetsDir, entryOf, loadModel, readEvalData, STUDENTS, type EvalData, type LoadedModel, type ModelEntry } from '../models/registry';
+import { entryOf, loadModel, readEvalData, STUDENTS, type EvalData, type LoadedModel, type ModelEntry } from '../models/registry';
 import { firstNonFiniteHook, NonFiniteError } from '../hooks/non-finite';
-import { loadMnist, MNIST_SIZE } from '../data/mnist';
-import { readValidationText } from '../data/corpus';
-import { quantize, type Quantizable } from '../optimize/quantize-model';
+import type { Quantizable } from '../optimize/quantize-model';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/calibrate';
-import { prune, pruneChannels, pruneNeurons, type Prunable } from '../optimize/prune';
 import { compare, type VariantReport } from '../optimize/compare';
+import { buildVariants, checkVariantSpec, VariantSpecError, type BuiltVariants, type OptionNames, type VariantSpec } from '../optimize/variants';
 import { quantizePerChannel } from '../optimize/quantize';
 import { errorMetrics } from '../optimize/analyze';
 import { UsageError, type Args } from './args';
@@ -34,38 +31,54 @@ function oneOf<T extends string>(flag: string, value: string | true | undefined,
 /** The most held-out windows `compare --windows` scores (the held-out texts have fewer). */
 const MAX_WINDOWS = 1024;
 
+/** How the command line spells each variant option, for the library's one set of rules (src/optimize/variants.ts). */
+export const FLAG_NAMES: OptionNames = {
+  bits: '--quantize',
+  perChannel: '--per-channel',
+  symmetric: '--asymmetric',
+  activations: '--activations',
+  calibration: '--calibration',
+  sparsity: '--prune',
+  structured: '--structured',
+  student: '--distill-into',
+  bitsValue: (bits) => `int${bits}`,
+};
+
 export async function compareCommand(name: string, args: Args, json: boolean): Promise<{ json: Record<string, unknown>; text: string }> {
   const entry = entryOf(name);
   const onnxInt8 = entry.int8 === 'onnx-dynamic';
-  const scheme = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), onnxInt8 ? (['int8'] as const) : (['int8', 'int4'] as const), 'int8') : null;
-  if (onnxInt8) {
-    for (const flag of ['per-channel', 'asymmetric', 'activations', 'calibration']) {
-      if (args.flags.has(flag)) throw new UsageError(`--${flag} does not apply to ${name}: its --quantize int8 is ONNX Runtime's dynamic int8 (per output column weights, activations quantized per call).`);
-    }
-  }
+  const scheme = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), ['int8', 'int4'] as const, 'int8') : null;
   const pruneFlag = args.flags.get('prune');
   const sparsity = pruneFlag === undefined ? null : Number(pruneFlag);
   if (sparsity !== null && !(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--prune expects a fraction in [0, 1), e.g. 0.5; got ${String(pruneFlag)}.`);
-  if (args.flags.has('structured') && sparsity === null) throw new UsageError('--structured needs --prune S.');
-  if (args.flags.has('structured') && entry.architecture !== 'digits-cnn' && entry.architecture !== 'gpt') throw new UsageError(`--structured is for the digits CNN (channels) and a GPT (MLP neurons); ${name} is a ${entry.architecture}.`);
-  const students = STUDENTS[name] ?? {};
   const studentFlag = args.flags.get('distill-into');
-  if (studentFlag !== undefined && (typeof studentFlag !== 'string' || !students[studentFlag])) {
-    const known = Object.keys(students);
-    throw new UsageError(known.length ? `--distill-into expects one of ${known.join(', ')} for ${name}; got ${String(studentFlag)}.` : `--distill-into: ${name} has no shipped student.`);
+  const students = Object.keys(STUDENTS[name] ?? {});
+  const spec: VariantSpec = {
+    ...(scheme ? { bits: scheme === 'int4' ? 4 : 8 } : {}),
+    ...(args.flags.has('per-channel') ? { perChannel: true } : {}),
+    ...(args.flags.has('asymmetric') ? { symmetric: false } : {}),
+    ...(args.flags.has('activations') ? { activations: oneOf('activations', args.flags.get('activations'), ['none', 'dynamic', 'static'] as const, 'none') } : {}),
+    ...(args.flags.has('calibration') ? { calibration: oneOf<CalibrationMethod>('calibration', args.flags.get('calibration'), CALIBRATION_METHODS, 'minmax') } : {}),
+    ...(sparsity !== null ? { sparsity } : {}),
+    ...(args.flags.has('structured') ? { structured: true } : {}),
+    ...(studentFlag !== undefined ? { student: String(studentFlag) } : {}),
+    progress: !json,
+  };
+  try {
+    checkVariantSpec(name, entry, spec, FLAG_NAMES);
+  } catch (err) {
+    if (err instanceof VariantSpecError) throw new UsageError(err.message);
+    throw err;
   }
-  if (!scheme && sparsity === null && !studentFlag) throw new UsageError(`compare needs --quantize ${onnxInt8 ? 'int8' : 'int8|int4'}, --prune S${Object.keys(students).length ? ' or --distill-into ' + Object.keys(students).join('|') : ''}.`);
-  const activations = oneOf('activations', args.flags.get('activations'), ['none', 'dynamic', 'static'] as const, 'none');
-  const calibration = oneOf<CalibrationMethod>('calibration', args.flags.get('calibration'), CALIBRATION_METHODS, 'minmax');
+  if (!scheme && sparsity === null && !studentFlag) throw new UsageError(`compare needs --quantize ${onnxInt8 ? 'int8' : 'int8|int4'}, --prune S${students.length ? ' or --distill-into ' + students.join('|') : ''}.`);
   const windowsFlag = args.flags.get('windows');
   const windows = windowsFlag === undefined ? null : Number(windowsFlag);
   if (windows !== null && !(Number.isInteger(windows) && windows > 0 && windows <= MAX_WINDOWS)) throw new UsageError(`--windows expects a whole number 1..${MAX_WINDOWS} of the model's context windows; got ${String(windowsFlag)}.`);
   if (windows !== null && entry.input !== 'text') throw new UsageError(`--windows is for language models; ${name} is evaluated on its whole held-out set (give --data FILE for another one).`);
-  if (activations === 'static' && entry.input !== 'image') throw new UsageError(`--activations static needs calibration inputs; they ship for the digits CNN only (${name} reads ${entry.input}).`);
 
   const dataFlag = args.flags.get('data');
   const model = loadModel(name);
-  const owned: { dispose(): void }[] = [];
+  let built: BuiltVariants | null = null;
   try {
     let data: EvalData | null = typeof dataFlag === 'string' ? readEvalData(name, dataFlag) : entry.heldOut(model, name);
     if (!data) throw new Error(`${name} ships no held-out data; give --data FILE.`);
@@ -74,72 +87,9 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
       const context = (model as unknown as GPT).config.contextLength;
       data = { ...data, text: [...data.text].slice(0, windows * context + 1).join(''), source: `${data.source}, first ${windows} windows` };
     }
-    const calibrationInputs =
-      activations === 'static' ? tf.tensor3d(loadMnist().train.images.subarray(0, 512 * MNIST_SIZE * MNIST_SIZE), [512, MNIST_SIZE, MNIST_SIZE], 'int32') : undefined; // training digits, never the test set
-    if (calibrationInputs) owned.push(calibrationInputs);
-    const int8Label = (m: HookedModel) => `${m.name}-int8-onnx`;
-    const quantizeLike = (m: LoadedModel): LoadedModel => {
-      if (onnxInt8) return (m as unknown as GPT).compile('onnx', { quantize: 'int8', threads: 1 }) as unknown as LoadedModel;
-      try {
-        return quantize(m as unknown as Quantizable, {
-          bits: scheme === 'int4' ? 4 : 8,
-          perChannel: args.flags.has('per-channel'),
-          symmetric: !args.flags.has('asymmetric'),
-          activations,
-          calibration,
-          calibrationInputs,
-          progress: !json,
-        }) as unknown as LoadedModel;
-      } catch (err) {
-        throw new Error(`compare ${name} --quantize: ${(err as Error).message}`);
-      }
-    };
-    const variants: { label: string; model: LoadedModel }[] = [];
-    const add = (m: LoadedModel, label = m.name) => {
-      owned.push(m);
-      variants.push({ label, model: m });
-    };
-    let quantized: LoadedModel | null = null;
-    if (scheme) {
-      quantized = quantizeLike(model);
-      add(quantized, onnxInt8 ? int8Label(model) : quantized.name);
-    }
-    let structuredScore: string | null = null;
-    if (sparsity !== null) {
-      let pruned: LoadedModel;
-      if (args.flags.has('structured') && entry.architecture === 'digits-cnn') {
-        pruned = pruneChannels(model as unknown as DigitsCNN, { 'conv.0': sparsity, 'conv.1': sparsity }) as unknown as LoadedModel;
-      } else if (args.flags.has('structured')) {
-        // Neurons ranked by what they write on the validation chapters (never the test text).
-        let validation: Int32Array | null = null;
-        try {
-          validation = Int32Array.from((model as unknown as GPT).tokenizer.encode(readValidationText(path.join(assetsDir(), name))));
-        } catch {
-          validation = null;
-        }
-        structuredScore = validation ? 'activations on the validation chapters' : `weight norms (${name} ships no validation.txt)`;
-        pruned = pruneNeurons(model as unknown as GPT, sparsity, validation ? { score: 'activations', stream: validation, windows: 8 } : { score: 'weights' }) as unknown as LoadedModel;
-      } else {
-        try {
-          pruned = prune(model as unknown as Prunable, { sparsity, scope: 'layer' }) as unknown as LoadedModel;
-        } catch (err) {
-          throw new Error(`compare ${name} --prune: ${(err as Error).message}`);
-        }
-      }
-      add(pruned);
-      if (scheme) {
-        const q = quantizeLike(pruned);
-        add(q, onnxInt8 ? int8Label(pruned) : q.name);
-      }
-    }
-    if (typeof studentFlag === 'string') {
-      const student = loadModel(students[studentFlag]);
-      add(student);
-      if (scheme) {
-        const q = quantizeLike(student);
-        add(q, onnxInt8 ? int8Label(student) : q.name);
-      }
-    }
+    built = buildVariants(model, entry, spec, FLAG_NAMES);
+    const { variants, structuredScore } = built;
+    const quantized = scheme ? variants[0].model : null;
     refuseNonFinite(name, entry, data, [{ label: 'original', model }, ...variants]);
     const report = await compare(model, variants, { data, onnx: onnxInt8, threads: 1, runs: onnxInt8 ? 20 : 30 });
     for (const r of [report.original, ...report.variants]) {
@@ -194,7 +144,7 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
     out.variants = report.variants.map((r) => ({ name: r.label, ...row(r) }));
     return { json: out, text: lines.join('\n') };
   } finally {
-    for (const m of owned) m.dispose();
+    built?.dispose();
     model.dispose();
   }
 }

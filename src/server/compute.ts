@@ -293,7 +293,7 @@ export class LabService {
   async compare(body: Record<string, unknown>): Promise<CompareResult> {
     const original = (await this.model(body.model)) as lab.LoadedModel;
     const entry = lab.entryOf(original.name);
-    const choice = optimizationChoice(body.optimization, entry);
+    const choice = optimizationChoice(body.optimization, entry, original.name);
     const limits = COMPARE_ITEMS[entry.input];
     const rawN = body.items ?? (entry.input === 'image' ? body.digits : undefined) ?? limits.default;
     const field = body.items === undefined && entry.input === 'image' && body.digits !== undefined ? 'digits' : 'items';
@@ -403,7 +403,7 @@ export interface QuantChoice {
 
 export interface PruneChoice {
   kind: 'prune';
-  /** Fraction of each weight matrix (unstructured) or of the digits CNN's channels (structured) removed. */
+  /** Fraction of each weight matrix (unstructured), or of the digits CNN's channels / a GPT's MLP neurons (structured), removed. */
   sparsity: number;
   structured: boolean;
 }
@@ -527,48 +527,61 @@ export function heldOutSlice(model: lab.HookedModel, data: lab.EvalData, n: numb
   }
 }
 
-/** The optimized copy a choice names, made the registry's way for this model. */
-function makeVariant(original: lab.LoadedModel, choice: OptimizationChoice): lab.LoadedModel {
-  if (choice.kind === 'prune') {
-    if (choice.structured) return lab.pruneChannels(original as unknown as DigitsCNN, { 'conv.0': choice.sparsity, 'conv.1': choice.sparsity }) as unknown as lab.LoadedModel;
-    return lab.prune(original as unknown as lab.Prunable, { sparsity: choice.sparsity, scope: 'layer' }) as unknown as lab.LoadedModel;
-  }
-  if (choice.engine === 'onnx-dynamic') return (original as unknown as lab.GPT).compile('onnx', { quantize: 'int8', threads: 1 }) as unknown as lab.LoadedModel;
-  let calibrationInputs: Tensor | undefined;
-  if (choice.activations === 'static') {
-    // Calibrate on training digits, never on the held-out set the comparison measures.
-    const train = lab.loadMnist().train;
-    const n = 256;
-    calibrationInputs = tf.tensor3d(train.images.subarray(0, n * lab.MNIST_SIZE * lab.MNIST_SIZE), [n, lab.MNIST_SIZE, lab.MNIST_SIZE], 'int32'); // [256, 28, 28]
-  }
-  try {
-    const quantize = (lab as unknown as { quantize: typeof lab.quantize }).quantize;
-    return quantize(original as unknown as lab.Quantizable, {
-      bits: choice.bits,
-      symmetric: choice.symmetric,
-      perChannel: choice.perChannel,
-      activations: choice.activations,
-      calibration: choice.calibration,
-      calibrationInputs,
-      progress: false,
-    }) as unknown as lab.LoadedModel;
-  } finally {
-    calibrationInputs?.dispose();
-  }
+/** How /api/compare's JSON spells each variant option, for the library's one set of rules (src/optimize/variants.ts). */
+const FIELD_NAMES: lab.OptionNames = {
+  bits: 'optimization.bits',
+  perChannel: 'optimization.perChannel',
+  symmetric: 'optimization.symmetric',
+  activations: 'optimization.activations',
+  calibration: 'optimization.calibration',
+  sparsity: 'optimization.sparsity',
+  structured: 'optimization.structured',
+  student: 'optimization.student',
+  bitsValue: (bits) => String(bits),
+};
+
+/** The library's variant spec for one choice (calibration only counts for static activation ranges). */
+function variantSpecOf(choice: OptimizationChoice): lab.VariantSpec {
+  if (choice.kind === 'prune') return { sparsity: choice.sparsity, structured: choice.structured };
+  return {
+    bits: choice.bits,
+    symmetric: choice.symmetric,
+    perChannel: choice.perChannel,
+    activations: choice.activations,
+    ...(choice.activations === 'static' ? { calibration: choice.calibration } : {}),
+  };
 }
 
-/** Validate the "optimization" object of /api/compare against what applies to this model's registry entry. */
-export function optimizationChoice(raw: unknown, entry: Pick<lab.ModelEntry, 'architecture' | 'input' | 'int8'> = { architecture: 'digits-cnn', input: 'image', int8: 'fake-quant' }): OptimizationChoice {
+/** The optimized copy a choice names, made the registry's way for this model (the library's buildVariants). */
+function makeVariant(original: lab.LoadedModel, choice: OptimizationChoice): lab.LoadedModel {
+  const built = lab.buildVariants(original, lab.entryOf(original.name), variantSpecOf(choice), FIELD_NAMES);
+  return built.variants[0].model;
+}
+
+/** Validate the "optimization" object of /api/compare: its JSON here, what applies to this model's registry entry in the library (checkVariantSpec). */
+export function optimizationChoice(
+  raw: unknown,
+  entry: Pick<lab.ModelEntry, 'architecture' | 'input' | 'int8'> = { architecture: 'digits-cnn', input: 'image', int8: 'fake-quant' },
+  name = 'this model',
+): OptimizationChoice {
   const o = (raw ?? {}) as Record<string, unknown>;
   if (typeof o !== 'object' || Array.isArray(o)) throw new InputError(`optimization: expected an object like {"kind": "quantize", "bits": 8}; got ${what(raw)}.`);
+  const applies = (choice: OptimizationChoice): OptimizationChoice => {
+    try {
+      lab.checkVariantSpec(name, entry, variantSpecOf(choice), FIELD_NAMES);
+    } catch (err) {
+      if (err instanceof lab.VariantSpecError) throw new InputError(err.message);
+      throw err;
+    }
+    return choice;
+  };
   const kind = o.kind ?? 'quantize';
   if (kind === 'prune') {
     const sparsity = o.sparsity ?? 0.5;
     if (typeof sparsity !== 'number' || !(sparsity > 0 && sparsity <= 0.95)) throw new InputError(`optimization.sparsity: expected a fraction in (0, 0.95]; got ${JSON.stringify(sparsity)}.`);
     const structured = o.structured ?? false;
     if (typeof structured !== 'boolean') throw new InputError('optimization.structured: expected true or false.');
-    if (structured && entry.architecture !== 'digits-cnn') throw new InputError(`optimization.structured: removing whole channels applies to the digits CNN; this model is a ${entry.architecture}: use unstructured pruning.`);
-    return { kind: 'prune', sparsity, structured };
+    return applies({ kind: 'prune', sparsity, structured });
   }
   if (kind !== 'quantize') throw new InputError(`optimization.kind: expected "quantize" or "prune"; got ${JSON.stringify(kind)}.`);
   const bits = o.bits ?? 8;
@@ -585,17 +598,10 @@ export function optimizationChoice(raw: unknown, entry: Pick<lab.ModelEntry, 'ar
   if (!['minmax', 'percentile', 'mse', 'entropy'].includes(calibration as string)) {
     throw new InputError(`optimization.calibration: expected one of minmax, percentile, mse, entropy; got ${JSON.stringify(calibration)}.`);
   }
-  if (entry.int8 === 'onnx-dynamic') {
-    // A GPT's int8 is ONNX Runtime's dynamic int8: no other scheme applies.
-    if (bits !== 8 || symmetric !== true || perChannel !== false || activations !== 'none') {
-      throw new InputError(`optimization: this model's quantization is ONNX Runtime's dynamic int8 (weights per output column, activations quantized per call); bits, symmetric, perChannel and activations do not apply.`);
-    }
-    return { kind: 'quantize', bits: 8, symmetric: true, perChannel: false, activations: 'none', calibration: 'minmax', engine: 'onnx-dynamic' };
-  }
-  if (activations === 'static' && entry.input !== 'image') throw new InputError(`optimization.activations: "static" needs calibration inputs; they ship for the digits models only (this model reads ${entry.input}).`);
   // Calibration only matters for static activation ranges: one cache entry per real configuration.
   const method = activations === 'static' ? (calibration as QuantChoice['calibration']) : 'minmax';
-  return { kind: 'quantize', bits, symmetric, perChannel, activations, calibration: method, engine: 'fake-quant' };
+  const engine = entry.int8;
+  return applies({ kind: 'quantize', bits, symmetric, perChannel, activations, calibration: method, engine });
 }
 
 /** The quantization part of optimizationChoice, for the digits CNN (kept for callers of the older name). */
