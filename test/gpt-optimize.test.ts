@@ -314,9 +314,10 @@ describe('compare() for GPT variants', () => {
     const int8 = model.compile('onnx', { quantize: 'int8', threads: 1 });
     const prunedInt8 = neurons.compile('onnx', { quantize: 'int8', threads: 1 });
     const copyModel = model.clone('copy');
+    const student = randomized(smallConfig({ dModel: 64, dMlp: 96, nLayers: 1 }), 7); // trained apart: one block, not two
     const latencyInput = tf.tensor2d(stream.subarray(0, 16), [1, 16], 'int32');
     const errorInput = tf.tensor2d(stream.subarray(16, 48), [2, 16], 'int32');
-    for (const m of [model, copyModel, pruned, neurons]) m.forward(latencyInput).dispose(); // tied models keep one transposed embedding each
+    for (const m of [model, copyModel, pruned, neurons, student]) m.forward(latencyInput).dispose(); // tied models keep one transposed embedding each
     const before = tf.memory().numTensors;
     const report = await compare(model, [
       { label: 'copy', model: copyModel },
@@ -324,9 +325,13 @@ describe('compare() for GPT variants', () => {
       { label: 'half the MLP neurons', model: neurons },
       { label: 'int8 (ONNX Runtime)', model: int8 },
       { label: 'neurons, then int8', model: prunedInt8 },
+      { label: 'student', model: student },
     ], { heldOut: stream, windows: 4, latencyInput, errorInput });
     expect(tf.memory().numTensors).toBe(before);
-    const [original, copy, unstructured, small, q, smallQ] = report.rows;
+    const [original, copy, unstructured, small, q, smallQ, apart] = report.rows;
+    // A separately built model is compared at its logits only, though its attention patterns have the same shape.
+    expect(apart.layers!.map((l) => l.name)).toEqual(['hook_logits']);
+    expect(small.layers!.length).toBeGreaterThan(1);
     expect(original.metric).toBeCloseTo(referenceLoss(model, stream, 4), 4);
     expect(unstructured.metric).toBeCloseTo(referenceLoss(pruned, stream, 4), 4);
     expect(original.perplexity).toBeCloseTo(Math.exp(original.metric), 10);
@@ -362,7 +367,7 @@ describe('compare() for GPT variants', () => {
     await expect(compare(model, [{ label: 'x', model: copyModel }], { heldOut: Int32Array.from([9, 1]), latencyInput, errorInput })).rejects.toThrow(/shorter than one window/);
     expect(tf.memory().numTensors).toBe(before); // also when it fails
     tf.dispose([latencyInput, errorInput]);
-    for (const m of [copyModel, pruned, neurons, int8, prunedInt8, model]) m.dispose();
+    for (const m of [copyModel, pruned, neurons, int8, prunedInt8, student, model]) m.dispose();
   });
 });
 

@@ -148,6 +148,24 @@ export interface ModelCompareData {
   runs?: number;
 }
 
+type WithWeights = { weights?: Record<string, Tensor>; source?: WithWeights };
+
+/**
+ * Whether `variant` is `original` changed (quantized, pruned, compiled), so that its hooks compare
+ * one to one: the same weight names, at least one weight matrix or filter bank with an unchanged shape. A separately trained
+ * model (a student: fewer blocks, or narrower everywhere) is not, even where some hook shapes
+ * happen to coincide (an attention pattern of the same heads and length).
+ */
+function derivedFrom(variant: HookedModel, original: HookedModel): boolean {
+  const weightsOf = (m: WithWeights | undefined): Record<string, Tensor> | undefined => m?.weights ?? (m?.source ? weightsOf(m.source) : undefined);
+  const a = weightsOf(original as unknown as WithWeights);
+  const b = weightsOf(variant as unknown as WithWeights);
+  if (!a || !b) return true; // nothing to tell by: compare the hooks whose shapes match
+  const names = Object.keys(a);
+  if (names.length !== Object.keys(b).length || !names.every((n) => n in b)) return false;
+  return names.some((n) => a[n].rank >= 2 && a[n].shape.join(',') === b[n].shape.join(',')); // a matrix or filter bank, not a bias of the same 10 classes
+}
+
 /** Error at each hook both models have with the same shape (propagated: both run on `input`). */
 function matchingLayerErrors(original: HookedModel, optimized: HookedModel, input: Tensor): LayerError[] {
   const theirs = new Set(optimized.hookNames);
@@ -249,7 +267,9 @@ async function compareWith(original: HookedModel, variants: Variant<HookedModel>
       let layers: LayerError[] | null = null;
       if (v.model !== original) {
         // Hooks whose shapes differ (a structurally pruned model) are left out; no error is swallowed.
-        layers = matchingLayerErrors(original, v.model, plan.errorInput);
+        // A separately trained model (a student) is compared at its logits only.
+        const matched = matchingLayerErrors(original, v.model, plan.errorInput);
+        layers = derivedFrom(v.model, original) ? matched : matched.filter((l) => l.name === 'hook_logits');
       }
       const out = v.model.forward(plan.errorInput);
       const logitsRow = layers?.find((l) => l.name === 'hook_logits');

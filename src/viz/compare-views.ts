@@ -106,7 +106,9 @@ export async function comparisonView(report: ComparisonReport): Promise<MimeBund
   };
   // Per-hook error: the residual stream and each block's outputs, where shapes allow.
   const hookOrder = (report.variants.find((v) => v.layers)?.layers ?? []).map((l) => l.name);
-  const errorRows = report.variants.flatMap((v) => (v.layers ?? []).filter((l) => Number.isFinite(l.sqnrDb)).map((l) => ({ variant: v.label, hook: shortHook(l.name), sqnrDb: l.sqnrDb })));
+  // A student is compared at its logits only (the table has that figure): nothing to draw along the layers.
+  const alongLayers = report.variants.filter((v) => (v.layers ?? []).some((l) => l.name !== 'hook_logits'));
+  const errorRows = alongLayers.flatMap((v) => (v.layers ?? []).filter((l) => Number.isFinite(l.sqnrDb)).map((l) => ({ variant: v.label, hook: shortHook(l.name), sqnrDb: l.sqnrDb })));
   const drawnVariants = labels.filter((l) => errorRows.some((r) => r.variant === l));
   const errors = {
     title: { text: 'where the error is: SQNR at each hook point against the original', subtitle: 'propagated from the input; only variants of the same shape (not students); hooks whose shape changed (pruned neurons) left out; exact values not drawn' },
