@@ -4,8 +4,7 @@ import { ActivationCache } from './activation-cache';
 import { pushStep, Trace, type TraceStep } from './trace';
 import { applyTransformSpec, checkTransformSpec, type Transform, type TransformSpec } from './transforms';
 import { checkStateFormat, copyState, encodeState, OPTIMIZATION_FORMAT, type OptimizationState } from './opt-state';
-import type { QuantizationInfo } from '../optimize/quantize-model';
-import type { PruningInfo } from '../optimize/prune';
+import type { PruningInfo, QuantizationInfo } from './optimization-info';
 
 /** Which hook points to keep: a list of names, or a predicate on the name. All when omitted. */
 export type NameFilter = string[] | ((name: string) => boolean);
