@@ -527,7 +527,7 @@ export class GPT extends HookedModel {
   }
 
   /**
-   * [d_model, vocab]: W_U, or W_E transposed when tied. The transpose is made once and reused
+   * `[d_model, vocab]`: W_U, or W_E transposed when tied. The transpose is made once and reused
    * while W_E holds the same data (tfjs-wasm's matMul with transposeB is ~9x slower on a large
    * matrix, see FACTS.md); under a gradient tape it is recomputed so gradients reach W_E.
    */

@@ -51,11 +51,11 @@ export const CHAR_RNN_DEFAULTS: CharRNNConfig = {
 
 /** Weights of one recurrent layer, in tfjs-layers' layout. */
 export interface RecurrentWeights {
-  /** [in, gates*units]: input to all gates at once (gates = 4 for LSTM, 3 for GRU). */
+  /** `[in, gates*units]`: input to all gates at once (gates = 4 for LSTM, 3 for GRU). */
   kernel: Tensor;
-  /** [units, gates*units]: previous hidden state to all gates. */
+  /** `[units, gates*units]`: previous hidden state to all gates. */
   recurrentKernel: Tensor;
-  /** [gates*units] */
+  /** `[gates*units]` */
   bias: Tensor;
 }
 
