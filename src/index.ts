@@ -115,6 +115,18 @@ export type { TransformerShape, ScaleReport } from './analysis/scale';
 export { matmulWeights, attentionFlopsPerToken, trainingCost, decodingBound, ACCELERATORS } from './analysis/compute-budget';
 export type { GptCostShape, TrainingCost, Accelerator } from './analysis/compute-budget';
 export { pairedBootstrap, formatInterval, correctnessVector } from './analysis/intervals';
+// notebook 13: a regression model (rows of measurements -> one number), its data, training, errors and chart
+export { TabularRegressor, checkRows, rowsFromJson } from './models/regression';
+export type { TabularRegressorConfig } from './models/regression';
+export { readDiabetes, splitDiabetes, isHeldOutPatient, columnStats } from './data/diabetes';
+export type { TabularSet, DiabetesFile } from './data/diabetes';
+export { diabetesFile } from './models/registry';
+export { fitRegressor } from './train/regression';
+export type { RegressionFitOptions } from './train/regression';
+export { regressionErrors, compareRegression } from './analysis/regression';
+export type { RegressionErrors } from './analysis/regression';
+export { predictedVsActualView } from './viz/regression-views';
+export type { PredictionSeries } from './viz/regression-views';
 export type { PairedBootstrapOptions, PairedInterval } from './analysis/intervals';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';
