@@ -127,6 +127,11 @@ export { regressionErrors, compareRegression } from './analysis/regression';
 export type { RegressionErrors } from './analysis/regression';
 export { predictedVsActualView } from './viz/regression-views';
 export type { PredictionSeries } from './viz/regression-views';
+// notebook 13: faces (BlazeFace boxes, FaceRes age) from @vladmandic/human
+export { FaceDetector, FaceAttributeModel, loadFaceDetector, loadFaceAttributes, faceCrop, blazefaceAnchors, humanModelFile, FACE_DETECTOR_DEFAULTS } from './models/faces';
+export type { FaceDetectorConfig, FaceBox, FaceAttributes, BlazeFaceRaw } from './models/faces';
+// notebook 13: CT preprocessing (Hounsfield units, windowing)
+export { hounsfieldUnits, applyWindow, CT_WINDOWS } from './preprocess/ct';
 export type { PairedBootstrapOptions, PairedInterval } from './analysis/intervals';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';
