@@ -6,7 +6,6 @@
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { HookedModel } from '../hooks/hooked-model';
-import { loadModelDir, saveModelFiles } from '../io/model-files';
 import type { MimeBundle } from '../engine/mime';
 import { viewOf } from '../engine/display';
 
@@ -141,9 +140,7 @@ export class TabularRegressor extends HookedModel {
 
   /** A copy with its own weights (same config and hook names). */
   clone(name = `${this.name}-copy`): this {
-    const copy = new TabularRegressor(this.config, name) as this;
-    for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
-    return copy;
+    return this.copyInto(() => new TabularRegressor(this.config, name) as this);
   }
 
   /** Layer table: hook name, kind, output shape for one row, parameters owned by that layer. */
@@ -172,12 +169,12 @@ export class TabularRegressor extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'tabular-regressor', this.config, this.weights, extra);
+    this.saveFiles(dir, 'tabular-regressor', this.config, extra);
   }
 
   /** Load a model saved by `save` (or a shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): TabularRegressor {
-    return loadModelDir<TabularRegressorConfig, TabularRegressor>(dir, 'tabular-regressor', (config) => new TabularRegressor(config, name));
+    return HookedModel.loadFiles<TabularRegressorConfig, TabularRegressor>(dir, 'tabular-regressor', (config) => new TabularRegressor(config, name));
   }
 
   dispose(): void {
