@@ -135,7 +135,8 @@ describe('API', () => {
 
   test('the stepper takes every registered model: a word, a text, a held-out clip', async () => {
     const { models } = await (await fetch(`${srv.base}/api/models`)).json();
-    expect(models.every((m: { stepper: boolean }) => m.stepper)).toBe(true);
+    // Every model but a regression model (notebook 13: a row of numbers in, one number out), which the page lists as not in the stepper yet.
+    expect(models.every((m: { stepper: boolean; input: string }) => m.stepper === (m.input !== 'tabular'))).toBe(true);
     const byInput = (kind: string) => models.find((m: { input: string }) => m.input === kind);
     for (const kind of ['image', 'word', 'audio', 'text']) expect(byInput(kind), kind).toBeDefined();
     const gpt = await post('/api/run', { model: byInput('text').name, text: 'In the beginning' });
@@ -257,6 +258,12 @@ describe('API', () => {
       const optimization = m.name.startsWith('tiny-gpt') ? { kind: 'prune', sparsity: 0.5 } : { kind: 'quantize', bits: 8 };
       const r = await post('/api/compare', { model: m.name, optimization, items: m.input === 'text' ? 1 : 10, chart: false });
       const body = await r.json();
+      if (m.input === 'tabular') {
+        // A regression model (notebook 13) has no accuracy or cross-entropy to compare: a clear 400, in one line.
+        expect(r.status, m.name).toBe(400);
+        expect(JSON.stringify(body)).toMatch(/is a regression model/);
+        continue;
+      }
       expect(r.status, `${m.name}: ${JSON.stringify(body).slice(0, 200)}`).toBe(200);
       expect(body.input).toBe(m.input);
       expect(Number.isFinite(body.original.value) && Number.isFinite(body.optimized.value), m.name).toBe(true);
