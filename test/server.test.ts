@@ -109,7 +109,7 @@ describe('API', () => {
   });
 
   test.each([
-    ['no model', { sample: 1 }, /model: expected one of "digits-cnn"/],
+    ['no model', { sample: 1 }, /model: expected one of ("[a-z0-9-]+", )*"digits-cnn"(, "[a-z0-9-]+")*; got undefined\./],
     ['unknown model', { model: 'gpt-5', sample: 1 }, /model: expected one of/],
     ['a path instead of a model name', { model: './assets/digits-cnn', sample: 1 }, /model: expected one of/],
     ['no input', { model: 'digits-cnn' }, /exactly one input/],
@@ -448,6 +448,14 @@ describe('pages', () => {
         '',
         '![secret](../package.json) [escape](../../etc/passwd) [js](javascript:alert(3))',
         '',
+        '<details><summary>Solution</summary>',
+        '',
+        'The answer.',
+        '',
+        '</details>',
+        '',
+        '<details open><summary onclick="alert(4)">x</summary>',
+        '',
         '```inference-lab',
         '{"view": "trace", "model": "no-such-model"}',
         '```',
@@ -459,6 +467,8 @@ describe('pages', () => {
       expect(html).not.toMatch(/<script>alert/);
       expect(html).not.toMatch(/<img src=x/);
       expect(html).toContain('&lt;img src=x onerror=');
+      expect(html).toMatch(/<details><summary>Solution<\/summary>\s*<p>The answer\.<\/p>\s*<\/details>/); // a folded solution, exactly this HTML
+      expect(html).toContain('&lt;details open&gt;&lt;summary onclick='); // any other HTML stays text
       expect(html).toContain('<code class="language-ts"><span class="tok-keyword">const</span>');
       expect(html).toContain('<span class="tok-comment">// comment</span>');
       expect(html).toContain('data-chart="/lessons/01-test/charts/0.json"');

@@ -19,7 +19,7 @@ export const VISION_EXERCISES: ExerciseSpec[] = [
       { answer: (0.4 - 150) / 75, hint: 'that standardises; the prediction needs the opposite: output * std + mean.' },
     ],
     hint: 'value = output * std + mean.',
-    explanation: '0.4 * 75 + 150 = 180: the patient is predicted 0.4 standard deviations above the average training patient.',
+    explanation: '0.4 * 75 + 150 = 180: the prediction is 0.4 standard deviations of the training targets above their mean.',
   },
   {
     id: '13.2',
