@@ -19,4 +19,5 @@ export const CURRICULUM: CurriculumEntry[] = [
   { slug: '09-knowledge-distillation', title: 'Knowledge distillation', concepts: 'student mimics teacher, faster inference' },
   { slug: '10-optimized-vs-original', title: 'Optimized vs original', concepts: 'comparing optimized and original models end to end' },
   { slug: '11-applications', title: 'Applications', concepts: 'language understanding, computer vision, speech recognition' },
+  { slug: '12-translation', title: 'Translation', concepts: 'sequence to sequence, cross-attention as alignment, search as post-processing' },
 ];
