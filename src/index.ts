@@ -114,7 +114,8 @@ export { PUBLISHED_SHAPES, parameterCount, scaleReport, humanCount, humanBytes }
 export type { TransformerShape, ScaleReport } from './analysis/scale';
 export { matmulWeights, attentionFlopsPerToken, trainingCost, decodingBound, ACCELERATORS } from './analysis/compute-budget';
 export type { GptCostShape, TrainingCost, Accelerator } from './analysis/compute-budget';
-export { pairedBootstrap, formatInterval, correctnessVector } from './analysis/intervals';
+export { pairedBootstrap, formatInterval } from './analysis/intervals';
+export { correctnessVector } from './models/evaluate';
 export type { PairedBootstrapOptions, PairedInterval } from './analysis/intervals';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';

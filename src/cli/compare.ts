@@ -50,8 +50,7 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
   const onnxInt8 = entry.int8 === 'onnx-dynamic';
   const scheme = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), ['int8', 'int4'] as const, 'int8') : null;
   const pruneFlag = args.flags.get('prune');
-  const sparsity = pruneFlag === undefined ? null : Number(pruneFlag);
-  if (sparsity !== null && !(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--prune expects a fraction in [0, 1), e.g. 0.5; got ${String(pruneFlag)}.`);
+  const sparsity = pruneFlag === undefined ? null : Number(pruneFlag); // its range is checked once, with the other options, by checkVariantSpec
   const studentFlag = args.flags.get('distill-into');
   const students = Object.keys(STUDENTS[name] ?? {});
   const spec: VariantSpec = {
@@ -130,7 +129,7 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
       `  ${label.padEnd(40)} ${fmtMetric(r)}  ${String(r.bytes).padStart(8)} bytes (${r.sizeRatio.toFixed(3)}x)  ` +
       `tfjs ${r.latencyMs === null ? '—' : `${r.latencyMs.toFixed(3)} ms`}${r.onnxLatencyMs === null ? '' : `  ORT ${r.onnxLatencyMs.toFixed(3)} ms`}` +
       (r.difference
-        ? `  Δ ${r.difference.diff >= 0 ? '+' : ''}${r.difference.diff.toFixed(4)} [${r.difference.lo.toFixed(4)}, ${r.difference.hi.toFixed(4)}] over ${r.difference.n} windows${r.difference.excludesZero ? '' : ' (not distinguishable from 0)'}`
+        ? `  Δ ${r.difference.diff >= 0 ? '+' : ''}${r.difference.diff.toFixed(4)} [${r.difference.lo.toFixed(4)}, ${r.difference.hi.toFixed(4)}] over ${r.difference.n} ${report.metricKind === 'loss' ? 'windows' : 'examples'}${r.difference.excludesZero ? '' : ' (not distinguishable from 0)'}`
         : '');
     lines.push(fmtRow('original', report.original), ...report.variants.map((r) => fmtRow(r.label, r)));
     if (quantized) {

@@ -22,7 +22,7 @@ import { KeywordCNN, evaluateKeywords, keywordWaveform, loadKeywordHeldOut } fro
 import { Translator } from './translator';
 import { readTranslationHeldOut, tokenizeWords, type ParallelVerse } from '../data/translation';
 import { corpusBleu } from './bleu';
-import { evaluateDigits } from './evaluate';
+import { correctnessVector, evaluateDigits } from './evaluate';
 import type { HookedModel } from '../hooks/hooked-model';
 import { assetsDir } from '../io/paths';
 import { loadMnist, MNIST_SIZE, type DigitSet } from '../data/mnist';
@@ -187,7 +187,7 @@ const imageClassifier: ModelEntry = {
   evaluate(model, data) {
     if (data.kind !== 'image') throw wrongKind('an image classifier', 'image', data);
     const e = evaluateDigits(model, data.set);
-    return { metric: 'accuracy', lowerIsBetter: false, value: e.value, n: e.n, data: data.source };
+    return { metric: 'accuracy', lowerIsBetter: false, value: e.value, n: e.n, data: data.source, perExample: Float64Array.from(correctnessVector(e)) };
   },
   encode(_model, spec) {
     const i = heldOutIndex(spec);
@@ -230,8 +230,9 @@ const wordClassifier: ModelEntry = {
   evaluate(model, data) {
     if (data.kind !== 'word') throw wrongKind('a word classifier', 'word', data);
     const guesses = (model as CharRNN).classifyWords(data.words);
-    const correct = guesses.filter((g, i) => g.label === data.labels[i]).length;
-    return { metric: 'accuracy', lowerIsBetter: false, value: correct / data.words.length, n: data.words.length, data: data.source };
+    const right = Float64Array.from(guesses, (g, i) => (g.label === data.labels[i] ? 1 : 0)); // [word]: 1 where right
+    const correct = right.reduce((a, b) => a + b, 0);
+    return { metric: 'accuracy', lowerIsBetter: false, value: correct / data.words.length, n: data.words.length, data: data.source, perExample: right };
   },
   encode(model, spec) {
     const i = heldOutIndex(spec);
@@ -261,7 +262,8 @@ const keywordSpotter: ModelEntry = {
     const shipped = data.source.startsWith('assets/');
     const e = evaluateKeywords(model as KeywordCNN, data.clips, shipped ? {} : { snrs: [Infinity] });
     const bySnr = e.results.map((r) => ({ snr: Number.isFinite(r.snrDb) ? r.snrDb : 'clean', accuracy: r.accuracy }));
-    return { metric: 'accuracy', lowerIsBetter: false, value: e.results[0].accuracy, n: e.results[0].n, data: data.source, extra: { bySnr } };
+    const right = Float64Array.from(e.predictions[0], (p, i) => (p === data.clips.labels[i] ? 1 : 0)); // [clip]: 1 where right at the first SNR (the figure's)
+    return { metric: 'accuracy', lowerIsBetter: false, value: e.results[0].accuracy, n: e.results[0].n, data: data.source, extra: { bySnr }, perExample: right };
   },
   encode(model, spec) {
     const i = heldOutIndex(spec);
