@@ -7,7 +7,7 @@ export interface CrossAttentionViewOptions {
   title?: string;
   /** Gold links (Spanish position, English position), drawn as circles on their cells. */
   gold?: [number, number][];
-  /** Pixels per cell (default: as large as fits 900 px, at most 30). */
+  /** Pixels per cell (default: as large as fits 900 px with the labels and legend, at most 30). */
   cell?: number;
 }
 
@@ -26,7 +26,7 @@ export async function crossAttentionView(pattern: number[][], spanish: string[],
     return row.map((w, i) => ({ es: label(spanish[i], i), en: label(english[j], j), weight: w, argmax: i === best }));
   });
   const goldCells = (options.gold ?? []).filter(([i, j]) => i < spanish.length && j < english.length).map(([i, j]) => ({ es: label(spanish[i], i), en: label(english[j], j) }));
-  const cell = options.cell ?? Math.max(14, Math.min(30, Math.floor(700 / Math.max(spanish.length, 1))));
+  const cell = options.cell ?? Math.max(12, Math.min(30, Math.floor(560 / Math.max(spanish.length, 1)))); // labels and the legend take the rest of the 900 px
   const title = options.title ?? 'cross-attention: which Spanish word each English word reads';
   const x = { field: 'es', type: 'nominal', sort: null, title: 'Spanish token (key)', axis: { labelAngle: -50, labelLimit: 120 } };
   const y = { field: 'en', type: 'nominal', sort: null, title: 'English word being predicted (query)', axis: { labelLimit: 140 } };
