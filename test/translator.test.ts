@@ -299,6 +299,18 @@ describe('the CLI with the translator', () => {
     expect(compare.stderr.trim().split('\n')).toHaveLength(1);
     expect(compare.stderr).toMatch(/compare translator-es-en: translator-es-en is a translation model: .*compare supports the digits CNN, the language-ID RNNs, the keyword CNN and the GPTs/);
 
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'translator-cli-'));
+    const pairs = path.join(dir, 'pairs.json');
+    fs.writeFileSync(pairs, JSON.stringify({ pairs: [{ es: 'Y dijo Dios: Sea la luz.', en: 'God said, Let there be light.' }, { es: 'Jesús lloró.', en: 'Jesus wept.' }] }));
+    const e = run('eval', 'translator-es-en', '--data', pairs, '--json');
+    expect(e.status, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout)).toMatchObject({ metric: 'BLEU (greedy)', n: 2, data: pairs });
+    fs.writeFileSync(pairs, JSON.stringify({ words: ['luz'] }));
+    const wrong = run('eval', 'translator-es-en', '--data', pairs);
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toMatch(/expected a \.json file \{"pairs": \[\{"es": "Spanish sentence", "en": "its English reference"\}/);
+    fs.rmSync(dir, { recursive: true, force: true });
+
     for (const bad of ['', '日本語']) {
       const b = run('run', 'translator-es-en', '--input', bad);
       expect(b.status, bad).not.toBe(0);
