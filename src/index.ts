@@ -116,6 +116,23 @@ export { matmulWeights, attentionFlopsPerToken, trainingCost, decodingBound, ACC
 export type { GptCostShape, TrainingCost, Accelerator } from './analysis/compute-budget';
 export { pairedBootstrap, formatInterval } from './analysis/intervals';
 export { correctnessVector } from './models/evaluate';
+// notebook 13: a regression model (rows of measurements -> one number), its data, training, errors and chart
+export { TabularRegressor, checkRows, rowsFromJson } from './models/regression';
+export type { TabularRegressorConfig } from './models/regression';
+export { readDiabetes, splitDiabetes, isHeldOutPatient, columnStats } from './data/diabetes';
+export type { TabularSet, DiabetesFile } from './data/diabetes';
+export { diabetesFile } from './models/registry';
+export { fitRegressor } from './train/regression';
+export type { RegressionFitOptions } from './train/regression';
+export { regressionErrors, compareRegression } from './analysis/regression';
+export type { RegressionErrors } from './analysis/regression';
+export { predictedVsActualView } from './viz/regression-views';
+export type { PredictionSeries } from './viz/regression-views';
+// notebook 13: faces (BlazeFace boxes, FaceRes age) from @vladmandic/human
+export { FaceDetector, FaceAttributeModel, loadFaceDetector, loadFaceAttributes, faceCrop, blazefaceAnchors, humanModelFile, FACE_DETECTOR_DEFAULTS } from './models/faces';
+export type { FaceDetectorConfig, FaceBox, FaceAttributes, BlazeFaceRaw } from './models/faces';
+// notebook 13: CT preprocessing (Hounsfield units, windowing)
+export { hounsfieldUnits, applyWindow, CT_WINDOWS } from './preprocess/ct';
 export type { PairedBootstrapOptions, PairedInterval } from './analysis/intervals';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';

@@ -122,6 +122,11 @@ describe('every chart fits a notebook column and draws without Vega warnings', (
     await check(view('lineChart'), lab.lineChart(curve, { title: 'cross-entropy', xTitle: 'p', yTitle: 'loss' }));
     const withBaseline = await lab.lineChart(curve, { title: 'cross-entropy', xTitle: 'p', yTitle: 'loss', references: [{ label: 'a yardstick with a long label', y: 1.5 }] });
     await check('lineChart with a reference line', withBaseline);
+    // notebook 13: the diabetes models on their 88 held-out patients
+    const heldOut = lab.splitDiabetes(lab.readDiabetes(lab.diabetesFile())).heldOut;
+    const regressors = ['diabetes-linear', 'diabetes-mlp'].map((n) => lab.loadModel(n) as lab.TabularRegressor);
+    await check(view('predictedVsActualView'), lab.predictedVsActualView(heldOut.targets, regressors.map((m) => ({ label: m.name, predicted: m.predict(heldOut.rows) })), { title: 'Disease progression one year later: predicted against actual (88 held-out patients)', unit: 'progression' }));
+    regressors.forEach((m) => m.dispose());
     const layers = (withBaseline['application/vnd.vegalite.v5+json'] as { layer: { mark: { type: string } }[] }).layer;
     expect(layers.map((l) => l.mark.type)).toEqual(['line', 'rule', 'text']);
     expect(withBaseline['text/plain']).toContain('a yardstick with a long label: 1.5');

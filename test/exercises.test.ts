@@ -3,6 +3,7 @@
 // Expected values are recomputed here from their definitions, not read from the library.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { check, exercise, exercises, initBackend, matches, tf, Exercise, loadModel, pruneChannels, paramsForRange, weightParams, quantizeValues, dequantizeValues, type ExerciseSpec, type DigitsCNN, type CharRNN, type Tensor } from '../src/index';
+import { TabularRegressor, regressionErrors, hounsfieldUnits, applyWindow } from '../src/index'; // notebook 13
 
 beforeAll(async () => {
   await initBackend();
@@ -435,3 +436,51 @@ function mulberry(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+describe('notebook 13 exercises', () => {
+  const status = (id: string, answer: unknown) => check(id, answer).status;
+
+  it('has three exercises, each with a question and a hint that does not give the answer away', () => {
+    const list = exercises('13');
+    expect(list.map((e) => e.id)).toEqual(['13.1', '13.2', '13.3']);
+    for (const e of list) {
+      expect(e.spec.hint.length).toBeGreaterThan(10);
+      const a = e.expected;
+      if (typeof a === 'number' && !Number.isInteger(a)) expect(e.spec.hint).not.toContain(a.toPrecision(3));
+    }
+  });
+
+  it('13.1: a linear model whose raw output is 0.4, de-standardised by its own post.hook_value step', async () => {
+    await initBackend();
+    const model = new TabularRegressor({ features: ['x'], hidden: [], featureMean: [0], featureStd: [1], targetMean: 150, targetStd: 75, target: 'y' }, 'tiny');
+    tf.tidy(() => {
+      model.weights['layers.0.weight'].assign(tf.zeros([1, 1])); // the raw output is the bias alone
+      model.weights['layers.0.bias'].assign(tf.tensor1d([0.4]));
+    });
+    const [value] = model.predict([[7]]);
+    model.dispose();
+    expect(status('13.1', value)).toBe('right');
+    expect(check('13.1', 0.4).message).toMatch(/standard deviations from the mean/);
+    expect(check('13.1', 150.4).message).toMatch(/multiply by 75/);
+    expect(status('13.1', 200)).toBe('wrong');
+  });
+
+  it('13.2: RMSE of five errors, by regressionErrors', () => {
+    const truth = [0, 0, 0, 0, 0];
+    const e = regressionErrors([3, -4, 0, 12, -1], truth);
+    expect(e.mae).toBe(4);
+    expect(status('13.2', e.rmse)).toBe('right');
+    expect(check('13.2', 4).message).toMatch(/that is the MAE/);
+    expect(check('13.2', 34).message).toMatch(/mean squared error/);
+    expect(status('13.2', 7)).toBe('wrong');
+  });
+
+  it('13.3: a stored CT value through hounsfieldUnits and applyWindow', async () => {
+    await initBackend();
+    const grey = tf.tidy(() => applyWindow(hounsfieldUnits(tf.tensor1d([1000], 'int32'), 1, -1024), 40, 400).dataSync()[0]);
+    expect(status('13.3', grey)).toBe('right');
+    expect(check('13.3', -24).message).toMatch(/Hounsfield units/);
+    expect(check('13.3', 255).message).toMatch(/rescale/);
+    expect(status('13.3', 120)).toBe('wrong');
+  });
+});

@@ -46,7 +46,6 @@ export const FLAG_NAMES: OptionNames = {
 
 export async function compareCommand(name: string, args: Args, json: boolean): Promise<{ json: Record<string, unknown>; text: string }> {
   const entry = entryOf(name);
-  if (entry.noCompare) throw new UsageError(`compare ${name}: ${name} is ${entry.noCompare}.`);
   const onnxInt8 = entry.int8 === 'onnx-dynamic';
   const scheme = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), ['int8', 'int4'] as const, 'int8') : null;
   const pruneFlag = args.flags.get('prune');

@@ -101,7 +101,8 @@ async function describeTfjsModel(dir: string, json: boolean): Promise<void> {
 /** `compare`: the original against optimized copies, for every registered model (src/cli/compare.ts). */
 async function compare(args: Args, json: boolean): Promise<number> {
   const name = requireModelName(args, 'compare');
-  entryOf(name); // an unknown model fails before the backend starts
+  const entry = entryOf(name); // an unknown model fails before the backend starts
+  if (entry.notComparable) throw usage(`compare ${name}: ${name} is ${entry.notComparable}.`);
   await initBackend();
   const result = await compareCommand(name, args, json);
   await new Promise<void>((resolve) => process.stdout.write((json ? JSON.stringify(result.json) : result.text) + '\n', () => resolve()));
@@ -315,8 +316,16 @@ async function main(argv: string[]): Promise<number> {
           trace.dispose();
           throw err;
         }
-        const top = entry.predict(model, input, 3);
         const steps = trace.steps.map((s) => ({ name: s.name, shape: s.outputShape }));
+        if (entry.estimate) {
+          // A regression model answers with a number in the target's units, not labels with probabilities.
+          const { values, target } = entry.estimate(model, input);
+          const text = `backend: ${backendLabel()}\n${trace.toString()}\n\nprediction: ${values.map((v) => v.toFixed(1)).join(', ')} (${target})`;
+          trace.dispose();
+          print(json, { model: name, values, target, steps }, text);
+          return 0;
+        }
+        const top = entry.predict(model, input, 3);
         const tracePath = args.flags.get('trace');
         if (typeof tracePath === 'string') {
           const full = trace.steps.map(({ tensor, ...rest }) => rest);
