@@ -219,3 +219,18 @@ export { nextTokenTemperatureView, headImportanceView, pruningMaskView } from '.
 export { exercise, check, exercises } from './exercises/index';
 export { Exercise, Verdict, matches } from './exercises/exercise';
 export type { ExerciseSpec, Answer, Tolerance, Mistake, VerdictStatus } from './exercises/exercise';
+
+// translation (notebook 12): Spanish -> English verses with Strong's gold alignments, an
+// encoder-decoder transformer with cross-attention hook points, BLEU, alignment error rate
+export { tokenizeWords, isWordToken, parseOsisVerse, parseDiathekeDump, strongsLinks, readTranslationHeldOut, Vocabulary, SPECIAL_TOKENS } from './data/translation';
+export type { TaggedVerse, ParallelVerse, TranslationHeldOut } from './data/translation';
+export { Translator, crossAttentionHook, detokenize } from './models/translator';
+export type { TranslatorConfig, TranslateOptions, Translation, TranslationStep } from './models/translator';
+export { bleuStats, bleuFromStats, corpusBleu } from './models/bleu';
+export type { BleuStats, BleuScore } from './models/bleu';
+export { alignmentScore, corpusAlignmentScore, goldTargets, argmaxLinks, diagonalLinks, IbmModel1 } from './analysis/translation';
+export type { Link, AlignmentScore } from './analysis/translation';
+export { measureTranslation, BEAM_WIDTH } from './analysis/translation-report';
+export type { AlignmentRow, TranslationMeasurements } from './analysis/translation-report';
+export { crossAttentionView } from './viz/translation-views';
+export type { CrossAttentionViewOptions } from './viz/translation-views';

@@ -287,6 +287,17 @@ describe('every chart fits a notebook column and draws without Vega warnings', (
     for (const name of lab.DIAGRAM_NAMES) await check(view('diagram') + ` (${name})`, lab.diagram(name));
   }, 300_000);
 
+  it('translation: cross-attention over the longest held-out verse and over a short one', async () => {
+    const translator = lab.loadModel('translator-es-en') as lab.Translator;
+    const verses = lab.readTranslationHeldOut(`${lab.assetsDir()}/translator-es-en`).verses;
+    const longest = verses.reduce((a, b) => (b.es.length + b.en.length > a.es.length + a.en.length ? b : a));
+    for (const v of [longest, verses[6]]) {
+      const pattern = translator.crossAttention(v.es, v.en); // [layer][head][English + </s>][Spanish + </s>]
+      await check(view('crossAttentionView') + ` (${v.es.length} Spanish tokens)`, lab.crossAttentionView(pattern[1][0].slice(0, v.en.length), [...v.es, '</s>'], v.en, { gold: v.gold, title: `${v.ref}: cross-attention` }));
+    }
+    translator.dispose();
+  }, 300_000);
+
   it('every exported view was built above', () => {
     expect(EXPORTED_VIEWS.length).toBeGreaterThan(40);
     expect(EXPORTED_VIEWS.filter((name) => !covered.has(name))).toEqual([]);

@@ -112,14 +112,14 @@ describe('the registry and the checker', () => {
   });
 });
 
-// Notebooks 01-11: for each exercise the right answer is recomputed here by hand (or measured with
+// Notebooks 01-12: for each exercise the right answer is recomputed here by hand (or measured with
 // the library where the exercise says so), each known slip gets its hint, and a plain wrong answer
 // gets the general hint without the solution.
-describe('notebooks 01-11 exercises', () => {
+describe('notebooks 01-12 exercises', () => {
   const status = (id: string, answer: unknown) => check(id, answer).status;
 
-  it('every notebook 01-11 has two or three exercises, each with a question and a hint', () => {
-    for (let n = 1; n <= 11; n++) {
+  it('every notebook 01-12 has two or three exercises, each with a question and a hint', () => {
+    for (let n = 1; n <= 12; n++) {
       const nb = String(n).padStart(2, '0');
       const list = exercises(nb);
       expect(list.length, `notebook ${nb}`).toBeGreaterThanOrEqual(2);
@@ -395,6 +395,33 @@ describe('notebooks 01-11 exercises', () => {
     expect(status('11.2', inter / union)).toBe('right');
     expect(check('11.2', 0.25).message).toMatch(/one box/);
     expect(status('11.2', 0.3)).toBe('wrong');
+  });
+
+  it('12.1-12.3: a brevity penalty; an alignment error rate; candidates in one beam step', () => {
+    // BLEU's brevity penalty for c = 8 output tokens against r = 10: e^(1 - r/c), worked with Math.E.
+    const bp = Math.E ** (1 - 10 / 8);
+    expect(bp).toBeCloseTo(0.7788, 4);
+    expect(status('12.1', bp)).toBe('right');
+    expect(status('12.1', '0.779')).toBe('right');
+    expect(check('12.1', 0.8).message).toMatch(/length ratio/);
+    expect(check('12.1', Math.E ** 0.2).message).toMatch(/r\/c, not c\/r/);
+    expect(check('12.1', 1).message).toMatch(/at least as long/);
+    expect(status('12.1', 0.5)).toBe('wrong');
+    // AER from its parts: precision 4/5, recall 4/6; with sure links only AER = 1 - F1.
+    const precision = 4 / 5, recall = 4 / 6;
+    const f1 = (2 * precision * recall) / (precision + recall);
+    expect(status('12.2', 1 - f1)).toBe('right');
+    expect(check('12.2', 0.2).message).toMatch(/1 - precision/);
+    expect(check('12.2', 1 / 3).message).toMatch(/1 - recall/);
+    expect(check('12.2', f1).message).toMatch(/1 minus it/);
+    expect(status('12.2', 0.5)).toBe('wrong');
+    // Beam search: every token after every kept prefix, counted.
+    let candidates = 0;
+    for (let prefix = 0; prefix < 4; prefix++) for (let token = 0; token < 4000; token++) candidates++;
+    expect(status('12.3', candidates)).toBe('right');
+    expect(check('12.3', 4000).message).toMatch(/one prefix/);
+    expect(check('12.3', 16).message).toMatch(/all 4,000 of each are scored/);
+    expect(status('12.3', 8000)).toBe('wrong');
   });
 });
 

@@ -19,6 +19,9 @@ import { CharRNN } from './rnn';
 import { GPT } from './gpt';
 import { loadGPT2 } from './gpt2-loader';
 import { KeywordCNN, evaluateKeywords, keywordWaveform, loadKeywordHeldOut } from './speech';
+import { Translator } from './translator';
+import { readTranslationHeldOut, tokenizeWords, type ParallelVerse } from '../data/translation';
+import { corpusBleu } from './bleu';
 import { correctnessVector, evaluateDigits } from './evaluate';
 import type { HookedModel } from '../hooks/hooked-model';
 import { assetsDir } from '../io/paths';
@@ -34,8 +37,8 @@ import { readDiabetes, splitDiabetes, type TabularSet } from '../data/diabetes';
 
 export { packageRoot, assetsDir } from '../io/paths';
 
-/** What a model reads: 28x28 grey images, one word, one second of 16 kHz audio, text, or a row of measurements. */
-export type InputKind = 'image' | 'word' | 'audio' | 'text' | 'tabular';
+/** What a model reads: 28x28 grey images, one word, one second of 16 kHz audio, text, a row of measurements, or a sentence to translate. */
+export type InputKind = 'image' | 'word' | 'audio' | 'text' | 'tabular' | 'sentence';
 
 /** Held-out data of one input kind, with where it came from (a file, or the shipped set). */
 export type EvalData =
@@ -43,6 +46,7 @@ export type EvalData =
   | { kind: 'word'; words: string[]; labels: string[]; source: string }
   | { kind: 'audio'; clips: KeywordClipSet; source: string }
   | { kind: 'text'; text: string; source: string }
+  | { kind: 'sentence'; verses: Pick<ParallelVerse, 'es' | 'en'>[]; source: string }
   | { kind: 'tabular'; set: TabularSet; source: string };
 
 /** One evaluation: the figure, how many items it averages, and extras (e.g. accuracy per SNR). */
@@ -128,6 +132,53 @@ const heldOutIndex = (spec: string) => {
 };
 
 // ---- the entries ----------------------------------------------------------------------------
+
+// The translator's entry. Its figure is corpus BLEU of greedy translations (computed here, as
+// sacreBLEU does on tokenised text); decoding a sentence is many forward passes, so the entry
+// answers `eval` and `run` but not `compare`.
+const translatorEntry: ModelEntry = {
+  architecture: 'translator',
+  input: 'sentence',
+  metric: 'BLEU (greedy)',
+  lowerIsBetter: false,
+  views: ['cross-attention'],
+  int8: 'fake-quant',
+  inputHelp: '--input "Spanish sentence" (or heldout:N)',
+  notComparable: 'a translation model: its figure is BLEU of whole decoded sentences, which compare (quantize, prune, distill) does not score; compare supports the digits CNN, the language-ID RNNs, the keyword CNN and the GPTs',
+  heldOut: (_model, name) => {
+    const dir = path.join(assetsDir(), fs.existsSync(path.join(assetsDir(), name, 'heldout.json')) ? name : 'translator-es-en');
+    const set = readTranslationHeldOut(dir);
+    return { kind: 'sentence', verses: set.verses, source: `assets/${path.basename(dir)}/heldout.json (${set.verses.length} held-out verses, Reina-Valera 1909 -> World English Bible)` };
+  },
+  evaluate(model, data) {
+    if (data.kind !== 'sentence') throw wrongKind('a translation model', 'sentence', data);
+    const hypotheses = (model as Translator).translateAll(data.verses.map((v) => v.es));
+    const score = corpusBleu(hypotheses, data.verses.map((v) => v.en));
+    return { metric: 'BLEU (greedy)', lowerIsBetter: false, value: score.bleu, n: data.verses.length, data: data.source, extra: { precisions: score.precisions, brevityPenalty: score.brevityPenalty } };
+  },
+  encode(model, spec) {
+    const i = heldOutIndex(spec);
+    const m = model as Translator;
+    if (i === null) return m.encodePair(spec, []);
+    const verses = readTranslationHeldOut(path.join(assetsDir(), 'translator-es-en')).verses;
+    if (i >= verses.length) throw new Error(`heldout:${i} is out of range; expected 0..${verses.length - 1}.`);
+    return m.encodePair(verses[i].es, []);
+  },
+  batch: (model, data, count) => {
+    if (data.kind !== 'sentence') throw wrongKind('a translation model', 'sentence', data);
+    const m = model as Translator;
+    return m.pack(data.verses.slice(0, count).map((v) => ({ source: m.sourceIds(v.es), target: [2] }))); // [count, 2, pos]: each Spanish verse and <s>
+  },
+  predict(model, input, k) {
+    const m = model as Translator;
+    const probs = tf.tidy(() => tf.softmax(tf.slice(model.forward(input), [0, 0, 0], [1, 1, m.target.size]).reshape([1, m.target.size]))); // [1, tgt_vocab]: the first English word
+    try {
+      return topK(probs, m.target.tokens, k)[0];
+    } finally {
+      probs.dispose();
+    }
+  },
+};
 
 const imageClassifier: ModelEntry = {
   architecture: 'digits-cnn',
@@ -417,6 +468,7 @@ const ENTRIES: Record<string, ModelEntry> = {
   'char-rnn': wordClassifier,
   'kws-cnn': keywordSpotter,
   gpt: languageModel,
+  translator: translatorEntry,
   'tabular-regressor': tabularRegressor,
 };
 
@@ -428,6 +480,7 @@ const LOADERS: Record<string, (dir: string, name: string) => LoadedModel> = {
   'char-rnn': (dir, name) => CharRNN.load(dir, name),
   gpt: (dir, name) => GPT.load(dir, name),
   'kws-cnn': (dir, name) => KeywordCNN.load(dir, name),
+  translator: (dir, name) => Translator.load(dir, name),
   'tabular-regressor': (dir, name) => TabularRegressor.load(dir, name),
 };
 
@@ -506,6 +559,7 @@ const CLASSES = new Map<unknown, string>([
   [CharRNN, 'char-rnn'],
   [GPT, 'gpt'],
   [KeywordCNN, 'kws-cnn'],
+  [Translator, 'translator'],
   [TabularRegressor, 'tabular-regressor'],
 ]);
 
@@ -602,6 +656,7 @@ export const DATA_FORMATS: Record<InputKind, string> = {
   word: 'a .json file {"words": ["..."], "labels": ["english", ...]} (labels from the model\'s classes)',
   audio: 'a folder of <keyword>/<clip>.wav (16 kHz, mono, 16-bit PCM or float; at most 1 s each)',
   text: 'a UTF-8 .txt file (the text the model should predict)',
+  sentence: 'a .json file {"pairs": [{"es": "Spanish sentence", "en": "its English reference"}, ...]}',
   tabular: 'a .json file {"rows": [[one number per feature, in the model\'s feature order], ...], "targets": [number, ...]}',
 };
 
@@ -656,6 +711,12 @@ export function readEvalData(name: string, file: string): EvalData {
     case 'text': {
       const text = readRegularFile(file, 64 * 2 ** 20, '--data').toString('utf8');
       return { kind: 'text', text, source };
+    }
+    case 'sentence': {
+      const v = readJson(file, expects) as { pairs?: unknown };
+      const ok = Array.isArray(v.pairs) && v.pairs.length > 0 && v.pairs.every((p) => typeof p?.es === 'string' && typeof p?.en === 'string');
+      if (!ok) throw new Error(`${file}: expected ${expects}.`);
+      return { kind: 'sentence', verses: (v.pairs as { es: string; en: string }[]).map((p) => ({ es: tokenizeWords(p.es), en: tokenizeWords(p.en) })), source };
     }
     case 'tabular': {
       const v = readJson(file, expects) as { rows?: unknown; targets?: unknown };
