@@ -37,8 +37,8 @@ export const TRANSLATION_EXERCISES: ExerciseSpec[] = [
     ],
     hint: '|A ∩ G| = 4, |A| = 5, |G| = 6.',
     explanation:
-      '1 - 8/11 = 0.273. With sure links only, AER is 1 - F1 of precision 4/5 and recall 4/6: an aligner cannot lower it by proposing ' +
-      'fewer links (precision up, recall down) or more (the reverse).',
+      '1 - 8/11 = 0.273. With sure links only, AER is 1 - F1 (the harmonic mean of precision 4/5 and recall 4/6): trading ' +
+      'precision for recall alone does not game it; only proposing more right links and fewer wrong ones lowers it.',
   },
   {
     id: '12.3',
