@@ -163,7 +163,12 @@
       state.models = info.models;
       state.limits = info.limits;
       const select = $('model');
-      for (const m of info.models) select.append(el('option', { value: m.name }, `${m.name} (${m.input})`));
+      for (const m of info.models) {
+        // A model compare cannot score is listed greyed out, its reason on hover, so the page never offers a certain refusal.
+        const option = el('option', { value: m.name }, `${m.name} (${m.input})${m.notComparable ? ': not comparable' : ''}`);
+        if (m.notComparable) Object.assign(option, { disabled: true, title: `${m.name} is ${m.notComparable}` });
+        select.append(option);
+      }
       select.addEventListener('change', updateForm);
       $('kind').addEventListener('change', updateForm);
       $('activations').addEventListener('change', updateForm);

@@ -156,11 +156,16 @@ describe('web explainer in Chromium', () => {
   });
 
   test('the compare page offers every registered model and compares the tiny GPT, saying slower or faster', async () => {
-    const { models } = (await (await fetch(new URL('/api/models', server.url))).json()) as { models: { name: string }[] };
+    const { models } = (await (await fetch(new URL('/api/models', server.url))).json()) as { models: { name: string; notComparable: string | null }[] };
     const { page, problems } = await open('/compare');
     await page.waitForSelector('body[data-models]');
     const offered = await page.locator('#model option:not([disabled])').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-    expect(offered).toEqual(models.map((m) => m.name));
+    expect(offered).toEqual(models.filter((m) => !m.notComparable).map((m) => m.name));
+    // The translator and the regression models are listed greyed out, with the registry's reason, not offered.
+    const greyed = await page.locator('#model option[disabled]').evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, (o as HTMLOptionElement).title]));
+    expect(greyed.map(([name]) => name)).toEqual(models.filter((m) => m.notComparable).map((m) => m.name));
+    expect(greyed.map(([name]) => name)).toContain('translator-es-en');
+    for (const [name, title] of greyed) expect(title).toBe(`${name} is ${models.find((m) => m.name === name)!.notComparable}`);
     await page.selectOption('#model', 'tiny-gpt');
     // A GPT's int8 is ONNX Runtime's: the fake-quant options are hidden, the note shown.
     expect(await page.locator('select[name=bits]').isVisible()).toBe(false);

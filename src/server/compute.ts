@@ -104,11 +104,12 @@ export class LabService {
   }
 
   /** The shipped models with their metrics (read once; loading each to count parameters is slow). */
-  async listModels(): Promise<(ModelInfo & { input: ModelInput; stepper: boolean; int8: lab.ModelEntry['int8'] })[]> {
+  async listModels(): Promise<(ModelInfo & { input: ModelInput; stepper: boolean; int8: lab.ModelEntry['int8']; notComparable: string | null })[]> {
     await this.init();
     this.infos ??= lab.listModels();
-    // int8: how the compare page's quantization is made for this model (the registry entry's choice).
-    return this.infos.map((m) => ({ ...m, stepper: STEPPER_INPUTS.includes(m.input), int8: lab.entryOf(m.name).int8 }));
+    // int8: how the compare page's quantization is made for this model (the registry entry's choice);
+    // notComparable: why compare refuses it (the page shows it, greyed, with the reason), or null.
+    return this.infos.map((m) => ({ ...m, stepper: STEPPER_INPUTS.includes(m.input), int8: lab.entryOf(m.name).int8, notComparable: lab.entryOf(m.name).notComparable ?? null }));
   }
 
   async modelNames(): Promise<string[]> {
