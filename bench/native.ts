@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const cnn = await perBackend(() => ({ model: loadModel('digits-cnn') as DigitsCNN, x: tf.tensor3d(heldOut.images.subarray(0, 64 * px), [64, MNIST_SIZE, MNIST_SIZE], 'int32') })); // x: [64, 28, 28]
   const cnnT = timeAlternating(BACKENDS.map((b) => ({ label: b, before: () => switchTo(b), fn: () => tf.tidy(() => void cnn[b].model.forward(cnn[b].x).dataSync()) })), { warmup: 5, runs: 40 });
   const cnnF = BACKENDS.map((b, i) => record('digits CNN forward, batch 64', 'tfjs', labels[b], cnnT[i]));
-  say(`1. digits CNN forward, batch 64: native ${ms(cnnF[0])} | WASM ${ms(cnnF[1])} -> native ${(cnnF[1].median / cnnF[0].median).toFixed(2)}x faster  [${loadNote()}]`);
+  say(`1. digits CNN forward, batch 64: native ${ms(cnnF[0])} | WASM ${ms(cnnF[1])} -> native runs at ${(cnnF[1].median / cnnF[0].median).toFixed(2)}x the speed of WASM  [${loadNote()}]`);
 
   // ---- 2. Hooks overhead on native: runWithCache with no names / with every hook, against a plain forward ----
   switchTo('tensorflow');
