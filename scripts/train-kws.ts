@@ -6,6 +6,7 @@
 // only evaluated at the end.
 import * as path from 'path';
 import { tf } from '../src/engine/tf';
+import { tensorValues } from '../src/engine/ops';
 import { initBackend } from '../src/engine/backend';
 import { LOG_MEL_DEFAULTS, frameCount, logMelSpectrogram } from '../src/preprocess/log-mel';
 import { KWS_CLIP_SAMPLES, KWS_TEST_SNRS, NOISE_TYPES, babbleSourcesFor, makeNoise, mixAtSnr, noisyWindows, placeInWindow, readClipSet, type KeywordClipSet } from '../src/data/speech';
@@ -28,7 +29,7 @@ function features(audio: Float32Array, n: number): Float32Array {
   const chunk = 200;
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
-    const values = tf.tidy(() => logMelSpectrogram(tf.tensor2d(audio.subarray(start * KWS_CLIP_SAMPLES, (start + m) * KWS_CLIP_SAMPLES), [m, KWS_CLIP_SAMPLES])).dataSync()); // [m, frames, mels]
+    const values = tensorValues(() => logMelSpectrogram(tf.tensor2d(audio.subarray(start * KWS_CLIP_SAMPLES, (start + m) * KWS_CLIP_SAMPLES), [m, KWS_CLIP_SAMPLES]))); // [m, frames, mels]
     out.set(values, start * FRAMES * MELS);
   }
   return out;

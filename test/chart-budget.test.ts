@@ -120,6 +120,11 @@ describe('every chart fits a notebook column and draws without Vega warnings', (
   it('generic charts: lines, bars, temperature, roofline, model memory', async () => {
     const curve = Array.from({ length: 20 }, (_, k) => (k + 1) / 21).map((p) => ({ series: 'loss = −ln p', x: p, y: -Math.log(p) }));
     await check(view('lineChart'), lab.lineChart(curve, { title: 'cross-entropy', xTitle: 'p', yTitle: 'loss' }));
+    const withBaseline = await lab.lineChart(curve, { title: 'cross-entropy', xTitle: 'p', yTitle: 'loss', references: [{ label: 'a yardstick with a long label', y: 1.5 }] });
+    await check('lineChart with a reference line', withBaseline);
+    const layers = (withBaseline['application/vnd.vegalite.v5+json'] as { layer: { mark: { type: string } }[] }).layer;
+    expect(layers.map((l) => l.mark.type)).toEqual(['line', 'rule', 'text']);
+    expect(withBaseline['text/plain']).toContain('a yardstick with a long label: 1.5');
     await check(view('barChart'), lab.barChart([{ label: 'conv.0', value: 80 }, { label: 'conv.1', value: 1168 }, { label: 'dense', value: 4010 }], { title: 'parameters', xTitle: 'parameters' }));
     const z = digits.logits(pixels);
     const logits = Array.from(z.dataSync());

@@ -149,3 +149,19 @@ describe('hooks', () => {
     input.dispose();
   });
 });
+
+describe('tensorValues', () => {
+  it('reads the built tensor as float32 and frees everything it made, not what it was given', async () => {
+    const { tensorValues } = await import('../src/engine/ops');
+    const given = tf.tensor1d([1, 2, 3]);
+    const before = tf.memory().numTensors;
+    const doubled = tensorValues(() => tf.mul(tf.add(given, 1), 2)); // (x + 1) * 2, by hand: 4, 6, 8
+    expect(Array.from(doubled)).toEqual([4, 6, 8]);
+    const counts = tensorValues(() => tf.argMax(tf.tensor2d([[0, 5], [7, 1]]), 1)); // int32 [1, 0]
+    expect(counts).toBeInstanceOf(Float32Array);
+    expect(Array.from(counts)).toEqual([1, 0]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Array.from(given.dataSync())).toEqual([1, 2, 3]); // still alive
+    given.dispose();
+  });
+});

@@ -49,8 +49,7 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
   const onnxInt8 = entry.int8 === 'onnx-dynamic';
   const scheme = args.flags.has('quantize') ? oneOf('quantize', args.flags.get('quantize'), ['int8', 'int4'] as const, 'int8') : null;
   const pruneFlag = args.flags.get('prune');
-  const sparsity = pruneFlag === undefined ? null : Number(pruneFlag);
-  if (sparsity !== null && !(sparsity >= 0 && sparsity < 1)) throw new UsageError(`--prune expects a fraction in [0, 1), e.g. 0.5; got ${String(pruneFlag)}.`);
+  const sparsity = pruneFlag === undefined ? null : Number(pruneFlag); // its range is checked once, with the other options, by checkVariantSpec
   const studentFlag = args.flags.get('distill-into');
   const students = Object.keys(STUDENTS[name] ?? {});
   const spec: VariantSpec = {

@@ -56,3 +56,20 @@ export function nextTokenLoss(logits: Tensor, targets: Tensor, vocabSize: number
     return tf.neg(tf.mean(picked)) as tf.Scalar;
   });
 }
+
+/**
+ * The values of a tensor computed by `build`, with every intermediate freed. Why not
+ * `tf.tidy(() => build().dataSync())`: tidy searches its result for tensors key by key, and a
+ * typed array of a million values is a million keys (seconds for a photo or a batch of spectrograms).
+ */
+export function tensorValues(build: () => Tensor): Float32Array {
+  const result = tf.tidy(() => {
+    const t = build();
+    return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
+  });
+  try {
+    return result.dataSync<'float32'>();
+  } finally {
+    result.dispose();
+  }
+}

@@ -4,8 +4,12 @@ import { ActivationCache } from './activation-cache';
 import { pushStep, Trace, type TraceStep } from './trace';
 import { applyTransformSpec, checkTransformSpec, type Transform, type TransformSpec } from './transforms';
 import { checkStateFormat, copyState, encodeState, OPTIMIZATION_FORMAT, type OptimizationState } from './opt-state';
-import type { QuantizationInfo } from '../optimize/quantize-model';
-import type { PruningInfo } from '../optimize/prune';
+import type { PruningInfo, QuantizationInfo } from './optimization-info';
+import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
+import * as path from 'path';
+
+/** A model that owns its weights as named variables (every tfjs model of the course). */
+type WeightOwner = HookedModel & { weights: Record<string, tf.Variable>; dispose(): void };
 
 /** Which hook points to keep: a list of names, or a predicate on the name. All when omitted. */
 export type NameFilter = string[] | ((name: string) => boolean);
@@ -143,6 +147,32 @@ export abstract class HookedModel {
   protected restoreOptimization(saved: unknown, where: string): void {
     if (saved === undefined || saved === null) return;
     this.setOptimizationState(checkStateFormat(saved, where));
+  }
+
+  /** A copy built by `make` (same config, fresh weights) holding this model's weights and optimization state. */
+  protected copyInto<M extends WeightOwner>(this: M, make: () => M): M {
+    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
+    const copy = make();
+    for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
+    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
+    return copy;
+  }
+
+  /** Write weights.safetensors + config.json (with the optimization state) into `dir`. */
+  protected saveFiles(this: WeightOwner, dir: string, architecture: string, config: unknown, extra: Record<string, unknown>): void {
+    saveModelFiles(dir, architecture, config, this.weights, { ...extra, ...this.optimizationForFile() }); // throws on a function transform, naming its hook
+  }
+
+  /** Build a model from a directory, fill its weights and restore its optimization state; frees it if any step fails. */
+  protected static loadFiles<C, M extends WeightOwner>(dir: string, architecture: string, create: (config: C) => M): M {
+    const model = loadModelDir<C, M>(dir, architecture, create);
+    try {
+      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json')); // other format versions refused
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return model;
   }
 
   /** Every hook name, in forward order. */

@@ -2,8 +2,7 @@
 // quantization (packed weights, activation ranges, stored size), pruning (sparsity, masks) and
 // the declarative transforms fixed at hook points. clone, save/load and compile carry it; a file
 // written with another format version is refused with a message that says which.
-import type { QuantizationInfo } from '../optimize/quantize-model';
-import type { PruningInfo } from '../optimize/prune';
+import type { PruningInfo, QuantizationInfo } from './optimization-info';
 import type { TransformSpec } from './transforms';
 
 /** Version of the optimization state's file format; bump on any incompatible change. */

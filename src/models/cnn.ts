@@ -5,7 +5,6 @@ import { tf, type Tensor } from '../engine/tf';
 import { backendLabel } from '../engine/backend';
 import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
-import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
 import { Trace } from '../hooks/trace';
 import { appendTopKStep, layerTable, topK, type Prediction } from './predictions';
 import type { OnnxCNN } from '../fastpath/cnn-onnx';
@@ -126,11 +125,7 @@ export class DigitsCNN extends HookedModel {
 
   /** A copy with its own weights (same config and hook names). */
   clone(name = `${this.name}-copy`): this {
-    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
-    const copy = new DigitsCNN(this.config, name) as this;
-    for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
-    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
-    return copy;
+    return this.copyInto(() => new DigitsCNN(this.config, name) as this);
   }
 
   /** Where this model runs: tfjs and its backend (the fast path reports onnxruntime). */
@@ -227,19 +222,12 @@ export class DigitsCNN extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'digits-cnn', this.config, this.weights, { ...extra, ...this.optimizationForFile() }); // throws on a function transform, naming its hook
+    this.saveFiles(dir, 'digits-cnn', this.config, extra); // throws on a function transform, naming its hook
   }
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): DigitsCNN {
-    const model = loadModelDir<DigitsCNNConfig, DigitsCNN>(dir, 'digits-cnn', (config) => new DigitsCNN(config, name));
-    try {
-      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json')); // quantization, pruning, transforms; other format versions refused
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return model;
+    return HookedModel.loadFiles<DigitsCNNConfig, DigitsCNN>(dir, 'digits-cnn', (config) => new DigitsCNN(config, name)); // quantization, pruning, transforms; other format versions refused
   }
 
   dispose(): void {

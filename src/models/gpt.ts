@@ -17,7 +17,6 @@ import { backendLabel } from '../engine/backend';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
 import { HookedModel, type HookSpec, type TraceOptions } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
-import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
 import { nextTokenLoss } from '../engine/ops';
 import { tokenizerFor, type Tokenizer, type TokenizerSpec } from '../data/tokenizers';
 import { seededRandom } from '../data/random';
@@ -406,11 +405,7 @@ export class GPT extends HookedModel {
 
   /** A copy with its own weights (same config and hook names). */
   clone(name = `${this.name}-copy`): this {
-    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
-    const copy = new GPT(this.config, name, null) as this; // zeros, then every weight copied
-    for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
-    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
-    return copy;
+    return this.copyInto(() => new GPT(this.config, name, null) as this); // zeros, then every weight copied
   }
 
   /** Where this model runs: tfjs and its backend (the fast path reports onnxruntime). */
@@ -532,7 +527,7 @@ export class GPT extends HookedModel {
   }
 
   /**
-   * [d_model, vocab]: W_U, or W_E transposed when tied. The transpose is made once and reused
+   * `[d_model, vocab]`: W_U, or W_E transposed when tied. The transpose is made once and reused
    * while W_E holds the same data (tfjs-wasm's matMul with transposeB is ~9x slower on a large
    * matrix, see FACTS.md); under a gradient tape it is recomputed so gradients reach W_E.
    */
@@ -673,19 +668,12 @@ export class GPT extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'gpt', this.config, this.weights, { ...extra, ...this.optimizationForFile() }); // throws on a function transform, naming its hook
+    this.saveFiles(dir, 'gpt', this.config, extra); // throws on a function transform, naming its hook
   }
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): GPT {
-    const model = loadModelDir<GPTConfig, GPT>(dir, 'gpt', (config) => new GPT(config, name, null));
-    try {
-      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json')); // quantization, pruning, transforms; other format versions refused
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return model;
+    return HookedModel.loadFiles<GPTConfig, GPT>(dir, 'gpt', (config) => new GPT(config, name, null)); // quantization, pruning, transforms; other format versions refused
   }
 
   dispose(): void {

@@ -17,7 +17,6 @@
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { backendLabel } from '../engine/backend';
-import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
 import { HookedModel } from '../hooks/hooked-model';
 import { encodeBatch, PAD_ID } from '../data/words';
 import type { MimeBundle } from '../engine/mime';
@@ -52,11 +51,11 @@ export const CHAR_RNN_DEFAULTS: CharRNNConfig = {
 
 /** Weights of one recurrent layer, in tfjs-layers' layout. */
 export interface RecurrentWeights {
-  /** [in, gates*units]: input to all gates at once (gates = 4 for LSTM, 3 for GRU). */
+  /** `[in, gates*units]`: input to all gates at once (gates = 4 for LSTM, 3 for GRU). */
   kernel: Tensor;
-  /** [units, gates*units]: previous hidden state to all gates. */
+  /** `[units, gates*units]`: previous hidden state to all gates. */
   recurrentKernel: Tensor;
-  /** [gates*units] */
+  /** `[gates*units]` */
   bias: Tensor;
 }
 
@@ -245,11 +244,7 @@ export class CharRNN extends HookedModel {
 
   /** A copy with its own weights (same config and hook names) and the same optimization state. */
   clone(name = `${this.name}-copy`): this {
-    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
-    const copy = new CharRNN(this.config, name) as this;
-    for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
-    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
-    return copy;
+    return this.copyInto(() => new CharRNN(this.config, name) as this);
   }
 
   /** The recurrent layer's weights, as runLSTM / runGRU take them. */
@@ -377,19 +372,12 @@ export class CharRNN extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'char-rnn', this.config, this.weights, { ...extra, ...this.optimizationForFile() }); // throws on a function transform, naming its hook
+    this.saveFiles(dir, 'char-rnn', this.config, extra); // throws on a function transform, naming its hook
   }
 
   /** Load a model saved by `save` (or a shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): CharRNN {
-    const model = loadModelDir<CharRNNConfig, CharRNN>(dir, 'char-rnn', (config) => new CharRNN(config, name));
-    try {
-      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json')); // quantization, pruning, transforms; other format versions refused
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return model;
+    return HookedModel.loadFiles<CharRNNConfig, CharRNN>(dir, 'char-rnn', (config) => new CharRNN(config, name)); // quantization, pruning, transforms; other format versions refused
   }
 
   dispose(): void {

@@ -8,7 +8,6 @@ import { tf, type Tensor } from '../engine/tf';
 import { conv2dViaMatmul } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
-import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
 import { appendTopKStep, layerTable, topK, type Prediction } from './predictions';
 import {
   LOG_MEL_DEFAULTS, checkLogMelConfig, dftBasis, filterbankTensor, frameCount, frequencyBins, melEnergies, powerSpectrum, preEmphasize, windowedFrames,
@@ -139,11 +138,7 @@ export class KeywordCNN extends HookedModel {
 
   /** A copy with its own weights (same config and hook names). */
   clone(name = `${this.name}-copy`): this {
-    const state = this.carriedState('clone'); // throws on a function transform, naming its hook, before anything is allocated
-    const copy = new KeywordCNN(this.config, name) as this;
-    for (const [key, w] of Object.entries(this.weights)) copy.weights[key].assign(w);
-    if (state) copy.setOptimizationState(state); // quantization, pruning and transforms, exactly as here
-    return copy;
+    return this.copyInto(() => new KeywordCNN(this.config, name) as this);
   }
 
   protected validateInput(input: Tensor): void {
@@ -251,19 +246,12 @@ export class KeywordCNN extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'kws-cnn', this.config, this.weights, { ...extra, ...this.optimizationForFile() }); // throws on a function transform, naming its hook
+    this.saveFiles(dir, 'kws-cnn', this.config, extra); // throws on a function transform, naming its hook
   }
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): KeywordCNN {
-    const model = loadModelDir<KeywordCNNConfig, KeywordCNN>(dir, 'kws-cnn', (config) => new KeywordCNN(config, name));
-    try {
-      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json')); // quantization, pruning, transforms; other format versions refused
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return model;
+    return HookedModel.loadFiles<KeywordCNNConfig, KeywordCNN>(dir, 'kws-cnn', (config) => new KeywordCNN(config, name)); // quantization, pruning, transforms; other format versions refused
   }
 
   dispose(): void {

@@ -2,7 +2,9 @@
 // calibration set. A wider range clips less but rounds more coarsely; the methods trade the two.
 import { integerRange, paramsForRange, roundHalfEven, type Bits } from './quantize';
 
-export type CalibrationMethod = 'minmax' | 'percentile' | 'mse' | 'entropy';
+import type { CalibrationMethod } from '../hooks/optimization-info';
+
+export type { CalibrationMethod } from '../hooks/optimization-info';
 export const CALIBRATION_METHODS: CalibrationMethod[] = ['minmax', 'percentile', 'mse', 'entropy'];
 
 export interface CalibrationOptions {

@@ -10,30 +10,9 @@ import type { HookSpec } from '../hooks/hooked-model';
 import { trainLanguageModel, type LanguageModelRecord, type LanguageModelTraining } from '../train/language-model';
 import { heldOutLoss } from './lm-eval';
 import { progressBar } from '../engine/display';
+import type { PruneConfig, PruningInfo } from '../hooks/optimization-info';
 
-export interface PruneConfig {
-  /** Fraction of the chosen weights to zero, 0..1. */
-  sparsity: number;
-  /** 'layer': each weight tensor loses `sparsity` of its own entries; 'global': one threshold for all. */
-  scope: 'layer' | 'global';
-  /** Weights to prune (default: every kernel and matrix of the CNN; a GPT's block matrices; biases are kept). */
-  weights?: string[];
-}
-
-export interface PruningInfo {
-  config: PruneConfig | { structured: Record<string, number> };
-  /** Zeroed entries / entries, per pruned weight. */
-  sparsity: Record<string, number>;
-  /** Bytes with sparse storage: non-zero values as float32 plus a one-bit-per-entry mask (structured: the smaller dense matrices). */
-  sparseBytes: number;
-  denseBytes: number;
-  /** GPT heads removed, as [block, head] (indices in the original's blocks). */
-  heads?: [number, number][];
-  /** GPT: per block, the indices (into the original's d_mlp) of the MLP neurons kept. */
-  keptNeurons?: number[][];
-  /** Unstructured pruning: per pruned weight, one bit per entry (1 = kept), entry i at byte i >> 3, bit i & 7. */
-  masks?: Record<string, Uint8Array>;
-}
+export type { PruneConfig, PruningInfo } from '../hooks/optimization-info';
 
 /** One bit per entry, 1 where the value is kept (non-zero). */
 function maskBits(values: Float32Array): Uint8Array {

@@ -5,40 +5,10 @@ import { tf, type Tensor } from '../engine/tf';
 import type { HookedModel } from '../hooks/hooked-model';
 import { progressBar } from '../engine/display';
 import { activationParams, packTensor, packedBytes, unpackTensor, type Bits, type PackedTensor, type QuantParams, type QuantScheme } from './quantize';
-import { calibrateRange, type CalibrationMethod } from './calibrate';
+import { calibrateRange } from './calibrate';
+import type { ActivationRange, QuantizationInfo, QuantizeConfig } from '../hooks/optimization-info';
 
-export interface QuantizeConfig extends QuantScheme {
-  /** none: weight-only. dynamic: activations quantized per call from their own range. static: ranges from calibration. */
-  activations: 'none' | 'dynamic' | 'static';
-  /** How static ranges are chosen (default minmax). */
-  calibration?: CalibrationMethod;
-  /** For percentile calibration, the share of values kept inside the range (default 99.99). */
-  percentile?: number;
-  /** Raw inputs for calibration (static only); use training data, never the test set. */
-  calibrationInputs?: Tensor;
-  /** Weights to quantize (default: every matrix and kernel; biases stay float32, as in ONNX QLinearConv). */
-  weights?: string[];
-  /** Show a progress bar while calibrating (default true). Activations are always asymmetric uint8. */
-  progress?: boolean;
-}
-
-export interface ActivationRange {
-  lo: number;
-  hi: number;
-  params: QuantParams;
-}
-
-/** What quantize did: the packed weights, the float ones, the activation ranges, the real size. */
-export interface QuantizationInfo {
-  config: Omit<QuantizeConfig, 'calibrationInputs'>;
-  packed: Record<string, PackedTensor>;
-  floatWeights: string[];
-  activationRanges: Record<string, ActivationRange>;
-  /** Bytes of the stored model: packed integers + scales + zero points + float32 weights left. */
-  byteSize: number;
-  /** Bytes of the original float32 weights. */
-  originalBytes: number;
-}
+export type { ActivationRange, QuantizationInfo, QuantizeConfig } from '../hooks/optimization-info';
 
 /** What a model needs to offer to be quantized (the digits CNN does; other models can). */
 export interface Quantizable extends HookedModel {

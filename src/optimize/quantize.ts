@@ -5,29 +5,9 @@
 // integers and a zero point chosen so that 0.0 is exactly representable.
 import { tf, type Tensor } from '../engine/tf';
 import { fakeQuantizeWith } from '../hooks/transforms';
+import type { Bits, PackedTensor, QuantParams, QuantScheme } from '../hooks/optimization-info';
 
-export type Bits = 8 | 4;
-
-export interface QuantScheme {
-  /** Integer width: 8 (int8 / uint8) or 4 (int4 / uint4, packed two per byte). */
-  bits: Bits;
-  /** Symmetric: signed range, zero point 0. Asymmetric: unsigned range with a zero point. */
-  symmetric: boolean;
-  /** One scale per output channel (the last axis of tfjs kernels) instead of one per tensor. */
-  perChannel: boolean;
-}
-
-/** Scale and zero point(s) of a quantized tensor; one entry per channel along `axis`, or one. */
-export interface QuantParams {
-  bits: Bits;
-  signed: boolean;
-  scale: Float32Array;
-  zeroPoint: Int32Array;
-  /** Channel axis for per-channel parameters; null for per-tensor. */
-  axis: number | null;
-  qmin: number;
-  qmax: number;
-}
+export type { Bits, PackedTensor, QuantParams, QuantScheme } from '../hooks/optimization-info';
 
 /** The integer range of a scheme: int8 [-128, 127], uint8 [0, 255], int4 [-8, 7], uint4 [0, 15]. */
 export function integerRange(bits: Bits, signed: boolean): [number, number] {
@@ -135,13 +115,6 @@ export function unpackIntegers(bytes: Uint8Array, count: number, bits: Bits, sig
     out[i] = signed && raw & sign ? raw - (1 << bits) : raw;
   }
   return out;
-}
-
-/** A weight tensor as it is really stored: packed integers plus parameters. */
-export interface PackedTensor {
-  shape: number[];
-  params: QuantParams;
-  data: Uint8Array;
 }
 
 /** Bytes on disk: the packed integers, a float32 scale and (asymmetric) an integer zero point per channel. */

@@ -5,6 +5,11 @@ import { fmtDb, fmtMs, shortHook, type ComparisonReport } from '../optimize/comp
 import { CATEGORY_PALETTE, toBundle } from './render';
 import { tableSpec } from './specs';
 
+/** SQNR above this is float32 rounding between two runs of the same arithmetic, not an optimization's error. */
+const ROUNDING_ONLY_DB = 100;
+/** Solid, dashed, dotted, dash-dot: one per variant drawn along the layers. */
+const DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [12, 4]];
+
 export async function comparisonView(report: ComparisonReport): Promise<MimeBundle> {
   const loss = report.metricKind === 'loss';
   const rows = report.rows.map((r) => ({
@@ -108,10 +113,16 @@ export async function comparisonView(report: ComparisonReport): Promise<MimeBund
   const hookOrder = (report.variants.find((v) => v.layers)?.layers ?? []).map((l) => l.name);
   // A student is compared at its logits only (the table has that figure): nothing to draw along the layers.
   const alongLayers = report.variants.filter((v) => (v.layers ?? []).some((l) => l.name !== 'hook_logits'));
-  const errorRows = alongLayers.flatMap((v) => (v.layers ?? []).filter((l) => Number.isFinite(l.sqnrDb)).map((l) => ({ variant: v.label, hook: shortHook(l.name), sqnrDb: l.sqnrDb })));
+  // Above ROUNDING_ONLY_DB the difference is float32 rounding (one ulp is ~138 dB), not the optimization: left out like exact values, or it stretches the axis.
+  const errorRows = alongLayers.flatMap((v) => (v.layers ?? []).filter((l) => Number.isFinite(l.sqnrDb) && l.sqnrDb < ROUNDING_ONLY_DB).map((l) => ({ variant: v.label, hook: shortHook(l.name), sqnrDb: l.sqnrDb })));
   const drawnVariants = labels.filter((l) => errorRows.some((r) => r.variant === l));
+  const errorLegend = { title: null, orient: 'bottom', columns: 1, labelLimit: 420, symbolType: 'stroke', symbolSize: 400, symbolStrokeWidth: 2 };
   const errors = {
-    title: { text: 'where the error is: SQNR at each hook point against the original', subtitle: 'propagated from the input; only variants of the same shape (not students); hooks whose shape changed (pruned neurons) left out; exact values not drawn' },
+    title: { text: 'where the error is: SQNR at each hook point against the original', subtitle: [
+        'propagated from the input; only variants of the same shape (not students);',
+        `hooks whose shape changed (pruned neurons) left out; exact values and float32`,
+        `rounding (>= ${ROUNDING_ONLY_DB} dB) not drawn; dashes tell overlapping lines apart`,
+      ] },
     width: { step: 7 },
     height: 200,
     data: { values: errorRows },
@@ -119,7 +130,9 @@ export async function comparisonView(report: ComparisonReport): Promise<MimeBund
     encoding: {
       x: { field: 'hook', type: 'ordinal', sort: hookOrder.map(shortHook), title: null, axis: { labelAngle: -90, labelFontSize: 8 } },
       y: { field: 'sqnrDb', type: 'quantitative', title: 'SQNR (dB)', scale: { zero: false } },
-      color: { field: 'variant', type: 'nominal', scale: variantColor(drawnVariants), title: null, legend: { orient: 'bottom', columns: 1, labelLimit: 420 } },
+      color: { field: 'variant', type: 'nominal', scale: variantColor(drawnVariants), legend: errorLegend },
+      // A variant whose error equals another's (pruning, then int8 adding little) would hide the line under it.
+      strokeDash: { field: 'variant', type: 'nominal', scale: { domain: drawnVariants, range: DASHES }, legend: null }, // the colour legend names them (Vega-Lite would draw a second, colourless legend)
       tooltip: [{ field: 'variant' }, { field: 'hook' }, { field: 'sqnrDb', format: '.1f' }],
     },
   };

@@ -1,6 +1,7 @@
 // A colour photo with labelled boxes on it: what an object detector found, drawn where it found it.
 import { PNG } from 'pngjs';
 import { tf, type Tensor } from '../engine/tf';
+import { tensorValues } from '../engine/ops';
 import type { MimeBundle } from '../engine/mime';
 import { toBundle } from './render';
 import { layerErrorView } from './quant-views';
@@ -25,7 +26,7 @@ export function photoToPngUrl(photo: Tensor, maxSide?: number): string {
   }
   const zoom = maxSide ? Math.min(1, maxSide / Math.max(shape[0], shape[1])) : 1;
   const [h, w, ch] = [Math.round(shape[0] * zoom), Math.round(shape[1] * zoom), shape[2]];
-  const values = tf.tidy(() => (zoom < 1 ? tf.image.resizeBilinear(tf.reshape(photo, shape as [number, number, number]) as tf.Tensor3D, [h, w], true) : photo).dataSync()); // [h, w, ch]
+  const values = tensorValues(() => (zoom < 1 ? tf.image.resizeBilinear(tf.reshape(photo, shape as [number, number, number]) as tf.Tensor3D, [h, w], true) : tf.clone(photo))); // [h, w, ch]
   const png = new PNG({ width: w, height: h });
   for (let i = 0; i < h * w; i++) {
     for (let c = 0; c < 3; c++) png.data[i * 4 + c] = Math.max(0, Math.min(255, Math.round(values[i * ch + c])));

@@ -177,17 +177,20 @@ export async function traceStepper(trace: Trace, options: TraceStepperOptions = 
 
 
 /** A line chart of several series over a numeric x (e.g. accuracy against sparsity). */
-export async function lineChart(rows: { series: string; x: number; y: number }[], options: { title: string; xTitle: string; yTitle: string; yFormat?: string; xFormat?: string; xLog?: boolean; yLog?: boolean }): Promise<MimeBundle> {
+/** A horizontal yardstick drawn dashed across a line chart (a baseline's score, chance), labelled at its right end. */
+export interface ReferenceLine {
+  label: string;
+  y: number;
+}
+
+export async function lineChart(rows: { series: string; x: number; y: number }[], options: { title: string; xTitle: string; yTitle: string; yFormat?: string; xFormat?: string; xLog?: boolean; yLog?: boolean; references?: ReferenceLine[] }): Promise<MimeBundle> {
   // Integer x (blocks, layers, epochs): integer ticks, never 0.2, 0.4 ...
   const integerX = rows.length > 0 && rows.every((r) => Number.isInteger(r.x));
   // Values spanning more than 100x read on a log axis (latency against batch size, parameter counts).
   const spans = (values: number[]) => values.length > 1 && values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) > 100;
   const xLog = options.xLog ?? spans(rows.map((r) => r.x));
   const yLog = options.yLog ?? (xLog && spans(rows.map((r) => r.y))); // a power law (latency per image against batch size): both axes
-  const spec = {
-    title: options.title,
-    width: 480,
-    height: 240,
+  const lines = {
     data: { values: rows },
     mark: { type: 'line', point: true },
     encoding: {
@@ -197,9 +200,19 @@ export async function lineChart(rows: { series: string; x: number; y: number }[]
       tooltip: [{ field: 'series' }, { field: 'x' }, { field: 'y', format: '.4f' }],
     },
   };
+  const references = options.references ?? [];
+  const yardsticks = references.length
+    ? [
+        { data: { values: references }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+        // The label sits just above its line at the right edge of the plot, inside it.
+        { data: { values: references }, mark: { type: 'text', align: 'right', baseline: 'bottom', dy: -2, fontSize: 10, color: '#333' }, encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 480 }, text: { field: 'label' } } },
+      ]
+    : [];
+  const spec = { title: options.title, width: 480, height: 240, layer: [lines, ...yardsticks] };
   const series = [...new Set(rows.map((r) => r.series))];
   const text = series.map((s) => `${s}: ${rows.filter((r) => r.series === s).map((r) => `(${r.x}, ${Number(r.y.toFixed(4))})`).join(' ')}`).join('\n');
-  return toBundle(spec, `${options.title}\n${text}`);
+  const referenceText = references.map((r) => `${r.label}: ${Number(r.y.toFixed(4))}`).join('\n');
+  return toBundle(spec, `${options.title}\n${text}${referenceText ? `\n${referenceText}` : ''}`);
 }
 
 /** Horizontal bars, one per labelled value (e.g. milliseconds per engine), the value printed beside each. */
