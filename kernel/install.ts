@@ -21,11 +21,11 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const KERNEL_MAIN = path.join(__dirname, 'main.js');
 /** Python packages put in the project-local venv (pinned: the versions the tests ran against). */
 export const JUPYTER_PINS = ['jupyterlab==4.5.0', 'nbclient==0.10.2', 'jupyter_kernel_test==0.7.0'];
-/** What the tests need besides: the official ONNX checker (1.19.1: the last with wheels for Python 3.9). */
-export const TEST_PINS = ['onnx==1.19.1'];
+/** What the tests need besides: the official ONNX checker (1.19.1: the last with wheels for Python 3.9), and sacreBLEU (the reference BLEU of test/translator.test.ts). */
+export const TEST_PINS = ['onnx==1.19.1', 'sacrebleu==2.6.0'];
 /** Everything `npm install` puts in the project's .venv, and the module each one is imported as. */
 export const VENV_PINS = [...JUPYTER_PINS, ...TEST_PINS];
-const VENV_MODULES = ['jupyterlab', 'nbclient', 'jupyter_kernel_test', 'onnx'];
+const VENV_MODULES = ['jupyterlab', 'nbclient', 'jupyter_kernel_test', 'onnx', 'sacrebleu'];
 
 const isWindows = process.platform === 'win32';
 

@@ -114,7 +114,25 @@ export { PUBLISHED_SHAPES, parameterCount, scaleReport, humanCount, humanBytes }
 export type { TransformerShape, ScaleReport } from './analysis/scale';
 export { matmulWeights, attentionFlopsPerToken, trainingCost, decodingBound, ACCELERATORS } from './analysis/compute-budget';
 export type { GptCostShape, TrainingCost, Accelerator } from './analysis/compute-budget';
-export { pairedBootstrap, formatInterval, correctnessVector } from './analysis/intervals';
+export { pairedBootstrap, formatInterval } from './analysis/intervals';
+export { correctnessVector } from './models/evaluate';
+// notebook 13: a regression model (rows of measurements -> one number), its data, training, errors and chart
+export { TabularRegressor, checkRows, rowsFromJson } from './models/regression';
+export type { TabularRegressorConfig } from './models/regression';
+export { readDiabetes, splitDiabetes, isHeldOutPatient, columnStats } from './data/diabetes';
+export type { TabularSet, DiabetesFile } from './data/diabetes';
+export { diabetesFile } from './models/registry';
+export { fitRegressor } from './train/regression';
+export type { RegressionFitOptions } from './train/regression';
+export { regressionErrors, compareRegression } from './analysis/regression';
+export type { RegressionErrors } from './analysis/regression';
+export { predictedVsActualView } from './viz/regression-views';
+export type { PredictionSeries } from './viz/regression-views';
+// notebook 13: faces (BlazeFace boxes, FaceRes age) from @vladmandic/human
+export { FaceDetector, FaceAttributeModel, loadFaceDetector, loadFaceAttributes, faceCrop, blazefaceAnchors, humanModelFile, FACE_DETECTOR_DEFAULTS } from './models/faces';
+export type { FaceDetectorConfig, FaceBox, FaceAttributes, BlazeFaceRaw } from './models/faces';
+// notebook 13: CT preprocessing (Hounsfield units, windowing)
+export { hounsfieldUnits, applyWindow, CT_WINDOWS } from './preprocess/ct';
 export type { PairedBootstrapOptions, PairedInterval } from './analysis/intervals';
 export { tfjsMatmulGflops, onnxMatmulGflops, copyBandwidthGBs } from './engine/measure';
 export type { MatmulMeasurement } from './engine/measure';
@@ -201,3 +219,18 @@ export { nextTokenTemperatureView, headImportanceView, pruningMaskView } from '.
 export { exercise, check, exercises } from './exercises/index';
 export { Exercise, Verdict, matches } from './exercises/exercise';
 export type { ExerciseSpec, Answer, Tolerance, Mistake, VerdictStatus } from './exercises/exercise';
+
+// translation (notebook 12): Spanish -> English verses with Strong's gold alignments, an
+// encoder-decoder transformer with cross-attention hook points, BLEU, alignment error rate
+export { tokenizeWords, isWordToken, parseOsisVerse, parseDiathekeDump, strongsLinks, readTranslationHeldOut, Vocabulary, SPECIAL_TOKENS } from './data/translation';
+export type { TaggedVerse, ParallelVerse, TranslationHeldOut } from './data/translation';
+export { Translator, crossAttentionHook, detokenize } from './models/translator';
+export type { TranslatorConfig, TranslateOptions, Translation, TranslationStep } from './models/translator';
+export { bleuStats, bleuFromStats, corpusBleu } from './models/bleu';
+export type { BleuStats, BleuScore } from './models/bleu';
+export { alignmentScore, corpusAlignmentScore, goldTargets, argmaxLinks, diagonalLinks, IbmModel1 } from './analysis/translation';
+export type { Link, AlignmentScore } from './analysis/translation';
+export { measureTranslation, BEAM_WIDTH } from './analysis/translation-report';
+export type { AlignmentRow, TranslationMeasurements } from './analysis/translation-report';
+export { crossAttentionView } from './viz/translation-views';
+export type { CrossAttentionViewOptions } from './viz/translation-views';

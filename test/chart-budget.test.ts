@@ -122,6 +122,11 @@ describe('every chart fits a notebook column and draws without Vega warnings', (
     await check(view('lineChart'), lab.lineChart(curve, { title: 'cross-entropy', xTitle: 'p', yTitle: 'loss' }));
     const withBaseline = await lab.lineChart(curve, { title: 'cross-entropy', xTitle: 'p', yTitle: 'loss', references: [{ label: 'a yardstick with a long label', y: 1.5 }] });
     await check('lineChart with a reference line', withBaseline);
+    // notebook 13: the diabetes models on their 88 held-out patients
+    const heldOut = lab.splitDiabetes(lab.readDiabetes(lab.diabetesFile())).heldOut;
+    const regressors = ['diabetes-linear', 'diabetes-mlp'].map((n) => lab.loadModel(n) as lab.TabularRegressor);
+    await check(view('predictedVsActualView'), lab.predictedVsActualView(heldOut.targets, regressors.map((m) => ({ label: m.name, predicted: m.predict(heldOut.rows) })), { title: 'Disease progression one year later: predicted against actual (88 held-out patients)', unit: 'progression' }));
+    regressors.forEach((m) => m.dispose());
     const layers = (withBaseline['application/vnd.vegalite.v5+json'] as { layer: { mark: { type: string } }[] }).layer;
     expect(layers.map((l) => l.mark.type)).toEqual(['line', 'rule', 'text']);
     expect(withBaseline['text/plain']).toContain('a yardstick with a long label: 1.5');
@@ -280,6 +285,17 @@ describe('every chart fits a notebook column and draws without Vega warnings', (
     await check(view('detectionsView'), lab.detectionsView(cat, [{ label: 'cat', score: 0.91, box: [0.1 * w, 0.1 * h, 0.6 * w, 0.8 * h] }, { label: 'a label long enough to need room', score: 0.31, box: [0.5 * w, 0.5 * h, 0.4 * w, 0.4 * h] }], 'chelsea.png: what CenterNet sees'));
     cat.dispose();
     for (const name of lab.DIAGRAM_NAMES) await check(view('diagram') + ` (${name})`, lab.diagram(name));
+  }, 300_000);
+
+  it('translation: cross-attention over the longest held-out verse and over a short one', async () => {
+    const translator = lab.loadModel('translator-es-en') as lab.Translator;
+    const verses = lab.readTranslationHeldOut(`${lab.assetsDir()}/translator-es-en`).verses;
+    const longest = verses.reduce((a, b) => (b.es.length + b.en.length > a.es.length + a.en.length ? b : a));
+    for (const v of [longest, verses[6]]) {
+      const pattern = translator.crossAttention(v.es, v.en); // [layer][head][English + </s>][Spanish + </s>]
+      await check(view('crossAttentionView') + ` (${v.es.length} Spanish tokens)`, lab.crossAttentionView(pattern[1][0].slice(0, v.en.length), [...v.es, '</s>'], v.en, { gold: v.gold, title: `${v.ref}: cross-attention` }));
+    }
+    translator.dispose();
   }, 300_000);
 
   it('every exported view was built above', () => {

@@ -327,7 +327,8 @@ describe('inference-lab CLI on GPT models', () => {
 });
 
 describe('every registered model through the same commands', () => {
-  const figure = (name: string) => JSON.parse(fs.readFileSync(path.join(root, 'assets', name, 'config.json'), 'utf8')).heldOut.value as number;
+  const heldOut = (name: string) => JSON.parse(fs.readFileSync(path.join(root, 'assets', name, 'config.json'), 'utf8')).heldOut as { value: number; n: number };
+  const figure = (name: string) => heldOut(name).value;
 
   it('compare <model> --quantize int8 --json: the digits CNN, an LSTM, the keyword CNN and the tiny GPT give the same fields', () => {
     const cases: [string, string[]][] = [
@@ -348,12 +349,21 @@ describe('every registered model through the same commands', () => {
       expect(out.optimized.bytes, name).toBeLessThan(out.original.bytes / 3); // int8 weights: about a quarter of float32
       expect(out.layers.length, name).toBeGreaterThan(2);
       expect(out.weights.length, name).toBeGreaterThan(0);
+      // Every kind carries the paired interval: variant - original over the same examples (or windows).
+      const d = out.optimized.difference;
+      expect(d, name).not.toBeNull();
+      expect(d.value, name).toBeCloseTo(out.optimized.value - out.original.value, 5); // the difference of the two printed figures (a language model's per-window means are summed in float32: 4e-7 apart)
+      expect(d.lo, name).toBeLessThanOrEqual(d.value);
+      expect(d.hi, name).toBeGreaterThanOrEqual(d.value);
+      expect(d.excludes_zero, name).toBe(d.lo > 0 || d.hi < 0);
       if (name === 'tiny-gpt') {
+        expect(d.n).toBe(2); // windows
         expect(out.data).toMatch(/first 2 windows/); // a named slice, not the model's figure
         expect(out.original.lower_is_better).toBe(true);
       } else {
         // On the whole held-out set the original's value IS the model's one figure.
         expect(out.original.value, name).toBeCloseTo(figure(name), 10);
+        expect(d.n, name).toBe(heldOut(name).n); // one entry per held-out example
         expect(out.original.latency_runs, name).toBe(30);
         expect(out.original.latency_min_ms).toBeLessThanOrEqual(out.original.latency_ms);
         expect(out.original.latency_ms).toBeLessThanOrEqual(out.original.latency_p95_ms);

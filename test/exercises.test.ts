@@ -3,6 +3,7 @@
 // Expected values are recomputed here from their definitions, not read from the library.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { check, exercise, exercises, initBackend, matches, tf, Exercise, loadModel, pruneChannels, paramsForRange, weightParams, quantizeValues, dequantizeValues, type ExerciseSpec, type DigitsCNN, type CharRNN, type Tensor } from '../src/index';
+import { TabularRegressor, regressionErrors, hounsfieldUnits, applyWindow } from '../src/index'; // notebook 13
 
 beforeAll(async () => {
   await initBackend();
@@ -111,14 +112,14 @@ describe('the registry and the checker', () => {
   });
 });
 
-// Notebooks 01-11: for each exercise the right answer is recomputed here by hand (or measured with
+// Notebooks 01-12: for each exercise the right answer is recomputed here by hand (or measured with
 // the library where the exercise says so), each known slip gets its hint, and a plain wrong answer
 // gets the general hint without the solution.
-describe('notebooks 01-11 exercises', () => {
+describe('notebooks 01-12 exercises', () => {
   const status = (id: string, answer: unknown) => check(id, answer).status;
 
-  it('every notebook 01-11 has two or three exercises, each with a question and a hint', () => {
-    for (let n = 1; n <= 11; n++) {
+  it('every notebook 01-12 has two or three exercises, each with a question and a hint', () => {
+    for (let n = 1; n <= 12; n++) {
       const nb = String(n).padStart(2, '0');
       const list = exercises(nb);
       expect(list.length, `notebook ${nb}`).toBeGreaterThanOrEqual(2);
@@ -395,6 +396,33 @@ describe('notebooks 01-11 exercises', () => {
     expect(check('11.2', 0.25).message).toMatch(/one box/);
     expect(status('11.2', 0.3)).toBe('wrong');
   });
+
+  it('12.1-12.3: a brevity penalty; an alignment error rate; candidates in one beam step', () => {
+    // BLEU's brevity penalty for c = 8 output tokens against r = 10: e^(1 - r/c), worked with Math.E.
+    const bp = Math.E ** (1 - 10 / 8);
+    expect(bp).toBeCloseTo(0.7788, 4);
+    expect(status('12.1', bp)).toBe('right');
+    expect(status('12.1', '0.779')).toBe('right');
+    expect(check('12.1', 0.8).message).toMatch(/length ratio/);
+    expect(check('12.1', Math.E ** 0.2).message).toMatch(/r\/c, not c\/r/);
+    expect(check('12.1', 1).message).toMatch(/at least as long/);
+    expect(status('12.1', 0.5)).toBe('wrong');
+    // AER from its parts: precision 4/5, recall 4/6; with sure links only AER = 1 - F1.
+    const precision = 4 / 5, recall = 4 / 6;
+    const f1 = (2 * precision * recall) / (precision + recall);
+    expect(status('12.2', 1 - f1)).toBe('right');
+    expect(check('12.2', 0.2).message).toMatch(/1 - precision/);
+    expect(check('12.2', 1 / 3).message).toMatch(/1 - recall/);
+    expect(check('12.2', f1).message).toMatch(/1 minus it/);
+    expect(status('12.2', 0.5)).toBe('wrong');
+    // Beam search: every token after every kept prefix, counted.
+    let candidates = 0;
+    for (let prefix = 0; prefix < 4; prefix++) for (let token = 0; token < 4000; token++) candidates++;
+    expect(status('12.3', candidates)).toBe('right');
+    expect(check('12.3', 4000).message).toMatch(/one prefix/);
+    expect(check('12.3', 16).message).toMatch(/all 4,000 of each are scored/);
+    expect(status('12.3', 8000)).toBe('wrong');
+  });
 });
 
 /** A small seeded generator (mulberry32), so the measured checks are reproducible. */
@@ -408,3 +436,51 @@ function mulberry(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+describe('notebook 13 exercises', () => {
+  const status = (id: string, answer: unknown) => check(id, answer).status;
+
+  it('has three exercises, each with a question and a hint that does not give the answer away', () => {
+    const list = exercises('13');
+    expect(list.map((e) => e.id)).toEqual(['13.1', '13.2', '13.3']);
+    for (const e of list) {
+      expect(e.spec.hint.length).toBeGreaterThan(10);
+      const a = e.expected;
+      if (typeof a === 'number' && !Number.isInteger(a)) expect(e.spec.hint).not.toContain(a.toPrecision(3));
+    }
+  });
+
+  it('13.1: a linear model whose raw output is 0.4, de-standardised by its own post.hook_value step', async () => {
+    await initBackend();
+    const model = new TabularRegressor({ features: ['x'], hidden: [], featureMean: [0], featureStd: [1], targetMean: 150, targetStd: 75, target: 'y' }, 'tiny');
+    tf.tidy(() => {
+      model.weights['layers.0.weight'].assign(tf.zeros([1, 1])); // the raw output is the bias alone
+      model.weights['layers.0.bias'].assign(tf.tensor1d([0.4]));
+    });
+    const [value] = model.predict([[7]]);
+    model.dispose();
+    expect(status('13.1', value)).toBe('right');
+    expect(check('13.1', 0.4).message).toMatch(/standard deviations from the mean/);
+    expect(check('13.1', 150.4).message).toMatch(/multiply by 75/);
+    expect(status('13.1', 200)).toBe('wrong');
+  });
+
+  it('13.2: RMSE of five errors, by regressionErrors', () => {
+    const truth = [0, 0, 0, 0, 0];
+    const e = regressionErrors([3, -4, 0, 12, -1], truth);
+    expect(e.mae).toBe(4);
+    expect(status('13.2', e.rmse)).toBe('right');
+    expect(check('13.2', 4).message).toMatch(/that is the MAE/);
+    expect(check('13.2', 34).message).toMatch(/mean squared error/);
+    expect(status('13.2', 7)).toBe('wrong');
+  });
+
+  it('13.3: a stored CT value through hounsfieldUnits and applyWindow', async () => {
+    await initBackend();
+    const grey = tf.tidy(() => applyWindow(hounsfieldUnits(tf.tensor1d([1000], 'int32'), 1, -1024), 40, 400).dataSync()[0]);
+    expect(status('13.3', grey)).toBe('right');
+    expect(check('13.3', -24).message).toMatch(/Hounsfield units/);
+    expect(check('13.3', 255).message).toMatch(/rescale/);
+    expect(status('13.3', 120)).toBe('wrong');
+  });
+});

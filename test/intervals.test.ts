@@ -4,7 +4,8 @@
  * for a large sample of 0/1 scores.
  */
 import { describe, expect, it } from 'vitest';
-import { correctnessVector, formatInterval, pairedBootstrap } from '../src/analysis/intervals';
+import { formatInterval, pairedBootstrap } from '../src/analysis/intervals';
+import { correctnessVector } from '../src/models/evaluate';
 
 describe('pairedBootstrap', () => {
   it('gives a zero-width interval when every pair differs by the same amount', () => {

@@ -137,6 +137,19 @@ describe('the generator', () => {
     expect(md).toContain('```ts\nconst a = 1;\nshown()\n```\n\n```text\nout\n```');
   });
 
+  test('a solution cell is folded in the lesson as in the notebook: its code and outputs inside <details>', () => {
+    const md = lessonFromNotebook(
+      notebook([
+        { source: '# T' },
+        { cell_type: 'code', source: 'lab.check("1.1", undefined)', metadata: { tags: ['exercise'] }, outputs: [{ output_type: 'stream', name: 'stdout', text: 'NO ANSWER YET\n' }] },
+        { cell_type: 'code', source: 'const answer = 42;\nlab.check("1.1", answer)', metadata: { tags: ['solution'] }, outputs: [{ output_type: 'stream', name: 'stdout', text: 'RIGHT. 42\n' }] },
+      ]),
+      '01-t.ipynb',
+    );
+    expect(md).toContain('```text\nNO ANSWER YET\n```\n\n<details><summary>Solution</summary>\n\n```ts\nconst answer = 42;\nlab.check("1.1", answer)\n```\n\n```text\nRIGHT. 42\n```\n\n</details>');
+    expect(md.indexOf('RIGHT. 42')).toBeGreaterThan(md.indexOf('<details>')); // the answer is never shown unfolded
+  });
+
   test('links to another notebook become links to its lesson', () => {
     const md = lessonFromNotebook(notebook([{ source: 'See [notebook 4](04-transformers-and-attention.ipynb#attention) and [x](./03-rnn.ipynb).' }]), '05-t.ipynb');
     expect(md).toContain('[notebook 4](04-transformers-and-attention.md#attention) and [x](03-rnn.md)');

@@ -95,10 +95,3 @@ export function formatInterval(r: PairedInterval, scale = 100, unit = 'points', 
   const verdict = r.excludesZero ? 'the interval excludes 0' : 'the interval contains 0: not distinguishable';
   return `${f(r.diff)} ${unit} [${Math.round(r.level * 100)}% ${f(r.lo)}, ${f(r.hi)}] (n = ${r.n}, ${r.discordant} differ): ${verdict}`;
 }
-
-/** Per-example 1/0 correctness from an evaluation that lists its mistakes by index. */
-export function correctnessVector(evaluation: { n: number; mistakes: { index: number }[] }): Uint8Array {
-  const out = new Uint8Array(evaluation.n).fill(1);
-  for (const m of evaluation.mistakes) out[m.index] = 0;
-  return out;
-}

@@ -128,7 +128,7 @@ export async function compareCommand(name: string, args: Args, json: boolean): P
       `  ${label.padEnd(40)} ${fmtMetric(r)}  ${String(r.bytes).padStart(8)} bytes (${r.sizeRatio.toFixed(3)}x)  ` +
       `tfjs ${r.latencyMs === null ? '—' : `${r.latencyMs.toFixed(3)} ms`}${r.onnxLatencyMs === null ? '' : `  ORT ${r.onnxLatencyMs.toFixed(3)} ms`}` +
       (r.difference
-        ? `  Δ ${r.difference.diff >= 0 ? '+' : ''}${r.difference.diff.toFixed(4)} [${r.difference.lo.toFixed(4)}, ${r.difference.hi.toFixed(4)}] over ${r.difference.n} windows${r.difference.excludesZero ? '' : ' (not distinguishable from 0)'}`
+        ? `  Δ ${r.difference.diff >= 0 ? '+' : ''}${r.difference.diff.toFixed(4)} [${r.difference.lo.toFixed(4)}, ${r.difference.hi.toFixed(4)}] over ${r.difference.n} ${report.metricKind === 'loss' ? 'windows' : 'examples'}${r.difference.excludesZero ? '' : ' (not distinguishable from 0)'}`
         : '');
     lines.push(fmtRow('original', report.original), ...report.variants.map((r) => fmtRow(r.label, r)));
     if (quantized) {

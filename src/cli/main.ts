@@ -12,11 +12,13 @@ import { progressBar } from '../engine/display';
 import { tf } from '../engine/tf';
 import { initBackend, backend, backendInfo, backendLabel, nativeStatus } from '../engine/backend';
 import { setupNative, NativeSetupError } from '../engine/native-build';
-import { entryOf, evaluateModel, isTfjsModelDir, listModels, loadModel, modelInfo, modelNames, packageRoot, readEvalData, tfjsModelRefusal } from '../models/registry';
+import { assetsDir, entryOf, evaluateModel, isTfjsModelDir, listModels, loadModel, modelInfo, modelNames, packageRoot, readEvalData, tfjsModelRefusal } from '../models/registry';
 import { loadImportedModel } from '../models/imported';
 import { defaultWorkspaceDir, resetNotebook, syncWorkspace } from '../io/workspace';
 import { installKernel, installUserKernel, removeKernel, kernelStatus, startLab, venvKernelDir, VENV_DIR } from '../../kernel/install';
 import type { GPT } from '../models/gpt';
+import type { Translator, Translation } from '../models/translator';
+import { readTranslationHeldOut } from '../data/translation';
 import { GENERATE_FLAGS, GPT_RUN_FLAGS, generateOptions, generateText, gptRunInput, runGpt } from './gpt';
 import { parseCommandLine, UsageError, type Args, type FlagSpec } from './args';
 import { compareCommand } from './compare';
@@ -99,7 +101,8 @@ async function describeTfjsModel(dir: string, json: boolean): Promise<void> {
 /** `compare`: the original against optimized copies, for every registered model (src/cli/compare.ts). */
 async function compare(args: Args, json: boolean): Promise<number> {
   const name = requireModelName(args, 'compare');
-  entryOf(name); // an unknown model fails before the backend starts
+  const entry = entryOf(name); // an unknown model fails before the backend starts
+  if (entry.notComparable) throw usage(`compare ${name}: ${name} is ${entry.notComparable}.`);
   await initBackend();
   const result = await compareCommand(name, args, json);
   await new Promise<void>((resolve) => process.stdout.write((json ? JSON.stringify(result.json) : result.text) + '\n', () => resolve()));
@@ -279,6 +282,25 @@ async function main(argv: string[]): Promise<number> {
       }
       if (gptInput) throw usage(`run ${name}: --text and --tokens are for language models; ${name} takes ${entry.inputHelp}.`);
       if (typeof inputSpec !== 'string') throw usage(`run ${name} needs ${entry.inputHelp}.`);
+      if (entry.input === 'sentence') {
+        const translator = loadModel(name) as Translator; // the entry says: a translator
+        try {
+          let greedy: Translation;
+          let beam: Translation;
+          try {
+            const spanish = /^heldout:\d+$/.test(inputSpec) ? translatorHeldOutVerse(inputSpec) : inputSpec;
+            greedy = translator.translate(spanish);
+            beam = translator.translate(spanish, { beamWidth: 4 });
+          } catch (err) {
+            throw usage((err as Error).message);
+          }
+          const out = { model: name, source: greedy.source, greedy: greedy.text, beam: beam.text, greedyLogProb: greedy.logProb, beamLogProb: beam.logProb };
+          print(json, out, `backend: ${backendLabel()}\nSpanish (as read): ${greedy.source.join(' ')}\ngreedy:           ${greedy.text}  (log p ${greedy.logProb.toFixed(2)})\nbeam search (4):  ${beam.text}  (log p ${beam.logProb.toFixed(2)})`);
+        } finally {
+          translator.dispose();
+        }
+        return 0;
+      }
       const model = loadModel(name);
       let input: tf.Tensor | null = null;
       try {
@@ -294,8 +316,16 @@ async function main(argv: string[]): Promise<number> {
           trace.dispose();
           throw err;
         }
-        const top = entry.predict(model, input, 3);
         const steps = trace.steps.map((s) => ({ name: s.name, shape: s.outputShape }));
+        if (entry.estimate) {
+          // A regression model answers with a number in the target's units, not labels with probabilities.
+          const { values, target } = entry.estimate(model, input);
+          const text = `backend: ${backendLabel()}\n${trace.toString()}\n\nprediction: ${values.map((v) => v.toFixed(1)).join(', ')} (${target})`;
+          trace.dispose();
+          print(json, { model: name, values, target, steps }, text);
+          return 0;
+        }
+        const top = entry.predict(model, input, 3);
         const tracePath = args.flags.get('trace');
         if (typeof tracePath === 'string') {
           const full = trace.steps.map(({ tensor, ...rest }) => rest);
@@ -387,3 +417,11 @@ main(process.argv.slice(2)).then(
     process.exit(err instanceof UsageError ? 2 : 1);
   },
 );
+
+/** The Spanish tokens of held-out verse N of the translator (`heldout:N`). */
+function translatorHeldOutVerse(spec: string): string[] {
+  const verses = readTranslationHeldOut(path.join(assetsDir(), 'translator-es-en')).verses;
+  const i = Number(spec.slice('heldout:'.length));
+  if (i >= verses.length) throw new Error(`${spec} is out of range; expected heldout:0..${verses.length - 1}.`);
+  return verses[i].es;
+}

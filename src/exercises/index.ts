@@ -13,6 +13,8 @@ import { PRUNING_EXERCISES } from './08-pruning';
 import { DISTILLATION_EXERCISES } from './09-distillation';
 import { OPTIMIZED_EXERCISES } from './10-optimized';
 import { APPLICATIONS_EXERCISES } from './11-applications';
+import { TRANSLATION_EXERCISES } from './12-translation';
+import { VISION_EXERCISES } from './13-vision';
 
 /** Each notebook's exercises, in notebook order. */
 const NOTEBOOKS: ExerciseSpec[][] = [
@@ -28,6 +30,8 @@ const NOTEBOOKS: ExerciseSpec[][] = [
   DISTILLATION_EXERCISES,
   OPTIMIZED_EXERCISES,
   APPLICATIONS_EXERCISES,
+  TRANSLATION_EXERCISES,
+  VISION_EXERCISES,
 ];
 
 let registry: Map<string, Exercise> | null = null;

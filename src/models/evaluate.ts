@@ -30,3 +30,10 @@ export function evaluateDigits(model: HookedModel, set: DigitSet, batchSize = 25
   }
   return { metric: 'accuracy', value: correct / set.count, n: set.count, mistakes };
 }
+
+/** Per-example 1/0 correctness from an evaluation that lists its mistakes by index. */
+export function correctnessVector(evaluation: { n: number; mistakes: { index: number }[] }): Uint8Array {
+  const out = new Uint8Array(evaluation.n).fill(1);
+  for (const m of evaluation.mistakes) out[m.index] = 0;
+  return out;
+}

@@ -19,7 +19,10 @@ import { CharRNN } from './rnn';
 import { GPT } from './gpt';
 import { loadGPT2 } from './gpt2-loader';
 import { KeywordCNN, evaluateKeywords, keywordWaveform, loadKeywordHeldOut } from './speech';
-import { evaluateDigits } from './evaluate';
+import { Translator } from './translator';
+import { readTranslationHeldOut, tokenizeWords, type ParallelVerse } from '../data/translation';
+import { corpusBleu } from './bleu';
+import { correctnessVector, evaluateDigits } from './evaluate';
 import type { HookedModel } from '../hooks/hooked-model';
 import { assetsDir } from '../io/paths';
 import { loadMnist, MNIST_SIZE, type DigitSet } from '../data/mnist';
@@ -29,18 +32,22 @@ import { readWav } from '../data/wav';
 import { KEYWORDS, KWS_CLIP_SAMPLES, type KeywordClipSet } from '../data/speech';
 import { readPng, pixelsFromJson } from '../preprocess/image';
 import { topK, type Prediction } from './predictions';
+import { TabularRegressor, rowsFromJson } from './regression';
+import { readDiabetes, splitDiabetes, type TabularSet } from '../data/diabetes';
 
 export { packageRoot, assetsDir } from '../io/paths';
 
-/** What a model reads: 28x28 grey images, one word, one second of 16 kHz audio, or text. */
-export type InputKind = 'image' | 'word' | 'audio' | 'text';
+/** What a model reads: 28x28 grey images, one word, one second of 16 kHz audio, text, a row of measurements, or a sentence to translate. */
+export type InputKind = 'image' | 'word' | 'audio' | 'text' | 'tabular' | 'sentence';
 
 /** Held-out data of one input kind, with where it came from (a file, or the shipped set). */
 export type EvalData =
   | { kind: 'image'; set: DigitSet; source: string }
   | { kind: 'word'; words: string[]; labels: string[]; source: string }
   | { kind: 'audio'; clips: KeywordClipSet; source: string }
-  | { kind: 'text'; text: string; source: string };
+  | { kind: 'text'; text: string; source: string }
+  | { kind: 'sentence'; verses: Pick<ParallelVerse, 'es' | 'en'>[]; source: string }
+  | { kind: 'tabular'; set: TabularSet; source: string };
 
 /** One evaluation: the figure, how many items it averages, and extras (e.g. accuracy per SNR). */
 export interface ModelEvaluation {
@@ -85,6 +92,10 @@ export interface ModelEntry {
   batch(model: HookedModel, data: EvalData, count: number): Tensor;
   /** The `k` most likely answers for one input (a class, or the next token after the last position). */
   predict(model: HookedModel, input: Tensor, k: number): Prediction[];
+  /** A regression model: the predicted number of each input row, in the target's units, and what it measures. */
+  estimate?(model: HookedModel, input: Tensor): { values: number[]; target: string };
+  /** Why `compare` does not apply to this kind of model (one line); absent when it does. */
+  notComparable?: string;
 }
 
 /** A classifier's forward gives probabilities [batch, classes] in `config.labels` order. */
@@ -122,6 +133,53 @@ const heldOutIndex = (spec: string) => {
 
 // ---- the entries ----------------------------------------------------------------------------
 
+// The translator's entry. Its figure is corpus BLEU of greedy translations (computed here, as
+// sacreBLEU does on tokenised text); decoding a sentence is many forward passes, so the entry
+// answers `eval` and `run` but not `compare`.
+const translatorEntry: ModelEntry = {
+  architecture: 'translator',
+  input: 'sentence',
+  metric: 'BLEU (greedy)',
+  lowerIsBetter: false,
+  views: ['cross-attention'],
+  int8: 'fake-quant',
+  inputHelp: '--input "Spanish sentence" (or heldout:N)',
+  notComparable: 'a translation model: its figure is BLEU of whole decoded sentences, which compare (quantize, prune, distill) does not score; compare supports the digits CNN, the language-ID RNNs, the keyword CNN and the GPTs',
+  heldOut: (_model, name) => {
+    const dir = path.join(assetsDir(), fs.existsSync(path.join(assetsDir(), name, 'heldout.json')) ? name : 'translator-es-en');
+    const set = readTranslationHeldOut(dir);
+    return { kind: 'sentence', verses: set.verses, source: `assets/${path.basename(dir)}/heldout.json (${set.verses.length} held-out verses, Reina-Valera 1909 -> World English Bible)` };
+  },
+  evaluate(model, data) {
+    if (data.kind !== 'sentence') throw wrongKind('a translation model', 'sentence', data);
+    const hypotheses = (model as Translator).translateAll(data.verses.map((v) => v.es));
+    const score = corpusBleu(hypotheses, data.verses.map((v) => v.en));
+    return { metric: 'BLEU (greedy)', lowerIsBetter: false, value: score.bleu, n: data.verses.length, data: data.source, extra: { precisions: score.precisions, brevityPenalty: score.brevityPenalty } };
+  },
+  encode(model, spec) {
+    const i = heldOutIndex(spec);
+    const m = model as Translator;
+    if (i === null) return m.encodePair(spec, []);
+    const verses = readTranslationHeldOut(path.join(assetsDir(), 'translator-es-en')).verses;
+    if (i >= verses.length) throw new Error(`heldout:${i} is out of range; expected 0..${verses.length - 1}.`);
+    return m.encodePair(verses[i].es, []);
+  },
+  batch: (model, data, count) => {
+    if (data.kind !== 'sentence') throw wrongKind('a translation model', 'sentence', data);
+    const m = model as Translator;
+    return m.pack(data.verses.slice(0, count).map((v) => ({ source: m.sourceIds(v.es), target: [2] }))); // [count, 2, pos]: each Spanish verse and <s>
+  },
+  predict(model, input, k) {
+    const m = model as Translator;
+    const probs = tf.tidy(() => tf.softmax(tf.slice(model.forward(input), [0, 0, 0], [1, 1, m.target.size]).reshape([1, m.target.size]))); // [1, tgt_vocab]: the first English word
+    try {
+      return topK(probs, m.target.tokens, k)[0];
+    } finally {
+      probs.dispose();
+    }
+  },
+};
+
 const imageClassifier: ModelEntry = {
   architecture: 'digits-cnn',
   input: 'image',
@@ -134,7 +192,7 @@ const imageClassifier: ModelEntry = {
   evaluate(model, data) {
     if (data.kind !== 'image') throw wrongKind('an image classifier', 'image', data);
     const e = evaluateDigits(model, data.set);
-    return { metric: 'accuracy', lowerIsBetter: false, value: e.value, n: e.n, data: data.source };
+    return { metric: 'accuracy', lowerIsBetter: false, value: e.value, n: e.n, data: data.source, perExample: Float64Array.from(correctnessVector(e)) };
   },
   encode(_model, spec) {
     const i = heldOutIndex(spec);
@@ -177,8 +235,9 @@ const wordClassifier: ModelEntry = {
   evaluate(model, data) {
     if (data.kind !== 'word') throw wrongKind('a word classifier', 'word', data);
     const guesses = (model as CharRNN).classifyWords(data.words);
-    const correct = guesses.filter((g, i) => g.label === data.labels[i]).length;
-    return { metric: 'accuracy', lowerIsBetter: false, value: correct / data.words.length, n: data.words.length, data: data.source };
+    const right = Float64Array.from(guesses, (g, i) => (g.label === data.labels[i] ? 1 : 0)); // [word]: 1 where right
+    const correct = right.reduce((a, b) => a + b, 0);
+    return { metric: 'accuracy', lowerIsBetter: false, value: correct / data.words.length, n: data.words.length, data: data.source, perExample: right };
   },
   encode(model, spec) {
     const i = heldOutIndex(spec);
@@ -208,7 +267,8 @@ const keywordSpotter: ModelEntry = {
     const shipped = data.source.startsWith('assets/');
     const e = evaluateKeywords(model as KeywordCNN, data.clips, shipped ? {} : { snrs: [Infinity] });
     const bySnr = e.results.map((r) => ({ snr: Number.isFinite(r.snrDb) ? r.snrDb : 'clean', accuracy: r.accuracy }));
-    return { metric: 'accuracy', lowerIsBetter: false, value: e.results[0].accuracy, n: e.results[0].n, data: data.source, extra: { bySnr } };
+    const right = Float64Array.from(e.predictions[0], (p, i) => (p === data.clips.labels[i] ? 1 : 0)); // [clip]: 1 where right at the first SNR (the figure's)
+    return { metric: 'accuracy', lowerIsBetter: false, value: e.results[0].accuracy, n: e.results[0].n, data: data.source, extra: { bySnr }, perExample: right };
   },
   encode(model, spec) {
     const i = heldOutIndex(spec);
@@ -326,11 +386,90 @@ const languageModel: ModelEntry = {
   },
 };
 
+// ---- a regression model (notebook 13): rows of measurements -> one number ----
+
+/** The shipped diabetes data (assets/diabetes/diabetes.json, written by scripts/make-diabetes-data.py). */
+export function diabetesFile(): string {
+  return path.join(assetsDir(), 'diabetes', 'diabetes.json');
+}
+
+const sameFeatures = (a: string[], b: string[]) => a.length === b.length && a.every((f, i) => f === b[i]);
+
+const tabularRegressor: ModelEntry = {
+  architecture: 'tabular-regressor',
+  input: 'tabular',
+  metric: 'mean absolute error',
+  lowerIsBetter: true,
+  views: ['trace'],
+  int8: 'fake-quant',
+  inputHelp: "--input '[59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.86, 87]' (one row: age, sex, bmi, bp, s1..s6), a .json file holding such a row, or heldout:N",
+  heldOut(model) {
+    const diabetes = readDiabetes(diabetesFile());
+    if (!sameFeatures((model as TabularRegressor).config.features, diabetes.features)) return null; // another data set: give --data
+    return { kind: 'tabular', set: splitDiabetes(diabetes).heldOut, source: 'the 88 held-out patients of assets/diabetes/diabetes.json (every 5th of 442)' };
+  },
+  evaluate(model, data) {
+    if (data.kind !== 'tabular') throw wrongKind('a regression model', 'tabular', data);
+    const predicted = (model as TabularRegressor).predict(data.set.rows);
+    let abs = 0;
+    let sq = 0;
+    const perExample = new Float64Array(predicted.length);
+    predicted.forEach((p, i) => {
+      const e = p - data.set.targets[i];
+      perExample[i] = Math.abs(e);
+      abs += Math.abs(e);
+      sq += e * e;
+    });
+    const n = predicted.length;
+    return { metric: 'mean absolute error', lowerIsBetter: true, value: abs / n, n, data: data.source, extra: { rmse: Math.sqrt(sq / n) }, perExample };
+  },
+  encode(model, spec) {
+    const features = (model as TabularRegressor).config.features;
+    const i = heldOutIndex(spec);
+    if (i !== null) {
+      const data = tabularRegressor.heldOut(model, model.name);
+      if (!data || data.kind !== 'tabular') throw new Error(`heldout:${i}: ${model.name} ships no held-out rows; give a row of ${features.length} numbers.`);
+      if (i >= data.set.rows.length) throw new Error(`heldout:${i} is out of range; expected 0..${data.set.rows.length - 1}.`);
+      return rowsFromJson(data.set.rows[i], features, `heldout:${i}`);
+    }
+    if (spec.trim().startsWith('[')) {
+      let value: unknown;
+      try {
+        value = JSON.parse(spec);
+      } catch {
+        throw new Error(`--input ${spec}: not valid JSON; expected a row of ${features.length} numbers (${features.join(', ')}).`);
+      }
+      return rowsFromJson(value, features, '--input');
+    }
+    if (path.extname(spec).toLowerCase() === '.json') return rowsFromJson(readJson(spec, `a row of ${features.length} numbers`), features, spec);
+    throw new Error(`--input ${spec}: expected a JSON row of ${features.length} numbers (${features.join(', ')}), a .json file holding one, or heldout:N.`);
+  },
+  batch: (model, data, count) => {
+    if (data.kind !== 'tabular') throw wrongKind('a regression model', 'tabular', data);
+    return rowsFromJson(data.set.rows.slice(0, count), (model as TabularRegressor).config.features, data.source);
+  },
+  predict(model) {
+    throw new Error(`${model.name} is a regression model: it predicts a number, not labels with probabilities (use the registry entry's estimate).`);
+  },
+  estimate(model, input) {
+    const out = model.forward(input); // [batch, 1] in target units
+    try {
+      return { values: Array.from(out.dataSync()), target: (model as TabularRegressor).config.target };
+    } finally {
+      out.dispose();
+    }
+  },
+  notComparable:
+    'a regression model (one number per row of measurements): compare reports classifiers\' accuracy and language models\' cross-entropy; `eval` gives its mean absolute error, and notebook 13 compares it with its yardsticks',
+};
+
 const ENTRIES: Record<string, ModelEntry> = {
   'digits-cnn': imageClassifier,
   'char-rnn': wordClassifier,
   'kws-cnn': keywordSpotter,
   gpt: languageModel,
+  translator: translatorEntry,
+  'tabular-regressor': tabularRegressor,
 };
 
 /** What every registered model class offers beside the hooks: its size and a way to free its weights. */
@@ -341,6 +480,8 @@ const LOADERS: Record<string, (dir: string, name: string) => LoadedModel> = {
   'char-rnn': (dir, name) => CharRNN.load(dir, name),
   gpt: (dir, name) => GPT.load(dir, name),
   'kws-cnn': (dir, name) => KeywordCNN.load(dir, name),
+  translator: (dir, name) => Translator.load(dir, name),
+  'tabular-regressor': (dir, name) => TabularRegressor.load(dir, name),
 };
 
 /** Students `compare --distill-into` can name, per shipped teacher (trained by scripts/train-students.ts and train-gpt-students.ts). */
@@ -418,6 +559,8 @@ const CLASSES = new Map<unknown, string>([
   [CharRNN, 'char-rnn'],
   [GPT, 'gpt'],
   [KeywordCNN, 'kws-cnn'],
+  [Translator, 'translator'],
+  [TabularRegressor, 'tabular-regressor'],
 ]);
 
 /** The entry of a loaded model: by its class, or by the shipped model its name starts with (e.g. an ONNX Runtime copy "tiny-gpt-int8-onnx"). */
@@ -513,6 +656,8 @@ export const DATA_FORMATS: Record<InputKind, string> = {
   word: 'a .json file {"words": ["..."], "labels": ["english", ...]} (labels from the model\'s classes)',
   audio: 'a folder of <keyword>/<clip>.wav (16 kHz, mono, 16-bit PCM or float; at most 1 s each)',
   text: 'a UTF-8 .txt file (the text the model should predict)',
+  sentence: 'a .json file {"pairs": [{"es": "Spanish sentence", "en": "its English reference"}, ...]}',
+  tabular: 'a .json file {"rows": [[one number per feature, in the model\'s feature order], ...], "targets": [number, ...]}',
 };
 
 /** Read `--data FILE` as the input kind of `name`'s entry. */
@@ -566,6 +711,20 @@ export function readEvalData(name: string, file: string): EvalData {
     case 'text': {
       const text = readRegularFile(file, 64 * 2 ** 20, '--data').toString('utf8');
       return { kind: 'text', text, source };
+    }
+    case 'sentence': {
+      const v = readJson(file, expects) as { pairs?: unknown };
+      const ok = Array.isArray(v.pairs) && v.pairs.length > 0 && v.pairs.every((p) => typeof p?.es === 'string' && typeof p?.en === 'string');
+      if (!ok) throw new Error(`${file}: expected ${expects}.`);
+      return { kind: 'sentence', verses: (v.pairs as { es: string; en: string }[]).map((p) => ({ es: tokenizeWords(p.es), en: tokenizeWords(p.en) })), source };
+    }
+    case 'tabular': {
+      const v = readJson(file, expects) as { rows?: unknown; targets?: unknown };
+      if (!Array.isArray(v.rows) || !Array.isArray(v.targets) || v.rows.length !== v.targets.length || v.rows.length === 0) throw new Error(`${file}: expected ${expects}, one target per row.`);
+      if (!v.rows.every((r) => Array.isArray(r) && r.every((x) => typeof x === 'number' && Number.isFinite(x))) || !v.targets.every((t) => typeof t === 'number' && Number.isFinite(t))) {
+        throw new Error(`${file}: every row and target must hold finite numbers; expected ${expects}.`);
+      }
+      return { kind: 'tabular', set: { features: [], rows: v.rows as number[][], targets: v.targets as number[], target: 'the targets of ' + file }, source };
     }
   }
 }

@@ -8,7 +8,7 @@ import type { DigitSet } from '../data/mnist';
 import type { DigitsCNN } from '../models/cnn';
 import type { GPT } from '../models/gpt';
 import type { OnnxGPT } from '../fastpath/gpt-onnx';
-import { evaluateDigits } from '../models/evaluate';
+import { correctnessVector, evaluateDigits } from '../models/evaluate';
 import { entryFor, metricNameOf, textLoss, type EvalData } from '../models/registry';
 import { pairedBootstrap, type PairedInterval } from '../analysis/intervals';
 import { timeAlternating, timeOne, timeOneAsync, type Timing } from '../engine/timing';
@@ -356,7 +356,10 @@ export async function compare(original: HookedModel, variants: Variant<HookedMod
       if (data.originalOnnx) exports.set(original, data.originalOnnx);
       for (const v of variants as Variant<HookedModel>[]) if (v.onnx) exports.set(v.model, v.onnx);
       plan = {
-        evaluate: (m) => ({ value: evaluateDigits(m, set).value }),
+        evaluate: (m) => {
+          const e = evaluateDigits(m, set);
+          return { value: e.value, perExample: Float64Array.from(correctnessVector(e)) };
+        },
         lowerIsBetter: false,
         metricName: 'accuracy',
         latencyInput: data.latencyInput,

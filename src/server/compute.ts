@@ -177,6 +177,7 @@ export class LabService {
     const info = (await this.listModels()).find((m) => m.name === model.name);
     if (info?.input === 'word') return this.runText(model as unknown as TextModel, body);
     if (info?.input === 'audio' || info?.input === 'text') return this.runEncoded(model, info.input, body);
+    if (info?.input === 'sentence') throw new InputError(`model: "${model.name}" is a translation model; the stepper shows one forward pass of image, word, audio and text models. Translate with \`inference-lab run ${model.name} --input "..."\` or notebook 12.`);
     await this.requireImageModel(model.name, 'the stepper');
     const k = body.k === undefined ? 3 : body.k;
     if (!isInt(k) || k < 1 || k > 10) throw new InputError(`k: expected an integer 1..10; got ${isInt(k) ? k : what(k)}.`);
@@ -293,6 +294,7 @@ export class LabService {
   async compare(body: Record<string, unknown>): Promise<CompareResult> {
     const original = (await this.model(body.model)) as lab.LoadedModel;
     const entry = lab.entryOf(original.name);
+    if (entry.notComparable) throw new InputError(`model: "${original.name}" is ${entry.notComparable}.`);
     const choice = optimizationChoice(body.optimization, entry, original.name);
     const limits = COMPARE_ITEMS[entry.input];
     const rawN = body.items ?? (entry.input === 'image' ? body.digits : undefined) ?? limits.default;
@@ -416,10 +418,12 @@ export const COMPARE_ITEMS: Record<lab.InputKind, { default: number; min: number
   word: { default: 500, min: 10, max: 2000, unit: 'held-out words' },
   audio: { default: 100, min: 10, max: 250, unit: 'held-out clips (clean)' },
   text: { default: 8, min: 1, max: 64, unit: 'windows of the test text' },
+  tabular: { default: 88, min: 10, max: 88, unit: 'held-out patients' }, // compare refuses a regression model (entry.notComparable); the limits complete the table
+  sentence: { default: 1, min: 1, max: 1, unit: 'none: compare refuses a translation model (entry.notComparable)' },
 };
 
 /** Batch each model is timed at, per input kind. */
-const LATENCY_BATCH: Record<lab.InputKind, number> = { image: 64, word: 16, audio: 8, text: 1 };
+const LATENCY_BATCH: Record<lab.InputKind, number> = { image: 64, word: 16, audio: 8, text: 1, tabular: 88, sentence: 1 };
 
 type Num = number | 'inf' | '-inf';
 
@@ -523,6 +527,12 @@ export function heldOutSlice(model: lab.HookedModel, data: lab.EvalData, n: numb
     case 'text': {
       const context = (model as unknown as { config: { contextLength: number } }).config.contextLength;
       return { kind: 'text', text: [...data.text].slice(0, n * context + 1).join(''), source: `the first ${n} windows of ${data.source}` };
+    }
+    case 'sentence':
+      return { kind: 'sentence', verses: data.verses.slice(0, n), source: `the first ${n} verses of ${data.source}` };
+    case 'tabular': {
+      const idx = pick(data.set.rows);
+      return { kind: 'tabular', set: { ...data.set, rows: idx.map((i) => data.set.rows[i]), targets: idx.map((i) => data.set.targets[i]) }, source: `${how(data.set.rows.length, idx.length)} rows of ${data.source}` };
     }
   }
 }

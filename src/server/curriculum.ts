@@ -19,4 +19,6 @@ export const CURRICULUM: CurriculumEntry[] = [
   { slug: '09-knowledge-distillation', title: 'Knowledge distillation', concepts: 'student mimics teacher, faster inference' },
   { slug: '10-optimized-vs-original', title: 'Optimized vs original', concepts: 'comparing optimized and original models end to end' },
   { slug: '11-applications', title: 'Applications', concepts: 'language understanding, computer vision, speech recognition' },
+  { slug: '12-translation', title: 'Translation', concepts: 'sequence to sequence, cross-attention as alignment, search as post-processing' },
+  { slug: '13-vision-in-practice', title: 'Vision in practice', concepts: 'numerical predictions (regression), facial recognition (face boxes, age), medical images (Hounsfield units, windowing)' },
 ];

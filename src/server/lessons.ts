@@ -15,7 +15,7 @@ import type { MimeBundle } from '../index';
 import { escapeHtml } from './html';
 import { CURRICULUM } from './curriculum';
 import type { LabService } from './compute';
-import { findOutput, parseChartRef, readNotebook, VEGA_LITE_MIME, type ChartRef, type Notebook } from './notebook-lessons';
+import { findOutput, parseChartRef, readNotebook, SOLUTION_CLOSE, SOLUTION_OPEN, VEGA_LITE_MIME, type ChartRef, type Notebook } from './notebook-lessons';
 
 type MarkedModule = typeof import('marked', { with: { 'resolution-mode': 'import' } });
 let markedModule: Promise<MarkedModule> | null = null;
@@ -239,6 +239,8 @@ export class Lessons {
         },
         html({ text }) {
           if (/^\s*<!--[\s\S]*?-->\s*$/.test(text)) return '';
+          const line = text.trim();
+          if (line === SOLUTION_OPEN || line === SOLUTION_CLOSE) return `${line}\n`; // a folded solution; any other HTML is shown as text
           return escapeHtml(text);
         },
         image({ href, title, text }) {

@@ -20,6 +20,9 @@
 //                            the notebook's view; the lesson unwraps it.
 //     hide-from-lesson       the lesson leaves the cell out (markdown, or code with its outputs)
 //     show-code-in-lesson    the lesson also shows the code of this cell, above its outputs
+//     solution               an exercise's worked answer: folded in the notebook (source hidden),
+//                            so the lesson folds its code and outputs too, in <details> (GitHub and
+//                            the web explainer both draw it closed, with "Solution" to click)
 // - After the first cell (the title), one line says where the lesson comes from.
 //
 // No images are written: 80 charts as PNG at 1x are 4.3 MB and change at every re-execution,
@@ -34,7 +37,12 @@ export const LESSON_TAGS = {
   lessonOnly: 'lesson-only',
   hide: 'hide-from-lesson',
   showCode: 'show-code-in-lesson',
+  solution: 'solution',
 } as const;
+
+/** The two HTML lines that fold a solution; the web explainer lets exactly these through. */
+export const SOLUTION_OPEN = '<details><summary>Solution</summary>';
+export const SOLUTION_CLOSE = '</details>';
 
 /** A notebook file the generator turns into a lesson: `NN-words.ipynb`. */
 export const NOTEBOOK_FILE = /^([0-9]{2}-[a-z0-9-]+)\.ipynb$/;
@@ -159,7 +167,9 @@ export function lessonFromNotebook(nb: Notebook, file: string): string {
     }
     if (cell.cell_type !== 'code') return;
     if (tags.includes(LESSON_TAGS.lessonOnly)) throw new Error(`${where}: "${LESSON_TAGS.lessonOnly}" is for markdown cells`);
-    if (tags.includes(LESSON_TAGS.showCode)) {
+    const solution = tags.includes(LESSON_TAGS.solution);
+    if (solution) blocks.push(SOLUTION_OPEN);
+    if (tags.includes(LESSON_TAGS.showCode) || solution) {
       const code = join(cell.source).replace(/\s+$/, '');
       if (code) blocks.push(fence('ts', code));
     }
@@ -189,6 +199,7 @@ export function lessonFromNotebook(nb: Notebook, file: string): string {
       }
     });
     flush();
+    if (solution) blocks.push(SOLUTION_CLOSE);
   });
   if (!sourceSaid) blocks.push(SOURCE_LINE(file));
   return blocks.join('\n\n') + '\n';
