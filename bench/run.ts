@@ -71,7 +71,11 @@ async function main(): Promise<void> {
     // Interleave the variants call by call, rotating their order, so drift in machine load and
     // garbage-collection pauses hit all three alike; compare medians.
     const variants: Record<'plain' | 'none' | 'all', () => void> = {
-      plain: () => model.forward(x).dataSync(),
+      plain: () => {
+        const out = model.forward(x); // freed like the others', so all three pay the same disposal
+        out.dataSync();
+        out.dispose();
+      },
       none: () => {
         const [out, cache] = model.runWithCache(x, { names: [] });
         out.dataSync();

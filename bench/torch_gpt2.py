@@ -1,9 +1,12 @@
 """The same GPT forward in PyTorch (Debian's python3-torch), for the benchmark's side-by-side.
 
 Reads the weights the benchmark saved (Inference Lab's safetensors names, y = x W + b with W
-[in, out]), runs `pos` tokens through them, and prints one JSON line: the median ms per thread
-count, and the logits of the last position so the benchmark can check both agree.
-Usage: torch_gpt2.py <weights.safetensors> <config.json> <ids comma-separated> <threads,...>
+[in, out]) and serves forwards of `pos` tokens through them.
+Usage: torch_gpt2.py --serve <weights.safetensors> <config.json> <ids comma-separated>
+Loads once, prints one JSON line (version, BLAS, the last position's first logits so the
+benchmark can check both agree), then for each line "<threads>" on stdin runs one forward with
+that many threads and prints its own ms: the benchmark times these calls in alternation with the
+tfjs forward (src/engine/timing.ts), so load on a shared machine hits both alike.
 """
 import json
 import math
@@ -63,27 +66,31 @@ def blas_in_use():
     return 'reference' if libs else 'unknown'
 
 
-def main():
-    weights = read_safetensors(sys.argv[1])
-    config = json.load(open(sys.argv[2]))['config']
-    ids = torch.tensor([[int(v) for v in sys.argv[3].split(',')]])
+def serve(weights, config, ids):
+    with torch.inference_mode():
+        for _ in range(2):
+            logits = forward(weights, config, ids)  # warm-up
+        print(json.dumps({'ready': True, 'torch': torch.__version__, 'blas': blas_in_use(), 'last_logits': logits[0, -1, :16].tolist()}), flush=True)
+        for line in sys.stdin:
+            torch.set_num_threads(int(line))
+            t0 = time.perf_counter()
+            forward(weights, config, ids)
+            print(json.dumps({'ms': (time.perf_counter() - t0) * 1000}), flush=True)
+
+
+def load(args):
+    weights = read_safetensors(args[0])
+    config = json.load(open(args[1]))['config']
+    ids = torch.tensor([[int(v) for v in args[2].split(',')]])
     if config['tiedEmbeddings']:
         weights['unembed.W_U'] = weights['embed.W_E'].t().contiguous()  # transposed once, as the other engines do
-    result = {'torch': torch.__version__, 'ms': {}}
-    with torch.inference_mode():
-        for threads in [int(t) for t in sys.argv[4].split(',')]:
-            torch.set_num_threads(threads)
-            for _ in range(3):
-                logits = forward(weights, config, ids)
-            times = []
-            for _ in range(10):
-                t0 = time.perf_counter()
-                logits = forward(weights, config, ids)
-                times.append((time.perf_counter() - t0) * 1000)
-            result['ms'][str(threads)] = sorted(times)[len(times) // 2]
-    result['last_logits'] = logits[0, -1, :16].tolist()
-    result['blas'] = blas_in_use()
-    print(json.dumps(result))
+    return weights, config, ids
+
+
+def main():
+    if len(sys.argv) != 5 or sys.argv[1] != '--serve':
+        sys.exit('usage: torch_gpt2.py --serve <weights.safetensors> <config.json> <ids comma-separated>')
+    serve(*load(sys.argv[2:5]))
 
 
 main()

@@ -2,10 +2,9 @@
 //   1. the tiny GPT's generation speed with and without the KV cache, at 32, 128 and 256 tokens of
 //      context, on tfjs and on the fast path (ONNX Runtime);
 //   2. a GPT-2-small-shaped model (random weights): one forward of 64 tokens in tfjs, ONNX Runtime
-//      float32 and int8, and PyTorch (Debian python3-torch) on the same weights, with the ratios the
-//      issues set targets for; and the fast path with a full read-only cache against without;
+//      float32 and int8, and PyTorch (Debian python3-torch, its own process, timed in alternation
+//      with tfjs) on the same weights, with the ratios the issues set targets for; and the fast path with a full read-only cache against without;
 //   3. int8 against float32 in ONNX Runtime at batch 1 and 64 (p50/p95).
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -16,7 +15,8 @@ import type { OnnxGPT } from '../src/fastpath/gpt-onnx';
 import { loadModel, packageRoot } from '../src/models/registry';
 import { initBackend, backendLabel } from '../src/engine/backend';
 import { latencyPercentiles } from '../src/optimize/compare';
-import { timeAlternating } from '../src/engine/timing';
+import { timeAlternating, timeAlternatingAsync } from '../src/engine/timing';
+import { startTorch, type ForwardWorker } from './forward-workers';
 
 /**
  * Medians of two calls timed in alternation (a, b, a, b, ...), so that a machine getting busier
@@ -48,28 +48,35 @@ function generationSpeed(tiny: GPT, fast: OnnxGPT): void {
   }
 }
 
-/** PyTorch on the same weights: {threads: ms} and the last position's first logits. */
-function torchForward(model: GPT, ids: number[], threads: number[]): { ms: Record<string, number>; last: number[]; version: string; blas: string } | string {
+/**
+ * PyTorch on the same weights, in its own process, timed in alternation with the tfjs forward
+ * (bench/forward-workers.ts): {threads: median ms}, the tfjs median from the same rounds, and the
+ * last position's first logits.
+ */
+async function torchAlongside(model: GPT, ids: number[], threads: number[], tfjs: () => void): Promise<{ ms: Record<string, number>; tfjsMs: number; last: number[]; version: string; blas: string } | string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-gpt2-'));
+  const workers: ForwardWorker[] = [];
   try {
     model.save(dir);
-    const script = path.join(packageRoot(), 'bench', 'torch_gpt2.py');
-    const r = spawnSync('/usr/bin/python3', [script, path.join(dir, 'weights.safetensors'), path.join(dir, 'config.json'), ids.join(','), threads.join(',')], { encoding: 'utf8', maxBuffer: 2 ** 24 });
-    if (r.status !== 0) return `PyTorch run failed (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); apt-get install python3-torch`;
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    return { ms: out.ms, last: out.last_logits, version: out.torch, blas: out.blas ?? 'unknown' };
+    for (const n of threads) workers.push(await startTorch(dir, ids, n));
+    const hello = workers[0].hello as { torch: string; blas: string; last_logits: number[] };
+    const t = await timeAlternatingAsync([{ label: 'tfjs', fn: tfjs }, ...threads.map((n, i) => ({ label: `torch ${n}`, fn: () => workers[i].run(String(n)) }))], { warmup: 1, runs: 10 });
+    return { ms: Object.fromEntries(threads.map((n, i) => [n, t[i + 1].medianMs])), tfjsMs: t[0].medianMs, last: hello.last_logits, version: hello.torch, blas: hello.blas ?? 'unknown' };
+  } catch (err) {
+    return `PyTorch run failed (${(err as Error).message}); apt-get install python3-torch`;
   } finally {
+    for (const w of workers) w.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function gpt2Small(): void {
+async function gpt2Small(): Promise<void> {
   console.log('\nB. GPT-2-small shape (124 M parameters, random weights), one forward of 64 tokens, batch 1 (median ms)');
   const model = new GPT(GPT_PRESETS.gpt2, 'gpt2-shape', 7);
   const pos = 64;
   const ids = Array.from({ length: pos }, (_, i) => (i * 7919) % 50257);
   const input = tf.tensor2d(ids, [1, pos], 'int32');
-  const tfjsMs = latencyPercentiles(() => model.forward(input).dispose(), 3, 4000).p50;
+  let tfjsMs = latencyPercentiles(() => model.forward(input).dispose(), 3, 4000).p50;
   const tfjsLast = tf.tidy(() => Array.from(tf.slice(model.forward(input), [0, pos - 1, 0], [1, 1, 16]).dataSync()));
   console.log(`   tfjs (${tf.getBackend()}):              ${tfjsMs.toFixed(0).padStart(6)} ms`);
   const threads = [1, 2];
@@ -98,10 +105,12 @@ function gpt2Small(): void {
   const bestFloat = Math.min(...threads.map((t) => ort.float32[t]));
   const bestInt8 = Math.min(...threads.map((t) => ort.int8[t]));
   for (const kind of ['float32', 'int8']) console.log(`   ONNX Runtime ${kind.padEnd(8)}         ${threads.map((t) => `${ort[kind][t].toFixed(0).padStart(6)} ms (${t} thread${t > 1 ? 's' : ''})`).join('  ')}`);
-  const torch = torchForward(model, ids, threads);
+  const torch = await torchAlongside(model, ids, threads, () => model.forward(input).dispose());
   if (typeof torch === 'string') {
     console.log(`   PyTorch: ${torch}`);
   } else {
+    tfjsMs = torch.tfjsMs; // the ratio compares rounds timed in alternation
+    console.log(`   tfjs (${tf.getBackend()}) again, in alternation with PyTorch: ${tfjsMs.toFixed(0).padStart(6)} ms`);
     const bestTorch = Math.min(...Object.values(torch.ms));
     const agree = Math.max(...torch.last.map((v, i) => Math.abs(v - tfjsLast[i])));
     console.log(`   PyTorch ${torch.version.padEnd(14)}        ${threads.map((t) => `${torch.ms[t].toFixed(0).padStart(6)} ms (${t} thread${t > 1 ? 's' : ''})`).join('  ')}   (logits agree with tfjs to ${agree.toExponential(1)})`);
@@ -151,7 +160,7 @@ export async function benchTransformers(only?: string): Promise<void> {
   fast.dispose();
   int8Batches(tiny);
   tiny.dispose();
-  gpt2Small();
+  await gpt2Small();
 }
 
 if (require.main === module) {

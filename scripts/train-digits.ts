@@ -3,24 +3,12 @@
 import * as path from 'path';
 import { tf } from '../src/engine/tf';
 import { initBackend } from '../src/engine/backend';
-import { loadMnist, MNIST_SIZE } from '../src/data/mnist';
+import { loadMnist } from '../src/data/mnist';
 import { seededPermutation, seededRandom } from '../src/data/random';
 import { DigitsCNN, DIGITS_CNN_DEFAULTS } from '../src/models/cnn';
 import { evaluateDigits } from '../src/models/evaluate';
 import { assetsDir } from '../src/models/registry';
-
-/** Copy a 28x28 digit shifted by (dx, dy) pixels, filling with black: cheap augmentation. */
-function shifted(src: Uint8Array, dst: Uint8Array, dx: number, dy: number): void {
-  dst.fill(0);
-  for (let y = 0; y < MNIST_SIZE; y++) {
-    const sy = y - dy;
-    if (sy < 0 || sy >= MNIST_SIZE) continue;
-    for (let x = 0; x < MNIST_SIZE; x++) {
-      const sx = x - dx;
-      if (sx >= 0 && sx < MNIST_SIZE) dst[y * MNIST_SIZE + x] = src[sy * MNIST_SIZE + sx];
-    }
-  }
-}
+import { digitsTrainingStep } from '../src/train/digits';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,7 +21,6 @@ async function main(): Promise<void> {
   const batchSize = 64;
   const backendName = await initBackend();
   const { train, heldOut } = loadMnist();
-  const px = MNIST_SIZE * MNIST_SIZE;
 
   // Normalisation constants come from the training pixels only.
   let sum = 0;
@@ -58,22 +45,7 @@ async function main(): Promise<void> {
     let batches = 0;
     if (epoch === Math.floor(epochs * 0.7)) (optimizer as unknown as { learningRate: number }).learningRate = 5e-4; // anneal for the last epochs
     for (let start = 0; start + batchSize <= train.count; start += batchSize) {
-      const idx = order.slice(start, start + batchSize);
-      const pixels = new Uint8Array(batchSize * px);
-      const labels = new Int32Array(batchSize);
-      idx.forEach((j, b) => {
-        const dx = Math.floor(random() * (2 * maxShift + 1)) - maxShift;
-        const dy = Math.floor(random() * (2 * maxShift + 1)) - maxShift;
-        shifted(train.images.subarray(j * px, (j + 1) * px), pixels.subarray(b * px, (b + 1) * px), dx, dy);
-        labels[b] = train.labels[j];
-      });
-      const loss = optimizer.minimize(() => {
-        const x = tf.tensor3d(pixels, [batchSize, MNIST_SIZE, MNIST_SIZE], 'int32'); // [batch, 28, 28]
-        const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10); // [batch, 10]
-        return tf.losses.softmaxCrossEntropy(y, model.logits(x)) as tf.Scalar;
-      }, true)!;
-      lossSum += loss.dataSync()[0];
-      loss.dispose();
+      lossSum += digitsTrainingStep(model, optimizer, train, order.slice(start, start + batchSize), random, maxShift);
       batches++;
     }
     model.convKernel = 'native';
