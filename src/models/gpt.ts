@@ -24,6 +24,7 @@ import type { MimeBundle } from '../engine/mime';
 import type { OnnxGPT } from '../fastpath/gpt-onnx';
 import { compileModel, type CompileOptions } from '../hooks/compile';
 import { viewOf } from '../engine/display';
+import { TransposedCopy, causalMaskBias, geluTanh, gpt2Initializers, layerNorm, linear } from './transformer-parts';
 
 export interface GPTConfig {
   /** Distinct token ids (rows of the token embedding). */
@@ -317,7 +318,7 @@ export class GPT extends HookedModel {
   /** Where a given forward reads and writes keys/values (only during `forwardCached`). */
   private activeKv: KVCache | null = null;
   /** Tied models: W_E transposed once, reused while W_E is unchanged (see `unembedMatrix`). */
-  private transposedEmbedding: { source: object; value: Tensor } | null = null;
+  private readonly transposedEmbedding = new TransposedCopy();
 
   /** `seed` null: every weight starts at zero, for a loader that fills them all next (random init of GPT-2 small takes ~8 s). */
   constructor(config: GPTConfig, name = 'gpt', seed: number | null = 0) {
@@ -338,15 +339,7 @@ export class GPT extends HookedModel {
 
     // GPT-2's initialisation: N(0, 0.02), and the projections into the residual stream scaled
     // by 1/sqrt(2 * layers) so the stream's variance does not grow with depth.
-    let s = seed ?? 0;
-    const owned = (initial: Tensor): tf.Variable => {
-      const variable = tf.variable(initial);
-      initial.dispose(); // tf.variable copies; free the initial tensor
-      return variable;
-    };
-    const normal = (shape: number[], std = 0.02) => owned(seed === null ? tf.zeros(shape) : tf.randomNormal(shape, 0, std, 'float32', ++s));
-    const zeros = (shape: number[]) => owned(tf.zeros(shape));
-    const ones = (shape: number[]) => owned(tf.ones(shape));
+    const { normal, zeros, ones } = gpt2Initializers(seed);
     const residualStd = 0.02 / Math.sqrt(2 * nLayers);
     const w: Record<string, tf.Variable> = {
       'embed.W_E': normal([v, d]), // [vocab, d_model]
@@ -456,7 +449,7 @@ export class GPT extends HookedModel {
       resid = isRecordingGradients() ? this.block(i, input, mask) : tf.tidy(() => this.block(i, input, mask));
     }
     const normalized = this.layerNorm('ln_final', 'ln_final.hook_normalized', resid); // [batch, pos, d_model]
-    return this.hook('hook_logits', this.linear(normalized, this.unembedMatrix())); // [batch, pos, vocab]
+    return this.hook('hook_logits', linear(normalized, this.unembedMatrix())); // [batch, pos, vocab]
   }
 
   /** One pre-LayerNorm block: resid + attn(ln1(resid)), then + mlp(ln2(.)). */
@@ -466,9 +459,9 @@ export class GPT extends HookedModel {
     const attnOut = this.hook(blockHook(i, 'hook_attn_out'), this.attention(i, this.layerNorm(`${b}.ln1`, blockHook(i, 'ln1.hook_normalized'), resid), mask)); // [batch, pos, d_model]
     const residMid = this.hook(blockHook(i, 'hook_resid_mid'), tf.add(resid, attnOut)); // [batch, pos, d_model]
     const w = (name: string) => this.weights[`${b}.mlp.${name}`];
-    const pre = this.hook(blockHook(i, 'mlp.hook_pre'), this.linear(this.layerNorm(`${b}.ln2`, blockHook(i, 'ln2.hook_normalized'), residMid), w('W_in'), w('b_in'))); // [batch, pos, d_mlp]
+    const pre = this.hook(blockHook(i, 'mlp.hook_pre'), linear(this.layerNorm(`${b}.ln2`, blockHook(i, 'ln2.hook_normalized'), residMid), w('W_in'), w('b_in'))); // [batch, pos, d_mlp]
     const post = this.hook(blockHook(i, 'mlp.hook_post'), this.gelu(pre)); // [batch, pos, d_mlp]
-    const mlpOut = this.hook(blockHook(i, 'hook_mlp_out'), this.linear(post, w('W_out'), w('b_out'))); // [batch, pos, d_model]
+    const mlpOut = this.hook(blockHook(i, 'hook_mlp_out'), linear(post, w('W_out'), w('b_out'))); // [batch, pos, d_model]
     return this.hook(blockHook(i, 'hook_resid_post'), tf.add(residMid, mlpOut)); // [batch, pos, d_model]
   }
 
@@ -479,9 +472,9 @@ export class GPT extends HookedModel {
     const [batch, pos] = x.shape;
     const w = (name: string) => this.weights[`${b}.${name}`];
     const split = (t: Tensor) => tf.reshape(t, [batch, pos, nHeads, this.dHead]); // [batch, pos, head, d_head]
-    const q = this.hook(blockHook(i, 'attn.hook_q'), split(this.linear(x, w('W_Q'), w('b_Q')))); // [batch, pos, head, d_head]
-    const k = this.hook(blockHook(i, 'attn.hook_k'), split(this.linear(x, w('W_K'), w('b_K')))); // [batch, pos, head, d_head]
-    const v = this.hook(blockHook(i, 'attn.hook_v'), split(this.linear(x, w('W_V'), w('b_V')))); // [batch, pos, head, d_head]
+    const q = this.hook(blockHook(i, 'attn.hook_q'), split(linear(x, w('W_Q'), w('b_Q')))); // [batch, pos, head, d_head]
+    const k = this.hook(blockHook(i, 'attn.hook_k'), split(linear(x, w('W_K'), w('b_K')))); // [batch, pos, head, d_head]
+    const v = this.hook(blockHook(i, 'attn.hook_v'), split(linear(x, w('W_V'), w('b_V')))); // [batch, pos, head, d_head]
     const headsFirst = (t: Tensor) => tf.transpose(t, [0, 2, 1, 3]); // [batch, head, pos, d_head]
     let keys = headsFirst(k); // [batch, head, key_pos, d_head]
     let values = headsFirst(v); // [batch, head, key_pos, d_head]
@@ -489,32 +482,17 @@ export class GPT extends HookedModel {
     const scores = this.hook(blockHook(i, 'attn.hook_attn_scores'), tf.div(tf.matMul(headsFirst(q), keys, false, true), Math.sqrt(this.dHead))); // [batch, head, query_pos, key_pos]
     const pattern = this.hook(blockHook(i, 'attn.hook_pattern'), tf.softmax(tf.add(scores, mask))); // [batch, head, query_pos, key_pos]; masked weights are exactly 0
     const z = this.hook(blockHook(i, 'attn.hook_z'), tf.transpose(tf.matMul(pattern, values), [0, 2, 1, 3])); // [batch, pos, head, d_head]
-    return this.linear(tf.reshape(z, [batch, pos, nHeads * this.dHead]), w('W_O'), w('b_O')); // [batch, pos, d_model]
+    return linear(tf.reshape(z, [batch, pos, nHeads * this.dHead]), w('W_O'), w('b_O')); // [batch, pos, d_model]
   }
 
-  /** x W (+ b) on the last axis, as one 2-D matmul (the fastest kernel on every backend). */
-  private linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
-    const inDim = x.shape[x.rank - 1];
-    const outDim = weight.shape[1];
-    const rows = tf.reshape(x, [-1, inDim]); // [batch*pos, in]
-    const flat = isRecordingGradients() ? matMulTrainable(rows, weight) : tf.matMul(rows, weight); // [batch*pos, out]
-    const shifted = bias ? tf.add(flat, bias) : flat;
-    return tf.reshape(shifted, [...x.shape.slice(0, -1), outDim as number]); // [batch, pos, out]
-  }
-
-  /** LayerNorm over d_model: (x - mean) / sqrt(var + eps) * w + b (weights `<name>.w`, `<name>.b`), routed through `hook`. */
+  /** LayerNorm over d_model (weights `<name>.w`, `<name>.b`), routed through `hook`. */
   private layerNorm(name: string, hook: string, x: Tensor): Tensor {
-    const mean = tf.mean(x, -1, true); // [batch, pos, 1]
-    const centered = tf.sub(x, mean); // [batch, pos, d_model]
-    const variance = tf.mean(tf.square(centered), -1, true); // [batch, pos, 1] biased, as torch.nn.LayerNorm
-    const normalized = tf.div(centered, tf.sqrt(tf.add(variance, this.config.layerNormEps))); // [batch, pos, d_model]
-    return this.hook(hook, tf.add(tf.mul(normalized, this.weights[`${name}.w`]), this.weights[`${name}.b`])); // [batch, pos, d_model]
+    return this.hook(hook, layerNorm(x, this.weights[`${name}.w`], this.weights[`${name}.b`], this.config.layerNormEps)); // [batch, pos, d_model]
   }
 
   private gelu(x: Tensor): Tensor {
     if (this.config.activation === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))); // x * Phi(x)
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x))))); // sqrt(2/pi) (x + 0.044715 x^3)
-    return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+    return geluTanh(x);
   }
 
   /** Token ids -> rows of W_E. A gather, except under a gradient tape (WASM has no gradient for gather). */
@@ -533,14 +511,7 @@ export class GPT extends HookedModel {
    */
   private unembedMatrix(): Tensor {
     if (!this.config.tiedEmbeddings) return this.weights['unembed.W_U'];
-    const embedding = this.weights['embed.W_E'];
-    if (isRecordingGradients()) return tf.transpose(embedding); // [d_model, vocab]
-    const source = (embedding as unknown as { dataId: object }).dataId; // changes whenever W_E is assigned
-    if (this.transposedEmbedding?.source !== source) {
-      this.transposedEmbedding?.value.dispose();
-      this.transposedEmbedding = { source, value: tf.keep(tf.transpose(embedding)) }; // [d_model, vocab]
-    }
-    return this.transposedEmbedding.value;
+    return this.transposedEmbedding.of(this.weights['embed.W_E']); // [d_model, vocab]
   }
 
   /**
@@ -548,7 +519,7 @@ export class GPT extends HookedModel {
    * applies it. The logit lens reads every layer's residual stream through it (after ln_final).
    */
   unembed(x: Tensor): Tensor {
-    return tf.tidy(() => this.linear(x, this.unembedMatrix())); // [..., vocab]
+    return tf.tidy(() => linear(x, this.unembedMatrix())); // [..., vocab]
   }
 
   /** A trace that also carries the text of each position (batch item 0) and the tokenizer, so views can label tokens and logits. */
@@ -678,15 +649,6 @@ export class GPT extends HookedModel {
 
   dispose(): void {
     for (const w of Object.values(this.weights)) w.dispose();
-    this.transposedEmbedding?.value.dispose();
-    this.transposedEmbedding = null;
+    this.transposedEmbedding.dispose();
   }
-}
-
-/** [pos, past+pos] additive mask: query i (at absolute position past+i) sees keys 0..past+i. */
-function causalMaskBias(pos: number, past: number): Tensor {
-  const keys = past + pos;
-  const bias = new Float32Array(pos * keys);
-  for (let i = 0; i < pos; i++) bias.fill(-1e9, i * keys + past + i + 1, (i + 1) * keys);
-  return tf.tensor2d(bias, [pos, keys]);
 }

@@ -22,7 +22,7 @@ import { tf, type Tensor } from '../engine/tf';
 import { backendLabel } from '../engine/backend';
 import { isRecordingGradients, matMulTrainable } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
-import { loadModelDir, readSavedOptimization, saveModelFiles } from '../io/model-files';
+import { TransposedCopy, causalMaskBias, geluTanh, gpt2Initializers, layerNorm, linear } from './transformer-parts';
 import { BOS, EOS, PAD, tokenizeWords, Vocabulary } from '../data/translation';
 import type { MimeBundle } from '../engine/mime';
 
@@ -137,7 +137,7 @@ export class Translator extends HookedModel {
   readonly source: Vocabulary;
   readonly target: Vocabulary;
   /** W_E of the decoder transposed, kept while W_E is unchanged (see `unembedMatrix`). */
-  private transposedEmbedding: { source: object; value: Tensor } | null = null;
+  private readonly transposedEmbedding = new TransposedCopy();
 
   constructor(config: TranslatorConfig, name = 'translator', seed: number | null = 0) {
     super();
@@ -149,15 +149,7 @@ export class Translator extends HookedModel {
     this.config = config;
     this.source = new Vocabulary(config.sourceVocab);
     this.target = new Vocabulary(config.targetVocab);
-    let s = seed ?? 0;
-    const owned = (initial: Tensor): tf.Variable => {
-      const variable = tf.variable(initial);
-      initial.dispose(); // tf.variable copies; free the initial tensor
-      return variable;
-    };
-    const normal = (shape: number[], std = 0.02) => owned(seed === null ? tf.zeros(shape) : tf.randomNormal(shape, 0, std, 'float32', ++s));
-    const zeros = (shape: number[]) => owned(tf.zeros(shape));
-    const ones = (shape: number[]) => owned(tf.ones(shape));
+    const { normal, zeros, ones } = gpt2Initializers(seed);
     const residualStd = 0.02 / Math.sqrt(2 * (encoderLayers + decoderLayers)); // GPT-2's scaling of projections into the residual stream
     const attention = (prefix: string) => ({
       [`${prefix}.W_Q`]: normal([d, d]), [`${prefix}.b_Q`]: zeros([d]), // [d_model, head*d_head]
@@ -315,7 +307,7 @@ export class Translator extends HookedModel {
     const read = lastPositions
       ? tf.reshape(tf.gather(tf.reshape(normalized, [batch * pos, this.config.dModel]), tf.tensor1d(lastPositions.map((p, b) => b * pos + p), 'int32')), [batch, 1, this.config.dModel]) // [batch, 1, d_model]
       : normalized;
-    return this.hook('hook_logits', this.linear(read, this.unembedMatrix())); // [batch, tgt_pos (or 1), tgt_vocab]
+    return this.hook('hook_logits', linear(read, this.unembedMatrix())); // [batch, tgt_pos (or 1), tgt_vocab]
   }
 
   /**
@@ -324,14 +316,7 @@ export class Translator extends HookedModel {
    * under a gradient tape so gradients reach the embedding.
    */
   private unembedMatrix(): Tensor {
-    const embedding = this.weights['decoder.embed.W_E'];
-    if (isRecordingGradients()) return tf.transpose(embedding); // [d_model, tgt_vocab]
-    const source = (embedding as unknown as { dataId: object }).dataId; // changes whenever W_E is assigned
-    if (this.transposedEmbedding?.source !== source) {
-      this.transposedEmbedding?.value.dispose();
-      this.transposedEmbedding = { source, value: tf.keep(tf.transpose(embedding)) }; // [d_model, tgt_vocab]
-    }
-    return this.transposedEmbedding.value;
+    return this.transposedEmbedding.of(this.weights['decoder.embed.W_E']); // [d_model, tgt_vocab]
   }
 
   /** Token embeddings + position embeddings, each through its hook. */
@@ -365,40 +350,26 @@ export class Translator extends HookedModel {
     const kPos = kv.shape[1] as number;
     const w = (name: string) => this.weights[`${weights}.${name}`];
     const heads = (t: Tensor, n: number) => tf.transpose(tf.reshape(t, [batch, n, nHeads, this.dHead]), [0, 2, 1, 3]); // [batch, head, pos, d_head]
-    const q = heads(this.linear(x, w('W_Q'), w('b_Q')), qPos); // [batch, head, q_pos, d_head]
-    const k = heads(this.linear(kv, w('W_K'), w('b_K')), kPos); // [batch, head, k_pos, d_head]
-    const v = heads(this.linear(kv, w('W_V'), w('b_V')), kPos); // [batch, head, k_pos, d_head]
+    const q = heads(linear(x, w('W_Q'), w('b_Q')), qPos); // [batch, head, q_pos, d_head]
+    const k = heads(linear(kv, w('W_K'), w('b_K')), kPos); // [batch, head, k_pos, d_head]
+    const v = heads(linear(kv, w('W_V'), w('b_V')), kPos); // [batch, head, k_pos, d_head]
     const scores = this.hook(`${hooks}.hook_attn_scores`, tf.div(tf.matMul(q, k, false, true), Math.sqrt(this.dHead))); // [batch, head, q_pos, k_pos]
     const pattern = this.hook(`${hooks}.hook_pattern`, tf.softmax(tf.add(scores, bias))); // [batch, head, q_pos, k_pos]; masked weights are exactly 0
     const z = this.hook(`${hooks}.hook_z`, tf.transpose(tf.matMul(pattern, v), [0, 2, 1, 3])); // [batch, q_pos, head, d_head]
-    return this.linear(tf.reshape(z, [batch, qPos, nHeads * this.dHead]), w('W_O'), w('b_O')); // [batch, q_pos, d_model]
+    return linear(tf.reshape(z, [batch, qPos, nHeads * this.dHead]), w('W_O'), w('b_O')); // [batch, q_pos, d_model]
   }
 
   private mlp(block: string, x: Tensor): Tensor {
     const w = (name: string) => this.weights[`${block}.mlp.${name}`];
     const hookName = (h: string) => `${block}.mlp.${h}`;
-    const pre = this.hook(hookName('hook_pre'), this.linear(x, w('W_in'), w('b_in'))); // [batch, pos, d_mlp]
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(pre, tf.mul(0.044715, tf.mul(pre, tf.square(pre))))); // sqrt(2/pi) (x + 0.044715 x^3)
-    const post = this.hook(hookName('hook_post'), tf.mul(tf.mul(pre, 0.5), tf.add(1, tf.tanh(inner)))); // [batch, pos, d_mlp]
-    return this.hook(`${block}.hook_mlp_out`, this.linear(post, w('W_out'), w('b_out'))); // [batch, pos, d_model]
-  }
-
-  /** x W (+ b) on the last axis, as one 2-D matmul. */
-  private linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
-    const inDim = x.shape[x.rank - 1];
-    const outDim = weight.shape[1] as number;
-    const rows = tf.reshape(x, [-1, inDim]); // [batch*pos, in]
-    const flat = isRecordingGradients() ? matMulTrainable(rows, weight) : tf.matMul(rows, weight); // [batch*pos, out]
-    return tf.reshape(bias ? tf.add(flat, bias) : flat, [...x.shape.slice(0, -1), outDim]); // [batch, pos, out]
+    const pre = this.hook(hookName('hook_pre'), linear(x, w('W_in'), w('b_in'))); // [batch, pos, d_mlp]
+    const post = this.hook(hookName('hook_post'), geluTanh(pre)); // [batch, pos, d_mlp]
+    return this.hook(`${block}.hook_mlp_out`, linear(post, w('W_out'), w('b_out'))); // [batch, pos, d_model]
   }
 
   /** LayerNorm over d_model (weights `<name>.w`, `<name>.b`), routed through `hook`. */
   private layerNorm(name: string, hook: string, x: Tensor): Tensor {
-    const mean = tf.mean(x, -1, true); // [batch, pos, 1]
-    const centered = tf.sub(x, mean); // [batch, pos, d_model]
-    const variance = tf.mean(tf.square(centered), -1, true); // [batch, pos, 1] biased, as torch.nn.LayerNorm
-    const normalized = tf.div(centered, tf.sqrt(tf.add(variance, this.config.layerNormEps))); // [batch, pos, d_model]
-    return this.hook(hook, tf.add(tf.mul(normalized, this.weights[`${name}.w`]), this.weights[`${name}.b`])); // [batch, pos, d_model]
+    return this.hook(hook, layerNorm(x, this.weights[`${name}.w`], this.weights[`${name}.b`], this.config.layerNormEps)); // [batch, pos, d_model]
   }
 
   /** The forward pass without validation (training loops); differentiable. */
@@ -573,25 +544,17 @@ export class Translator extends HookedModel {
 
   /** Write weights.safetensors + config.json into `dir`. */
   save(dir: string, extra: Record<string, unknown> = {}): void {
-    saveModelFiles(dir, 'translator', this.config, this.weights, { ...extra, ...this.optimizationForFile() });
+    this.saveFiles(dir, 'translator', this.config, extra); // throws on a function transform, naming its hook
   }
 
   /** Load a model saved by `save` (or the shipped one). Errors name the file and tensor. */
   static load(dir: string, name = path.basename(dir)): Translator {
-    const model = loadModelDir<TranslatorConfig, Translator>(dir, 'translator', (config) => new Translator(config, name, null));
-    try {
-      model.restoreOptimization(readSavedOptimization(dir), path.join(dir, 'config.json'));
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return model;
+    return HookedModel.loadFiles<TranslatorConfig, Translator>(dir, 'translator', (config) => new Translator(config, name, null)); // other optimization-format versions refused
   }
 
   dispose(): void {
     for (const w of Object.values(this.weights)) w.dispose();
-    this.transposedEmbedding?.value.dispose();
-    this.transposedEmbedding = null;
+    this.transposedEmbedding.dispose();
   }
 }
 
@@ -606,11 +569,4 @@ function topIndices(values: Float32Array, k: number): number[] {
     for (let j = best.length - 1; j > 0 && values[best[j - 1]] < values[best[j]]; j--) [best[j - 1], best[j]] = [best[j], best[j - 1]]; // bubble up; equal values keep the lower index first
   }
   return best;
-}
-
-/** [pos, pos] additive mask: query i sees keys 0..i. */
-function causalMaskBias(pos: number): Tensor {
-  const bias = new Float32Array(pos * pos);
-  for (let i = 0; i < pos; i++) bias.fill(-1e9, i * pos + i + 1, (i + 1) * pos);
-  return tf.tensor2d(bias, [pos, pos]); // [pos, pos]
 }
