@@ -10,26 +10,11 @@ JSON with:
 Usage: regression_reference.py DATA.json MODEL_DIR... [--metrics FILE]
 """
 import json
-import struct
 import sys
 
 import numpy as np
 
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        raw = f.read()
-    (header_len,) = struct.unpack('<Q', raw[:8])
-    header = json.loads(raw[8:8 + header_len])
-    body = raw[8 + header_len:]
-    out = {}
-    for name, info in header.items():
-        if name == '__metadata__':
-            continue
-        assert info['dtype'] == 'F32', info
-        start, end = info['data_offsets']
-        out[name] = np.frombuffer(body[start:end], dtype='<f4').reshape(info['shape']).astype(np.float64)
-    return out
+from safetensors_np import read_safetensors
 
 
 def forward(model_dir, rows):

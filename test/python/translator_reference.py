@@ -7,25 +7,11 @@ cross-attention weights [layer][head][tgt_pos][src_pos].
 usage: python translator_reference.py MODEL_DIR '{"source": [ids], "target": [ids]}'
 """
 import json
-import struct
 import sys
 
 import numpy as np
 
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    (n,) = struct.unpack('<Q', data[:8])
-    header = json.loads(data[8:8 + n])
-    out = {}
-    for name, info in header.items():
-        if name == '__metadata__':
-            continue
-        assert info['dtype'] == 'F32', info
-        start, end = info['data_offsets']
-        out[name] = np.frombuffer(data[8 + n + start:8 + n + end], dtype='<f4').reshape(info['shape']).astype(np.float64)
-    return out
+from safetensors_np import read_safetensors
 
 
 def layer_norm(x, w, b, eps):
