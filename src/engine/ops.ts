@@ -73,3 +73,10 @@ export function tensorValues(build: () => Tensor): Float32Array {
     result.dispose();
   }
 }
+
+/** A variable holding `initial`, which is freed (tf.variable copies). */
+export function variableFrom(initial: Tensor, trainable = true): tf.Variable {
+  const variable = tf.variable(initial, trainable);
+  initial.dispose();
+  return variable;
+}

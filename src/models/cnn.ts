@@ -3,7 +3,7 @@
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
 import { backendLabel } from '../engine/backend';
-import { conv2dViaMatmul } from '../engine/ops';
+import { conv2dViaMatmul, variableFrom } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
 import { Trace } from '../hooks/trace';
 import { appendTopKStep, layerTable, topK, type Prediction } from './predictions';
@@ -70,19 +70,14 @@ export class DigitsCNN extends HookedModel {
     const k = config.kernelSize;
     const classes = config.labels.length;
     // tf.variable shares the initial tensor's data; free the initial tensor itself.
-    const owned = (initial: Tensor): tf.Variable => {
-      const variable = tf.variable(initial);
-      initial.dispose();
-      return variable;
-    };
-    const heInit = (shape: number[], fanIn: number, s: number) => owned(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + s)); // He init for ReLU
+    const heInit = (shape: number[], fanIn: number, s: number) => variableFrom(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + s)); // He init for ReLU
     this.weights = {
       'conv.0.weight': heInit([k, k, 1, c0], k * k, 1), // [kh, kw, in, out]
-      'conv.0.bias': owned(tf.zeros([c0])),
+      'conv.0.bias': variableFrom(tf.zeros([c0])),
       'conv.1.weight': heInit([k, k, c0, c1], k * k * c0, 2),
-      'conv.1.bias': owned(tf.zeros([c1])),
+      'conv.1.bias': variableFrom(tf.zeros([c1])),
       'dense.weight': heInit([this.flatSize, classes], this.flatSize, 3), // [features, classes]
-      'dense.bias': owned(tf.zeros([classes])),
+      'dense.bias': variableFrom(tf.zeros([classes])),
     };
 
     this.hookPoint('pre.hook_raw', 'input', '[batch, h, w, ch] raw pixels 0..255');

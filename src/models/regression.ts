@@ -5,6 +5,7 @@
 //   value = output * targetStd + targetMean.
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
+import { variableFrom } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
 import type { MimeBundle } from '../engine/mime';
 import { viewOf } from '../engine/display';
@@ -62,17 +63,12 @@ export class TabularRegressor extends HookedModel {
     this.config = config;
     const widths = [config.features.length, ...config.hidden, 1];
     // tf.variable shares the initial tensor's data; free the initial tensor itself.
-    const owned = (initial: Tensor): tf.Variable => {
-      const variable = tf.variable(initial);
-      initial.dispose();
-      return variable;
-    };
     this.weights = {};
     for (let i = 0; i + 1 < widths.length; i++) {
       const relu = i + 2 < widths.length; // He init before a ReLU, Glorot-like for the last layer
       const scale = Math.sqrt((relu ? 2 : 1) / widths[i]);
-      this.weights[`layers.${i}.weight`] = owned(tf.randomNormal([widths[i], widths[i + 1]], 0, scale, 'float32', seed + i + 1)); // [in, out]
-      this.weights[`layers.${i}.bias`] = owned(tf.zeros([widths[i + 1]]));
+      this.weights[`layers.${i}.weight`] = variableFrom(tf.randomNormal([widths[i], widths[i + 1]], 0, scale, 'float32', seed + i + 1)); // [in, out]
+      this.weights[`layers.${i}.bias`] = variableFrom(tf.zeros([widths[i + 1]]));
     }
     this.hookPoint('pre.hook_raw', 'input', '[batch, features] raw measurements');
     this.hookPoint('pre.hook_standardized', 'standardize', '[batch, features] (x - mean) / std of the training rows');

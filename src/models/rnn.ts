@@ -16,6 +16,7 @@
 // 'sigmoid' there to compare).
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
+import { variableFrom } from '../engine/ops';
 import { backendLabel } from '../engine/backend';
 import { HookedModel } from '../hooks/hooked-model';
 import { encodeBatch, PAD_ID } from '../data/words';
@@ -187,14 +188,9 @@ export class CharRNN extends HookedModel {
     const { cell, embedDim: e, units: u } = config;
     const gates = GATE_NAMES[cell].length;
     const classes = config.labels.length;
-    const owned = (initial: Tensor): tf.Variable => {
-      const variable = tf.variable(initial);
-      initial.dispose();
-      return variable;
-    };
     const uniform = (shape: number[], fanIn: number, fanOut: number, s: number) => {
       const limit = Math.sqrt(6 / (fanIn + fanOut)); // Glorot uniform
-      return owned(tf.randomUniform(shape, -limit, limit, 'float32', seed + s));
+      return variableFrom(tf.randomUniform(shape, -limit, limit, 'float32', seed + s));
     };
     const biasInit = tf.tidy(() => {
       const b = new Float32Array(gates * u);
@@ -205,9 +201,9 @@ export class CharRNN extends HookedModel {
       'embed.weight': uniform([this.vocabSize, e], 1, e, 1), // [vocab, embed]
       [`${cell}.kernel`]: uniform([e, gates * u], e, u, 2), // [embed, gates*units]
       [`${cell}.recurrent_kernel`]: uniform([u, gates * u], u, u, 3), // [units, gates*units]
-      [`${cell}.bias`]: owned(biasInit), // [gates*units]
+      [`${cell}.bias`]: variableFrom(biasInit), // [gates*units]
       'head.weight': uniform([u, classes], u, classes, 4), // [units, classes]
-      'head.bias': owned(tf.zeros([classes])), // [classes]
+      'head.bias': variableFrom(tf.zeros([classes])), // [classes]
     };
 
     // Gates and the LSTM cell state are stacked after the loop over time steps: they can be read,

@@ -5,7 +5,7 @@
 // same trace (as the digits CNN's pixels are), and a patch at `pre.hook_mel` reaches the logits.
 import * as path from 'path';
 import { tf, type Tensor } from '../engine/tf';
-import { conv2dViaMatmul } from '../engine/ops';
+import { conv2dViaMatmul, variableFrom } from '../engine/ops';
 import { HookedModel } from '../hooks/hooked-model';
 import type { Trace } from '../hooks/trace';
 import { appendTopKStep, layerTable, topK, type Prediction } from './predictions';
@@ -68,28 +68,23 @@ export class KeywordCNN extends HookedModel {
     const k = config.kernelSize;
     const classes = config.labels.length;
     // tf.variable shares the initial tensor's data; free the initial tensor itself. Variables also survive an enclosing tf.tidy.
-    const owned = (initial: Tensor, trainable = true): tf.Variable => {
-      const variable = tf.variable(initial, trainable);
-      initial.dispose();
-      return variable;
-    };
-    const heInit = (shape: number[], fanIn: number, s: number) => owned(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + s)); // He init for ReLU
+    const heInit = (shape: number[], fanIn: number, s: number) => variableFrom(tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', seed + s)); // He init for ReLU
     this.weights = {
       'conv.0.weight': heInit([k, k, 1, c0], k * k, 1), // [kh, kw, in, out]
-      'conv.0.bias': owned(tf.zeros([c0])),
+      'conv.0.bias': variableFrom(tf.zeros([c0])),
       'conv.1.weight': heInit([k, k, c0, c1], k * k * c0, 2),
-      'conv.1.bias': owned(tf.zeros([c1])),
+      'conv.1.bias': variableFrom(tf.zeros([c1])),
       'conv.2.weight': heInit([k, k, c1, c2], k * k * c1, 3),
-      'conv.2.bias': owned(tf.zeros([c2])),
+      'conv.2.bias': variableFrom(tf.zeros([c2])),
       'dense.weight': heInit([this.flatSize, classes], this.flatSize, 4), // [features, classes]
-      'dense.bias': owned(tf.zeros([classes])),
+      'dense.bias': variableFrom(tf.zeros([classes])),
     };
     const f = config.features;
     this.constants = {
-      basis: owned(tf.tensor2d(dftBasis(f), [f.frameLength, 2 * frequencyBins(f)]), false), // [frame_length, 2*bins]
-      filterbank: owned(filterbankTensor(f), false), // [bins, mels]
-      mean: owned(tf.tensor1d(config.featureMean), false), // [mels]
-      std: owned(tf.tensor1d(config.featureStd), false), // [mels]
+      basis: variableFrom(tf.tensor2d(dftBasis(f), [f.frameLength, 2 * frequencyBins(f)]), false), // [frame_length, 2*bins]
+      filterbank: variableFrom(filterbankTensor(f), false), // [bins, mels]
+      mean: variableFrom(tf.tensor1d(config.featureMean), false), // [mels]
+      std: variableFrom(tf.tensor1d(config.featureStd), false), // [mels]
     };
 
     this.hookPoint('pre.hook_waveform', 'input', '[batch, samples] audio in [-1, 1] at 16 kHz');

@@ -2,14 +2,7 @@
 // GPT-2's initialisation, a linear layer, LayerNorm, GELU, the causal mask and the tied
 // unembedding. Hooks stay in the models; these are plain tensor functions.
 import { tf, type Tensor } from '../engine/tf';
-import { isRecordingGradients, matMulTrainable } from '../engine/ops';
-
-/** A variable holding `initial`, which is freed (tf.variable copies). */
-export function variableFrom(initial: Tensor, trainable = true): tf.Variable {
-  const variable = tf.variable(initial, trainable);
-  initial.dispose();
-  return variable;
-}
+import { isRecordingGradients, matMulTrainable, variableFrom } from '../engine/ops';
 
 /**
  * GPT-2's initialisers: N(0, std) with seeds seed+1, seed+2, ... in call order (all zeros when
